@@ -1,0 +1,48 @@
+# Deux commandes suffisent : `make run` (le portail) et `make test` (la suite complète).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install lint format chromium clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet ".[dev]"
+	touch $(STAMP)
+
+# Portail web + worker django-q2, sur SQLite embarqué (data/).
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py hubee_bootstrap
+	@echo "Portail : http://$(HOST):$(PORT)/  (Ctrl-C pour arrêter)"
+	$(PY) manage.py qcluster & QPID=$$!; trap 'kill $$QPID 2>/dev/null; wait $$QPID' EXIT INT TERM; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Chromium de Debian pour les tests navigateur (aucun téléchargement de navigateur ici).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installation de chromium (apt-get)…"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) chromium
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV)

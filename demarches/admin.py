@@ -1,0 +1,66 @@
+from django.contrib import admin, messages
+
+from demarches.forms import DemarcheAdminForm
+from demarches.models import Demarche, HubEEConnection, Organisation
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "siret", "code_guichet"]
+    search_fields = ["name", "siret", "code_guichet"]
+
+
+@admin.register(HubEEConnection)
+class HubEEConnectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "environment", "api_url", "batch_size", "http_retries"]
+    list_filter = ["environment"]
+    fieldsets = [
+        (None, {"fields": ["name", "environment", "token_url", "api_url"]}),
+        (
+            "En-têtes d'identification",
+            {"fields": ["editor_name", "application_name", "software_version"]},
+        ),
+        ("Synchronisation", {"fields": ["batch_size", "http_retries", "not_found_attempts"]}),
+    ]
+
+
+@admin.register(Demarche)
+class DemarcheAdmin(admin.ModelAdmin):
+    form = DemarcheAdminForm
+    list_display = ["name", "process_code", "organisation", "connection", "enabled"]
+    list_filter = ["enabled", "process_code", "organisation", "connection"]
+    search_fields = ["name", "process_code", "client_id"]
+    list_select_related = ["organisation", "connection"]
+    readonly_fields = ["created_at", "updated_at"]
+    actions = ["enable", "disable"]
+    fieldsets = [
+        (None, {"fields": ["name", "process_code", "organisation", "connection", "enabled"]}),
+        ("Identifiants HubEE", {"fields": ["client_id", "client_secret"]}),
+        ("Fichiers", {"fields": ["download_folder"]}),
+        (
+            "Statuts",
+            {
+                "fields": [
+                    "automatic_status",
+                    "allow_done",
+                    "allow_refused",
+                    "automatic_final_status",
+                ]
+            },
+        ),
+        (
+            "Échanges avec l'usager",
+            {"fields": ["allows_add_awaiting", "allows_messages", "allows_document_return"]},
+        ),
+        ("Historique", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.action(description="Activer les démarches sélectionnées")
+    def enable(self, request, queryset):
+        count = queryset.update(enabled=True)
+        self.message_user(request, f"{count} démarche(s) activée(s).", messages.SUCCESS)
+
+    @admin.action(description="Désactiver les démarches sélectionnées")
+    def disable(self, request, queryset):
+        count = queryset.update(enabled=False)
+        self.message_user(request, f"{count} démarche(s) désactivée(s).", messages.SUCCESS)

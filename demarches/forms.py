@@ -1,0 +1,44 @@
+from django import forms
+
+from demarches.models import Demarche
+
+
+class DemarcheAdminForm(forms.ModelForm):
+    """The client secret is write-only: never rendered back, blank on edit keeps it."""
+
+    client_secret = forms.CharField(
+        label="secret client (client secret)",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Copié depuis le portail HubEE. Il n'est plus jamais affiché une fois "
+        "enregistré ; laissez vide pour conserver le secret actuel.",
+    )
+
+    class Meta:
+        model = Demarche
+        fields = [
+            "name",
+            "process_code",
+            "organisation",
+            "connection",
+            "enabled",
+            "client_id",
+            "download_folder",
+            "automatic_status",
+            "allow_done",
+            "allow_refused",
+            "automatic_final_status",
+            "allows_add_awaiting",
+            "allows_messages",
+            "allows_document_return",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        secret = cleaned.get("client_secret")
+        if secret:
+            self.instance.client_secret = secret
+        elif not self.instance.client_secret_encrypted:
+            self.add_error("client_secret", "Le secret client est obligatoire.")
+        return cleaned

@@ -1,0 +1,30 @@
+"""Create the first administrator account, once, and print its password."""
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Crée le compte administrateur initial (une seule fois) et affiche son mot de passe."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="admin")
+
+    def handle(self, *args, username: str, **options):
+        User = get_user_model()
+        if User.objects.filter(is_superuser=True).exists():
+            self.stdout.write(
+                "Un compte administrateur existe déjà (son mot de passe a été affiché au "
+                "premier lancement ; `python manage.py changepassword <identifiant>` le change)."
+            )
+            return
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(username=username, password=password, email="")
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\nCompte administrateur créé — notez ce mot de passe, il ne sera plus affiché :\n"
+                f"  identifiant : {username}\n  mot de passe : {password}\n"
+            )
+        )

@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from demarches import crypto
+from demarches.enums import ENVIRONMENT_URLS, AutomaticStatus, Environment, FinalStatus
+from demarches.validators import validate_download_folder, validate_siret
+from hubee_portal import APPLICATION_NAME, __version__
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Organisation(TimestampedModel):
+    """A collectivité receiving dossiers (one install may serve several)."""
+
+    name = models.CharField("nom", max_length=255)
+    siret = models.CharField(
+        "SIRET",
+        max_length=14,
+        unique=True,
+        validators=[validate_siret],
+        error_messages={"unique": "Une organisation avec ce SIRET existe déjà."},
+    )
+    code_guichet = models.CharField(
+        "code guichet",
+        max_length=10,
+        blank=True,
+        help_text="Pour une commune, son code INSEE (par exemple 06088).",
+    )
+
+    class Meta:
+        verbose_name = "organisation"
+        verbose_name_plural = "organisations"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.siret})"
+
+
+class HubEEConnection(TimestampedModel):
+    """A HubEE environment and how we identify ourselves to it."""
+
+    name = models.CharField("nom", max_length=100, unique=True)
+    environment = models.CharField(
+        "environnement",
+        max_length=20,
+        choices=Environment.choices,
+        default=Environment.PREPRODUCTION,
+        help_text="Les URL sont remplies d'après l'environnement, sauf pour « Autre ».",
+    )
+    token_url = models.URLField("URL du jeton", max_length=500, blank=True)
+    api_url = models.URLField("URL de l'API", max_length=500, blank=True)
+    editor_name = models.CharField(
+        "nom de l'éditeur (editorName)",
+        max_length=50,
+        blank=True,
+        help_text="En-tête envoyé à HubEE ; en général le nom de la collectivité.",
+    )
+    application_name = models.CharField(
+        "nom de l'application (applicationName)", max_length=50, default=APPLICATION_NAME
+    )
+    software_version = models.CharField(
+        "version du logiciel (softwareVersion)", max_length=50, default=__version__
+    )
+    batch_size = models.PositiveSmallIntegerField(
+        "taille des lots de notifications",
+        default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(500)],
+        help_text="25 est la valeur conseillée par HubEE.",
+    )
+    http_retries = models.PositiveSmallIntegerField(
+        "nouvelles tentatives par appel HTTP",
+        default=5,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+    )
+    not_found_attempts = models.PositiveSmallIntegerField(
+        "tentatives avant d'abandonner une notification introuvable (404)",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+    )
+
+    class Meta:
+        verbose_name = "connexion HubEE"
+        verbose_name_plural = "connexions HubEE"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        preset = ENVIRONMENT_URLS.get(self.environment)
+        if preset:
+            self.token_url = self.token_url or preset[0]
+            self.api_url = self.api_url or preset[1]
+        errors = {}
+        if not self.token_url:
+            errors["token_url"] = "Indiquez l'URL du jeton pour un environnement « Autre »."  # noqa: S105
+        if not self.api_url:
+            errors["api_url"] = "Indiquez l'URL de l'API pour un environnement « Autre »."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Demarche(TimestampedModel):
+    """A HubEE subscription: one process code, one pair of credentials, one folder."""
+
+    name = models.CharField("nom affiché", max_length=255)
+    process_code = models.CharField(
+        "code de la démarche (processCode)",
+        max_length=30,
+        help_text="Sensible à la casse, par exemple EtatCivil ou recensementCitoyen.",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="demarches",
+        verbose_name="organisation",
+    )
+    connection = models.ForeignKey(
+        HubEEConnection,
+        on_delete=models.PROTECT,
+        related_name="demarches",
+        verbose_name="connexion HubEE",
+    )
+    client_id = models.CharField(
+        "identifiant client (client id)",
+        max_length=255,
+        unique=True,
+        error_messages={"unique": "Une démarche utilise déjà cet identifiant client."},
+    )
+    # Fernet token; read and written through client_secret (see demarches.crypto).
+    client_secret_encrypted = models.TextField("secret client chiffré", editable=False)
+    download_folder = models.CharField(
+        "dossier de téléchargement",
+        max_length=1000,
+        validators=[validate_download_folder],
+        help_text="Chemin absolu sur le serveur ; il est créé s'il n'existe pas.",
+    )
+    automatic_status = models.CharField(
+        "statut automatique à la réception",
+        max_length=20,
+        choices=AutomaticStatus.choices,
+        blank=True,
+        default=AutomaticStatus.SI_RECEIVED,
+        help_text="Envoyé à HubEE dès que le dossier et ses fichiers sont enregistrés.",
+    )
+    allow_done = models.BooleanField("les agents peuvent clore en « Traité » (DONE)", default=True)
+    allow_refused = models.BooleanField(
+        "les agents peuvent clore en « Refusé » (REFUSED)", default=True
+    )
+    automatic_final_status = models.CharField(
+        "statut final automatique",
+        max_length=20,
+        choices=FinalStatus.choices,
+        blank=True,
+        default="",
+        help_text=(
+            "Laisser vide : un agent décide. DONE ou REFUSED reproduit le script officiel, "
+            "qui clôt chaque dossier juste après son téléchargement."
+        ),
+    )
+    allows_add_awaiting = models.BooleanField(
+        "autorise la demande de compléments (ADD_AWAITING)", default=False
+    )
+    allows_messages = models.BooleanField("autorise les messages à l'usager", default=False)
+    allows_document_return = models.BooleanField(
+        "autorise le renvoi de documents à l'usager", default=False
+    )
+    enabled = models.BooleanField(
+        "active", default=False, help_text="Seules les démarches actives sont synchronisées."
+    )
+
+    class Meta:
+        verbose_name = "démarche"
+        verbose_name_plural = "démarches"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "process_code"],
+                name="demarche_unique_process_per_organisation",
+                violation_error_message=(
+                    "Cette organisation a déjà une démarche avec ce code de démarche."
+                ),
+            ),
+        ]
+        indexes = [models.Index(fields=["enabled"], name="demarche_enabled_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.process_code})"
+
+    @property
+    def client_secret(self) -> str:
+        if not self.client_secret_encrypted:
+            return ""
+        return crypto.decrypt(self.client_secret_encrypted)
+
+    @client_secret.setter
+    def client_secret(self, value: str) -> None:
+        self.client_secret_encrypted = crypto.encrypt(value) if value else ""
+
+    @property
+    def final_statuses(self) -> list[str]:
+        statuses = []
+        if self.allow_done:
+            statuses.append(FinalStatus.DONE.value)
+        if self.allow_refused:
+            statuses.append(FinalStatus.REFUSED.value)
+        return statuses
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if not (self.allow_done or self.allow_refused):
+            errors["allow_done"] = (
+                "Autorisez au moins un statut final (Traité ou Refusé) : HubEE impose de "
+                "clore chaque dossier."
+            )
+        if self.automatic_final_status and self.automatic_final_status not in self.final_statuses:
+            errors["automatic_final_status"] = (
+                "Le statut final automatique doit faire partie des statuts finaux autorisés."
+            )
+        if errors:
+            raise ValidationError(errors)

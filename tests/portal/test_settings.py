@@ -1,0 +1,134 @@
+"""Settings as a fresh install and a production install see them, in real processes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SAVE_SECRET = """
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from demarches.models import Demarche
+from tests.factories import DemarcheFactory
+DemarcheFactory(client_id="persist", client_secret="secret-d-hier")
+"""
+
+READ_SECRET = """
+import django
+django.setup()
+from demarches.models import Demarche
+print(Demarche.objects.get(client_id="persist").client_secret)
+"""
+
+
+def run(code_or_args, env_overrides, *, script=True):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "SECRET_KEY", "ENCRYPTION_KEY", "DEBUG", "DATA_DIR"}
+    }
+    env.update({"DJANGO_SETTINGS_MODULE": "hubee_portal.settings", **env_overrides})
+    args = [sys.executable, "-c", code_or_args] if script else [sys.executable, *code_or_args]
+    return subprocess.run(
+        args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_defaults_need_no_env_file_and_secrets_survive_a_restart(tmp_path):
+    env = {"DATA_DIR": str(tmp_path / "data"), "ENV_FILE": str(tmp_path / "absent.env")}
+    first = run(SAVE_SECRET, env)
+    assert first.returncode == 0, first.stderr
+    # Keys and the SQLite database were generated in the data folder.
+    assert (tmp_path / "data" / "secret_key").is_file()
+    assert (tmp_path / "data" / "encryption.key").is_file()
+    assert (tmp_path / "data" / "hubee_portal.sqlite3").is_file()
+
+    second = run(READ_SECRET, env)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "secret-d-hier"
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    code = (
+        "import django; django.setup()\n"
+        "from django.db import connection\n"
+        "with connection.cursor() as c:\n"
+        "    c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])\n"
+        "    c.execute('PRAGMA busy_timeout'); print(c.fetchone()[0])\n"
+    )
+    result = run(code, {"DATA_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "none")})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["wal", "20000"]
+
+
+def test_missing_secret_key_without_debug_is_a_clear_startup_error(tmp_path):
+    result = run(
+        ["manage.py", "check"],
+        {"DEBUG": "false", "DATA_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "none")},
+        script=False,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY est obligatoire quand DEBUG est désactivé" in result.stderr
+    # Nothing was generated behind the administrator's back.
+    assert not (tmp_path / "secret_key").exists()
+
+
+def production_env(tmp_path, **extra):
+    from cryptography.fernet import Fernet
+
+    return {
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 20 + "-production-secret-key-0123456789-abcdefghij",
+        "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "hubee.mairie-exemple.fr",
+        "DATA_DIR": str(tmp_path),
+        "ENV_FILE": str(tmp_path / "none"),
+        **extra,
+    }
+
+
+def test_check_deploy_is_clean_with_production_values(tmp_path):
+    result = run(["manage.py", "check", "--deploy"], production_env(tmp_path), script=False)
+    assert result.returncode == 0, result.stderr
+    assert "no issues (0 silenced)" in result.stdout
+
+
+def test_check_deploy_reports_debug_in_production(tmp_path):
+    # The check is real: the same command complains when a production value is wrong.
+    env = production_env(tmp_path, SECURE_SSL_REDIRECT="false")
+    result = run(["manage.py", "check", "--deploy"], env, script=False)
+    assert "security.W008" in result.stdout + result.stderr
+
+
+def test_env_file_is_read(tmp_path):
+    env_file = tmp_path / "prod.env"
+    values = production_env(tmp_path)
+    env_file.write_text(
+        "\n".join(f"{k}={v}" for k, v in values.items() if k not in {"ENV_FILE"}) + "\n"
+    )
+    code = "from django.conf import settings; print(settings.DEBUG, settings.ALLOWED_HOSTS)"
+    result = run(code, {"ENV_FILE": str(env_file)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False ['hubee.mairie-exemple.fr']"
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "expected"), [("", "orm"), ("redis://127.0.0.1:6379/0", "redis")]
+)
+def test_django_q_broker_follows_redis_url(tmp_path, redis_url, expected):
+    code = (
+        "from django.conf import settings; "
+        "print('redis' if 'redis' in settings.Q_CLUSTER else 'orm', "
+        "settings.Q_CLUSTER['retry'] > settings.Q_CLUSTER['timeout'])"
+    )
+    result = run(
+        code, {"DATA_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "x"), "REDIS_URL": redis_url}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [expected, "True"]
