@@ -161,3 +161,20 @@ def test_secret_never_logged(caplog):
     caplog.set_level(logging.DEBUG)
     DemarcheFactory(client_secret=SECRET)
     assert SECRET not in caplog.text
+
+
+def test_rotate_key_command_reencrypts_with_the_new_key(settings):
+    from io import StringIO
+
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    demarche = DemarcheFactory(client_secret=SECRET)
+    old = list(settings.ENCRYPTION_KEYS)
+    new = Fernet.generate_key().decode()
+    settings.ENCRYPTION_KEYS = [new, *old]
+    out = StringIO()
+    call_command("hubee_rotate_key", stdout=out)
+    assert "1 secret(s) rechiffré(s)" in out.getvalue()
+    settings.ENCRYPTION_KEYS = [new]  # the old key can now be dropped
+    assert Demarche.objects.get(pk=demarche.pk).client_secret == SECRET
