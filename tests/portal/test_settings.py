@@ -31,7 +31,15 @@ def run(code_or_args, env_overrides, *, script=True):
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "SECRET_KEY", "ENCRYPTION_KEY", "DEBUG", "DATA_DIR"}
+        if k
+        not in {
+            "DATABASE_URL",
+            "SECRET_KEY",
+            "ENCRYPTION_KEY",
+            "DEBUG",
+            "DATA_DIR",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     env.update({"DJANGO_SETTINGS_MODULE": "hubee_portal.settings", **env_overrides})
     args = [sys.executable, "-c", code_or_args] if script else [sys.executable, *code_or_args]
