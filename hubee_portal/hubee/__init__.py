@@ -1,0 +1,47 @@
+"""HubEE protocol client (HTTP only, no Django): see client.py and errors.py."""
+
+from .client import HubEEClient, HubEEConfig, HubEEStats
+from .data import (
+    DownloadResult,
+    Notification,
+    find_matching_event,
+    is_same_event,
+    is_uuid,
+    parse_hubee_datetime,
+    require_uuid,
+    status_update_payload,
+)
+from .errors import (
+    AmbiguousEventError,
+    AuthenticationError,
+    BadRequestError,
+    CorruptDownloadError,
+    ForbiddenError,
+    HubEEError,
+    NotFoundError,
+    PermanentError,
+    TransientError,
+)
+
+__all__ = [
+    "AmbiguousEventError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CorruptDownloadError",
+    "DownloadResult",
+    "ForbiddenError",
+    "HubEEClient",
+    "HubEEConfig",
+    "HubEEError",
+    "HubEEStats",
+    "Notification",
+    "NotFoundError",
+    "PermanentError",
+    "TransientError",
+    "find_matching_event",
+    "is_same_event",
+    "is_uuid",
+    "parse_hubee_datetime",
+    "require_uuid",
+    "status_update_payload",
+]

@@ -1,0 +1,208 @@
+"""Plain data shapes and pure helpers of the HubEE protocol (no HTTP here)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+logger = logging.getLogger(__name__)
+
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+STATUS_UPDATE = "STATUS_UPDATE"
+MAX_AUTHOR_CHARS = 255
+MAX_TEXT_CHARS = 1000
+
+
+def is_uuid(value: object) -> bool:
+    """True for a canonical 8-4-4-4-12 UUID string (what HubEE accepts in paths)."""
+    return isinstance(value, str) and bool(_UUID_RE.match(value))
+
+
+def require_uuid(value: str | uuid.UUID, name: str) -> str:
+    """Return the id as a string, or raise ValueError before any HTTP call is made."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if not is_uuid(value):
+        raise ValueError(f"{name} must be a UUID, got {value!r}")
+    return value
+
+
+def _paris() -> tzinfo:
+    try:
+        return ZoneInfo("Europe/Paris")
+    except ZoneInfoNotFoundError:  # no tz database on this host
+        return UTC
+
+
+def parse_hubee_datetime(value: object) -> datetime | None:
+    """Parse a HubEE ISO-8601 date-time into an aware UTC datetime; None if absent or invalid.
+
+    Offsets of any form are honoured ('Z', '+00:00', '+0200'); a value without offset is read as
+    Europe/Paris local time, which is what HubEE's functional spec says it used.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        parsed = parsed.replace(tzinfo=_paris())
+    return parsed.astimezone(UTC)
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    text = text.strip()
+    return text or None
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One item of `GET /notifications`. `raw` keeps the whole item as received."""
+
+    id: str
+    process_code: str | None
+    case_id: str | None
+    event_id: str | None
+    event_action_type: str | None
+    event_status: str | None
+    date_time: datetime | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def is_new_case(self) -> bool:
+        """eventId null: a new (or re-sent) case rather than an event on a known case."""
+        return self.event_id is None
+
+    @classmethod
+    def from_api(cls, item: object) -> Notification:
+        """Build from one API item; ValueError when it cannot be used at all (no valid id)."""
+        if not isinstance(item, dict):
+            raise ValueError(f"notification is a {type(item).__name__}, not an object")
+        notification_id = item.get("id")
+        if not is_uuid(notification_id):
+            raise ValueError("notification has no valid id")
+        # eventDetails gives eventActionType; accept actionType too (sources disagree).
+        action_type = item.get("eventActionType")
+        if action_type in (None, ""):
+            action_type = item.get("actionType")
+        return cls(
+            id=notification_id,
+            process_code=_opt_str(item.get("processCode")),
+            case_id=_opt_str(item.get("caseId")),
+            event_id=_opt_str(item.get("eventId")),
+            event_action_type=_opt_str(action_type),
+            event_status=_opt_str(item.get("eventStatus")),
+            date_time=parse_hubee_datetime(item.get("dateTime")),
+            raw=item,
+        )
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """What was written to the file object, once size and digest were checked."""
+
+    size: int
+    sha256_hex: str
+    digest_checked: bool
+
+    @property
+    def sha256_b64(self) -> str:
+        """The digest as HubEE writes it (plain base64 of the 32 raw bytes)."""
+        return base64.b64encode(bytes.fromhex(self.sha256_hex)).decode("ascii")
+
+
+def status_update_payload(
+    new_status: str,
+    *,
+    author: str,
+    message: str | None = None,
+    comment: str | None = None,
+    current_status: str | None = None,
+    notification: bool = True,
+) -> dict[str, Any]:
+    """Body of a STATUS_UPDATE event (POST /cases/{id}/events) moving the case to new_status."""
+    if not isinstance(new_status, str) or not new_status.strip():
+        raise ValueError("new_status must be a non-empty string")
+    if not isinstance(author, str) or not author.strip():
+        raise ValueError("author must be a non-empty string")
+    if len(author) > MAX_AUTHOR_CHARS:
+        raise ValueError(f"author exceeds {MAX_AUTHOR_CHARS} characters")
+    for name, text in (("message", message), ("comment", comment)):
+        if text is not None and len(text) > MAX_TEXT_CHARS:
+            raise ValueError(f"{name} exceeds {MAX_TEXT_CHARS} characters")
+    payload: dict[str, Any] = {
+        "actionType": STATUS_UPDATE,
+        "author": author,
+        "notification": notification,
+        "caseNewStatus": new_status,
+    }
+    if current_status is not None:
+        payload["caseCurrentStatus"] = current_status
+    if message is not None:
+        payload["message"] = message
+    if comment is not None:
+        payload["comment"] = comment
+    return payload
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if value in (None, "") else value
+
+
+def is_same_event(
+    event: Mapping[str, Any], payload: Mapping[str, Any], application_name: str
+) -> bool:
+    """Whether a case event looks like the one `payload` creates, as HubEE would store it.
+
+    Same actionType, caseNewStatus, message and author (None and "" are equal); when the event
+    names the application that created it, it must be ours.
+    """
+    if event.get("actionType") != payload.get("actionType"):
+        return False
+    for key in ("caseNewStatus", "message", "author"):
+        if _blank_to_none(event.get(key)) != _blank_to_none(payload.get(key)):
+            return False
+    partner = event.get("partnerInfo")
+    if isinstance(partner, dict) and partner.get("applicationName") not in (None, ""):
+        return partner["applicationName"] == application_name
+    return True
+
+
+def find_matching_event(
+    events: Iterable[Any],
+    payload: Mapping[str, Any],
+    application_name: str,
+    known_event_ids: Iterable[str] = (),
+) -> dict[str, Any] | None:
+    """The event of `events` that `payload` created, ignoring `known_event_ids` (those that
+    existed before); the latest one if several match, None if none does."""
+    known = {str(event_id).lower() for event_id in known_event_ids}
+    candidates = [
+        event
+        for event in events
+        if isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and event["id"].lower() not in known
+        and is_same_event(event, payload, application_name)
+    ]
+    if not candidates:
+        return None
+    if len(candidates) > 1:
+        logger.warning("%d unknown events match ours, taking the latest", len(candidates))
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return max(candidates, key=lambda e: parse_hubee_datetime(e.get("createDateTime")) or oldest)

@@ -1,0 +1,205 @@
+"""Typed errors of the HubEE client.
+
+Each error says whether retrying may help (`transient`), so callers (the sync job) can tell a
+failure to retry later from one to record and give up on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+MAX_MESSAGE_CHARS = 500
+
+
+class HubEEError(Exception):
+    """A failed exchange with HubEE.
+
+    `path` never holds the host nor the query string; `hubee_message` is the text of HubEE's
+    error body (it may echo request data, so callers should not log it blindly).
+    """
+
+    default_transient: bool = False
+
+    def __init__(
+        self,
+        summary: str,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        status_code: int | None = None,
+        code: int | None = None,
+        hubee_message: str | None = None,
+        transient: bool | None = None,
+    ) -> None:
+        self.summary = summary
+        self.method = method
+        self.path = path
+        self.status_code = status_code
+        self.code = code
+        self.hubee_message = hubee_message
+        self.transient = self.default_transient if transient is None else transient
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        text = self.summary
+        if self.method or self.path:
+            text += f": {self.method or '?'} {self.path or '?'}"
+        if self.status_code is not None:
+            text += f" -> HTTP {self.status_code}"
+        if self.code is not None and self.code != self.status_code:
+            text += f" (HubEE code {self.code})"
+        if self.hubee_message:
+            text += f": {_one_line(self.hubee_message)}"
+        return text
+
+    def __str__(self) -> str:
+        return self._describe()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only __init__ does not survive the default pickling (task queues pickle).
+        return (_restore_error, (type(self), self.__dict__.copy()))
+
+
+def _restore_error(cls: type[HubEEError], state: dict[str, Any]) -> HubEEError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, error._describe())
+    return error
+
+
+class TransientError(HubEEError):
+    """Worth retrying later: network failure, timeout, 429, 5xx.
+
+    `ambiguous` is True when the request may have reached HubEE and been processed (read
+    timeout, 5xx, connection dropped after sending); `retry_after` is the delay HubEE asked
+    for, in seconds.
+    """
+
+    default_transient = True
+
+    def __init__(
+        self,
+        summary: str,
+        *,
+        ambiguous: bool = True,
+        retry_after: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.ambiguous = ambiguous
+        self.retry_after = retry_after
+        super().__init__(summary, **kwargs)
+
+
+class PermanentError(HubEEError):
+    """Retrying the same request will fail the same way."""
+
+    default_transient = False
+
+
+class AuthenticationError(PermanentError):
+    """Credentials or access token rejected (401, or 400 on the token call)."""
+
+
+class ForbiddenError(PermanentError):
+    """403: the object belongs to another SI or démarche."""
+
+
+class NotFoundError(PermanentError):
+    """404: unknown, deleted or purged object."""
+
+
+class BadRequestError(PermanentError):
+    """400: the request does not match HubEE's contract or rules."""
+
+
+class CorruptDownloadError(TransientError):
+    """A downloaded file kept failing its size or digest check."""
+
+    def __init__(
+        self,
+        summary: str,
+        *,
+        expected_size: int | None = None,
+        actual_size: int | None = None,
+        expected_digest: str | None = None,
+        actual_digest: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.expected_size = expected_size
+        self.actual_size = actual_size
+        self.expected_digest = expected_digest
+        self.actual_digest = actual_digest
+        kwargs.setdefault("ambiguous", False)
+        super().__init__(summary, **kwargs)
+
+    def _describe(self) -> str:
+        text = super()._describe()
+        if self.expected_size is not None and self.expected_size != self.actual_size:
+            text += f" (size {self.actual_size}, expected {self.expected_size})"
+        if self.expected_digest is not None and self.expected_digest != self.actual_digest:
+            text += f" (sha-256 {self.actual_digest}, expected {self.expected_digest})"
+        return text
+
+
+class AmbiguousEventError(TransientError):
+    """An event creation may or may not have happened and the case could not be read back.
+
+    Do not re-send blindly: read the case history first.
+    """
+
+
+def parse_error_body(text: str | None) -> tuple[int | None, str | None]:
+    """Return (code, message) of a HubEE error body, tolerating any other body.
+
+    HubEE's shape is `{"errors":[{"code":..,"message":..}]}`; anything else is kept as
+    (shortened) text.
+    """
+    if not text or not text.strip():
+        return None, None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, _shorten(text.strip())
+    code: int | None = None
+    messages: list[str] = []
+    if isinstance(data, dict) and isinstance(data.get("errors"), list):
+        for item in data["errors"]:
+            if not isinstance(item, dict):
+                continue
+            if code is None:
+                code = _as_int(item.get("code"))
+            if item.get("message") not in (None, ""):
+                messages.append(str(item["message"]))
+    elif isinstance(data, dict):
+        # OAuth servers answer {"error": ..., "error_description": ...}; others {"message": ..}.
+        code = _as_int(data.get("code"))
+        for key in ("message", "error_description", "error"):
+            if data.get(key) not in (None, ""):
+                messages.append(str(data[key]))
+                break
+    if messages:
+        return code, _shorten("; ".join(messages))
+    return code, _shorten(text.strip())
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _shorten(text: str) -> str:
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    return text[: MAX_MESSAGE_CHARS - 1] + "…"
+
+
+def _one_line(text: str) -> str:
+    # HubEE's validation messages contain newlines; a log line must stay one line.
+    return re.sub(r"\s+", " ", text).strip()
