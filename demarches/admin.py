@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from demarches.forms import DemarcheAdminForm
+from demarches.hubee import check_connection
 from demarches.models import Demarche, HubEEConnection, Organisation
 
 
@@ -32,7 +33,7 @@ class DemarcheAdmin(admin.ModelAdmin):
     search_fields = ["name", "process_code", "client_id"]
     list_select_related = ["organisation", "connection"]
     readonly_fields = ["created_at", "updated_at"]
-    actions = ["enable", "disable"]
+    actions = ["test_connection", "enable", "disable"]
     fieldsets = [
         (None, {"fields": ["name", "process_code", "organisation", "connection", "enabled"]}),
         ("Identifiants HubEE", {"fields": ["client_id", "client_secret"]}),
@@ -54,6 +55,16 @@ class DemarcheAdmin(admin.ModelAdmin):
         ),
         ("Historique", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    @admin.action(description="Tester la connexion (et activer si elle réussit)")
+    def test_connection(self, request, queryset):
+        for demarche in queryset.select_related("connection"):
+            ok, message = check_connection(demarche)
+            if ok and not demarche.enabled:
+                Demarche.objects.filter(pk=demarche.pk).update(enabled=True)
+                message += " La démarche est maintenant active."
+            level = messages.SUCCESS if ok else messages.ERROR
+            self.message_user(request, f"{demarche} : {message}", level)
 
     @admin.action(description="Activer les démarches sélectionnées")
     def enable(self, request, queryset):

@@ -193,3 +193,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django_q": {"level": "WARNING"}},
 }
+
+# HubEE client and sync job.
+HUBEE_SYNC_CONCURRENCY = env.int("HUBEE_SYNC_CONCURRENCY", default=4)
+HUBEE_SYNC_INTERVAL_MINUTES = env.int("HUBEE_SYNC_INTERVAL_MINUTES", default=1)
+HUBEE_CONNECT_TIMEOUT = env.float("HUBEE_CONNECT_TIMEOUT", default=10.0)
+HUBEE_READ_TIMEOUT = env.float("HUBEE_READ_TIMEOUT", default=120.0)
+# Outgoing proxy (also honoured: HTTPS_PROXY) and CA bundle for HubEE's certificates.
+HUBEE_PROXY = env.str("HUBEE_PROXY", default="")
+HUBEE_CA_BUNDLE = env.str("HUBEE_CA_BUNDLE", default="")

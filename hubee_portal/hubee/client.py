@@ -227,6 +227,16 @@ class HubEEClient:
             self._token_expires_at = started + lifetime - margin
             return token
 
+    def check_credentials(self) -> float:
+        """Ask HubEE for a new token now (the admin's connection test); its lifetime in s."""
+        with self._token_lock:
+            self._token = None
+            started = self._monotonic()
+            token, lifetime = self._request_token()
+            self._token = token
+            self._token_expires_at = started + lifetime - min(TOKEN_REFRESH_MARGIN, lifetime * 0.1)
+            return lifetime
+
     def _drop_token(self, token: str) -> None:
         with self._token_lock:
             # Another thread may already hold a fresh one: keep it.

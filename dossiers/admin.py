@@ -1,0 +1,98 @@
+from django.contrib import admin
+
+from dossiers.models import (
+    Dossier,
+    Evenement,
+    NotificationFailure,
+    OutgoingEvent,
+    PieceJointe,
+    SyncRun,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Received data and journals are written by the sync only."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PieceJointeInline(admin.TabularInline):
+    model = PieceJointe
+    extra = 0
+    fields = ["file_name", "attachment_type", "size", "state", "stored_path", "downloaded_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class EvenementInline(admin.TabularInline):
+    model = Evenement
+    extra = 0
+    fields = ["hubee_created_at", "direction", "action_type", "case_new_status", "author"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Dossier)
+class DossierAdmin(ReadOnlyAdmin):
+    list_display = ["external_id", "demarche", "status", "received_at"]
+    list_filter = ["demarche", "status"]
+    search_fields = ["external_id", "hubee_case_id"]
+    list_select_related = ["demarche"]
+    date_hierarchy = "received_at"
+    inlines = [PieceJointeInline, EvenementInline]
+    exclude = ["raw"]
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "demarche",
+        "started_at",
+        "finished_at",
+        "status",
+        "notifications_handled",
+        "dossiers_created",
+        "files_downloaded",
+        "errors",
+        "api_calls",
+    ]
+    list_filter = ["status", "demarche"]
+    list_select_related = ["demarche"]
+
+
+@admin.register(NotificationFailure)
+class NotificationFailureAdmin(ReadOnlyAdmin):
+    list_display = [
+        "notification_id",
+        "demarche",
+        "kind",
+        "attempts",
+        "not_found_runs",
+        "last_attempt_at",
+        "given_up",
+        "resolved_at",
+    ]
+    list_filter = ["kind", "given_up", "demarche"]
+    search_fields = ["notification_id", "case_id", "event_id"]
+    list_select_related = ["demarche"]
+
+
+@admin.register(OutgoingEvent)
+class OutgoingEventAdmin(ReadOnlyAdmin):
+    list_display = ["dossier", "action_type", "case_new_status", "state", "attempts", "sent_at"]
+    list_filter = ["state", "action_type", "automatic"]
+    list_select_related = ["dossier"]

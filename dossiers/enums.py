@@ -1,0 +1,52 @@
+from django.db import models
+
+from demarches.enums import CaseStatus  # noqa: F401  (re-exported for the dossiers app)
+
+
+class ActionType(models.TextChoices):
+    STATUS_UPDATE = "STATUS_UPDATE", "Changement de statut"
+    ATTACH_DEPOSIT = "ATTACH_DEPOSIT", "Dépôt de pièces"
+    SENDING_MESSAGE = "SENDING_MESSAGE", "Message"
+    ATTACH_DL = "ATTACH_DL", "Téléchargement d'une pièce"
+    ATTACH_DL_ALL = "ATTACH_DL_ALL", "Téléchargement de toutes les pièces"
+    COM_ADD = "COM_ADD", "Commentaire interne"
+
+
+class Direction(models.TextChoices):
+    RECEIVED = "received", "Reçu"
+    SENT = "sent", "Envoyé"
+
+
+class EventStatus(models.TextChoices):
+    IN_PROGRESS = "IN_PROGRESS", "En cours de dépôt"
+    SENT = "SENT", "Envoyé"
+    RECEIVED = "RECEIVED", "Accusé de réception"
+
+
+class AttachmentState(models.TextChoices):
+    PENDING = "pending", "À télécharger"
+    STORED = "stored", "Enregistré"
+    CORRUPT = "corrupt", "Corrompu"
+    UNAVAILABLE = "unavailable", "Indisponible"
+
+
+class OutgoingState(models.TextChoices):
+    PENDING = "pending", "En cours"
+    SENT = "sent", "Envoyé"
+    FAILED = "failed", "Échec"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "En cours"
+    OK = "ok", "Réussie"
+    PARTIAL = "partial", "Réussie avec des erreurs"
+    FAILED = "failed", "Échec"
+    SKIPPED = "skipped", "Ignorée (déjà en cours ailleurs)"
+
+
+class FailureKind(models.TextChoices):
+    TRANSIENT = "transient", "Temporaire (HubEE)"
+    NOT_FOUND = "not_found", "Introuvable sur HubEE (404)"
+    PERMANENT = "permanent", "Refusé par HubEE"
+    LOCAL = "local", "Local (disque, base de données)"
+    INVALID = "invalid", "Données HubEE invalides"

@@ -1,0 +1,278 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from demarches.enums import CaseStatus
+from demarches.models import Demarche, TimestampedModel
+from dossiers.enums import (
+    ActionType,
+    AttachmentState,
+    Direction,
+    EventStatus,
+    FailureKind,
+    OutgoingState,
+    RunStatus,
+)
+
+
+class Dossier(TimestampedModel):
+    """A HubEE case received by one of our démarches."""
+
+    demarche = models.ForeignKey(
+        Demarche, on_delete=models.PROTECT, related_name="dossiers", verbose_name="démarche"
+    )
+    hubee_case_id = models.UUIDField("identifiant HubEE du cas", unique=True, editable=False)
+    external_id = models.CharField("numéro de télédossier", max_length=64, editable=False)
+    process_code = models.CharField("code de la démarche", max_length=30, editable=False)
+    status = models.CharField(
+        "statut HubEE", max_length=20, choices=CaseStatus.choices, editable=False
+    )
+    applicant_first_name = models.CharField("prénom du demandeur", max_length=255, blank=True)
+    applicant_last_name = models.CharField("nom du demandeur", max_length=255, blank=True)
+    applicant_email = models.CharField("courriel du demandeur", max_length=320, blank=True)
+    partner_attributes = models.TextField("attributs partenaire", blank=True, editable=False)
+    hubee_created_at = models.DateTimeField("créé sur HubEE le", null=True, editable=False)
+    hubee_updated_at = models.DateTimeField("modifié sur HubEE le", null=True, editable=False)
+    hubee_transmitted_at = models.DateTimeField("transmis le", null=True, editable=False)
+    hubee_closed_at = models.DateTimeField("clos le", null=True, editable=False)
+    received_at = models.DateTimeField("reçu le", default=timezone.now, editable=False)
+    # Sanitised external id: the folder of this dossier inside the démarche folder.
+    folder_name = models.CharField("dossier sur disque", max_length=255, editable=False)
+    raw = models.JSONField("données HubEE brutes", default=dict, editable=False)
+
+    class Meta:
+        verbose_name = "dossier"
+        verbose_name_plural = "dossiers"
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["demarche", "folder_name"],
+                name="dossier_unique_folder_per_demarche",
+                violation_error_message="Ce dossier sur disque est déjà utilisé.",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["demarche", "status"], name="dossier_demarche_status_idx"),
+            models.Index(fields=["-received_at"], name="dossier_received_idx"),
+            models.Index(fields=["external_id"], name="dossier_external_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.demarche.download_folder) / self.folder_name
+
+
+class Evenement(TimestampedModel):
+    hubee_event_id = models.UUIDField("identifiant HubEE", unique=True, editable=False)
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, related_name="evenements", verbose_name="dossier"
+    )
+    action_type = models.CharField("type d'action", max_length=100, editable=False)
+    direction = models.CharField("sens", max_length=10, choices=Direction.choices)
+    message = models.TextField("message", blank=True)
+    comment = models.TextField("commentaire interne", blank=True)
+    author = models.CharField("auteur", max_length=255, blank=True)
+    case_current_status = models.CharField("statut avant", max_length=20, blank=True)
+    case_new_status = models.CharField("nouveau statut", max_length=20, blank=True)
+    hubee_status = models.CharField(
+        "statut de l'événement", max_length=12, choices=EventStatus.choices, blank=True
+    )
+    hubee_created_at = models.DateTimeField("créé sur HubEE le", null=True)
+    hubee_updated_at = models.DateTimeField("modifié sur HubEE le", null=True)
+    raw = models.JSONField("données HubEE brutes", default=dict, editable=False)
+
+    class Meta:
+        verbose_name = "événement"
+        verbose_name_plural = "événements"
+        ordering = ["hubee_created_at", "id"]
+        indexes = [
+            models.Index(fields=["dossier", "hubee_created_at"], name="evenement_dossier_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_label()} ({self.hubee_event_id})"
+
+    def get_action_label(self) -> str:
+        try:
+            return ActionType(self.action_type).label
+        except ValueError:
+            return self.action_type
+
+
+class PieceJointe(TimestampedModel):
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, related_name="pieces_jointes", verbose_name="dossier"
+    )
+    evenement = models.ForeignKey(
+        Evenement,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="pieces_jointes",
+        verbose_name="événement",
+    )
+    hubee_attachment_id = models.UUIDField("identifiant HubEE", editable=False)
+    file_name = models.CharField("nom d'origine", max_length=1000, editable=False)
+    # Relative to the démarche folder; reserved before the download so a rerun reuses it.
+    stored_path = models.CharField("chemin enregistré", max_length=1000, editable=False)
+    attachment_type = models.CharField("type", max_length=100, blank=True, editable=False)
+    mime_type = models.CharField("type MIME", max_length=255, blank=True, editable=False)
+    size = models.BigIntegerField("taille (octets)", null=True, editable=False)
+    sha256 = models.CharField("empreinte SHA-256", max_length=64, blank=True, editable=False)
+    hubee_status = models.CharField("statut HubEE", max_length=10, blank=True, editable=False)
+    state = models.CharField(
+        "état", max_length=12, choices=AttachmentState.choices, default=AttachmentState.PENDING
+    )
+    state_detail = models.TextField("détail", blank=True)
+    downloaded_at = models.DateTimeField("téléchargé le", null=True, editable=False)
+
+    class Meta:
+        verbose_name = "pièce jointe"
+        verbose_name_plural = "pièces jointes"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier", "hubee_attachment_id"],
+                name="piecejointe_unique_per_dossier",
+                violation_error_message="Cette pièce jointe est déjà enregistrée pour ce dossier.",
+            ),
+            models.UniqueConstraint(
+                fields=["dossier", "stored_path"],
+                name="piecejointe_unique_path",
+                violation_error_message="Ce chemin est déjà utilisé par une autre pièce jointe.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def absolute_path(self) -> Path:
+        return Path(self.dossier.demarche.download_folder) / self.stored_path
+
+
+class OutgoingEvent(TimestampedModel):
+    """An event we must send to HubEE (outbox): never sent twice."""
+
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, related_name="envois", verbose_name="dossier"
+    )
+    action_type = models.CharField(
+        "type d'action", max_length=30, choices=ActionType.choices, default=ActionType.STATUS_UPDATE
+    )
+    case_new_status = models.CharField("nouveau statut", max_length=20, blank=True)
+    message = models.TextField("message", blank=True)
+    author = models.CharField("auteur", max_length=255)
+    automatic = models.BooleanField("automatique", default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name="agent",
+    )
+    state = models.CharField(
+        "état", max_length=10, choices=OutgoingState.choices, default=OutgoingState.PENDING
+    )
+    attempts = models.PositiveIntegerField("tentatives", default=0)
+    last_error = models.TextField("dernière erreur", blank=True)
+    hubee_event_id = models.UUIDField("identifiant HubEE", null=True, blank=True)
+    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "envoi à HubEE"
+        verbose_name_plural = "envois à HubEE"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["state"], name="outgoing_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action_type} {self.case_new_status} ({self.get_state_display()})"
+
+
+class SyncRun(models.Model):
+    """Journal: one row per run and démarche."""
+
+    demarche = models.ForeignKey(
+        Demarche, on_delete=models.CASCADE, related_name="sync_runs", verbose_name="démarche"
+    )
+    started_at = models.DateTimeField("début", default=timezone.now)
+    finished_at = models.DateTimeField("fin", null=True)
+    status = models.CharField(
+        "résultat", max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    notifications_handled = models.PositiveIntegerField("notifications traitées", default=0)
+    dossiers_created = models.PositiveIntegerField("dossiers créés", default=0)
+    files_downloaded = models.PositiveIntegerField("fichiers téléchargés", default=0)
+    bytes_downloaded = models.BigIntegerField("octets téléchargés", default=0)
+    errors = models.PositiveIntegerField("erreurs", default=0)
+    api_calls = models.PositiveIntegerField("appels à l'API", default=0)
+    message = models.TextField("message", blank=True)
+
+    class Meta:
+        verbose_name = "synchronisation"
+        verbose_name_plural = "journal des synchronisations"
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["demarche", "-started_at"], name="syncrun_demarche_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.demarche} — {self.started_at:%d/%m/%Y %H:%M}"
+
+
+class NotificationFailure(models.Model):
+    """Journal: a notification that could not be handled (kept on HubEE unless given up)."""
+
+    demarche = models.ForeignKey(
+        Demarche, on_delete=models.CASCADE, related_name="failures", verbose_name="démarche"
+    )
+    notification_id = models.UUIDField("notification")
+    case_id = models.UUIDField("cas", null=True, blank=True)
+    event_id = models.UUIDField("événement", null=True, blank=True)
+    kind = models.CharField("nature", max_length=12, choices=FailureKind.choices)
+    error = models.TextField("erreur")
+    attempts = models.PositiveIntegerField("tentatives", default=0)
+    not_found_runs = models.PositiveIntegerField("synchronisations en 404", default=0)
+    first_failed_at = models.DateTimeField("premier échec", default=timezone.now)
+    last_attempt_at = models.DateTimeField("dernière tentative", default=timezone.now)
+    last_run = models.ForeignKey(
+        SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    given_up = models.BooleanField("abandonnée", default=False)
+    given_up_at = models.DateTimeField("abandonnée le", null=True, blank=True)
+    resolved_at = models.DateTimeField("résolue le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "notification en échec"
+        verbose_name_plural = "notifications en échec"
+        ordering = ["-last_attempt_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["demarche", "notification_id"], name="failure_unique_notification"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} ({self.get_kind_display()})"
+
+
+class DemarcheLease(models.Model):
+    """Who syncs a démarche now: taken with a conditional UPDATE (works on SQLite too)."""
+
+    demarche = models.OneToOneField(
+        Demarche, on_delete=models.CASCADE, primary_key=True, related_name="lease"
+    )
+    owner = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = "verrou de synchronisation"
+        verbose_name_plural = "verrous de synchronisation"
+
+    def __str__(self) -> str:
+        return f"{self.demarche_id}: {self.owner or '-'}"

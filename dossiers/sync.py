@@ -1,0 +1,560 @@
+"""The sync service: HubEE notifications in, Dossier rows and files out.
+
+Order for every notification (API.md §8): read from HubEE, commit rows, write files (temp name,
+fsync, rename), push our statuses, and only then delete the notification. Re-processing any
+notification after a crash at any point is harmless: rows are keyed by HubEE ids, file paths
+are reserved in the database before the download, and status pushes go through the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.utils import timezone
+
+from demarches.enums import CaseStatus
+from demarches.hubee import client_for
+from demarches.models import Demarche
+from dossiers import lease, storage
+from dossiers.enums import (
+    ActionType,
+    AttachmentState,
+    Direction,
+    EventStatus,
+    FailureKind,
+    RunStatus,
+)
+from dossiers.models import Dossier, Evenement, NotificationFailure, PieceJointe, SyncRun
+from dossiers.outbox import queue_automatic_statuses, send_pending
+from hubee_portal.hubee import (
+    AuthenticationError,
+    HubEEClient,
+    HubEEError,
+    NotFoundError,
+    Notification,
+    TransientError,
+    is_uuid,
+    parse_hubee_datetime,
+)
+
+logger = logging.getLogger(__name__)
+
+LEASE_TTL = timedelta(minutes=10)
+MAX_LIST_SIZE = 1000
+UNAVAILABLE_STATUSES = {"CORRUPTED", "REJECTED", "DELETED"}
+
+
+class InvalidDataError(Exception):
+    """HubEE sent something we cannot store (missing id, wrong case…)."""
+
+
+class PendingAttachmentError(Exception):
+    """A file is still PENDING on HubEE: keep the notification and try again later."""
+
+
+@dataclass
+class RunCounters:
+    notifications_handled: int = 0
+    dossiers_created: int = 0
+    files_downloaded: int = 0
+    bytes_downloaded: int = 0
+    errors: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **values: int) -> None:
+        with self.lock:
+            for name, value in values.items():
+                setattr(self, name, getattr(self, name) + value)
+
+
+@dataclass
+class SyncOutcome:
+    demarche: Demarche
+    run: SyncRun | None
+    pending_failures: int = 0
+    connection_error: str | None = None
+    skipped: bool = False
+
+
+def sync_demarche(
+    demarche: Demarche,
+    *,
+    client: HubEEClient | None = None,
+    concurrency: int | None = None,
+    owner: str | None = None,
+) -> SyncOutcome:
+    """One pass over a démarche's notifications, under its lease."""
+    owner = owner or lease.new_owner()
+    if not lease.acquire(demarche.pk, owner, LEASE_TTL):
+        logger.info("démarche %s: already being synced elsewhere, skipped", demarche.pk)
+        return SyncOutcome(demarche, None, skipped=True)
+    try:
+        run = SyncRun.objects.create(demarche=demarche)
+        syncer = DemarcheSync(
+            demarche,
+            client or client_for(demarche),
+            run,
+            owner=owner,
+            concurrency=concurrency or settings.HUBEE_SYNC_CONCURRENCY,
+        )
+        return syncer.run()
+    finally:
+        lease.release(demarche.pk, owner)
+
+
+class DemarcheSync:
+    def __init__(
+        self,
+        demarche: Demarche,
+        client: HubEEClient,
+        run: SyncRun,
+        *,
+        owner: str,
+        concurrency: int = 1,
+    ) -> None:
+        self.demarche = demarche
+        self.client = client
+        self.run_row = run
+        self.owner = owner
+        self.concurrency = max(1, concurrency)
+        self.root = Path(demarche.download_folder)
+        self.counters = RunCounters()
+        self.failed: set[str] = set()
+        self.seen: set[str] = set()
+        self.calls_at_start = client.stats.calls
+        self.fatal: str | None = None
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def run(self) -> SyncOutcome:
+        outcome = SyncOutcome(self.demarche, self.run_row)
+        try:
+            storage.ensure_dir(self.root)
+            removed = storage.remove_partial_files(self.root)
+            if removed:
+                logger.warning("démarche %s: %d partial files removed", self.demarche.pk, removed)
+            self._loop()
+        except AuthenticationError as exc:
+            self.fatal = f"Identifiants refusés par HubEE : {exc}"
+            outcome.connection_error = self.fatal
+        except HubEEError as exc:
+            self.fatal = f"HubEE injoignable ou en erreur : {exc}"
+            outcome.connection_error = self.fatal
+        except OSError as exc:
+            self.fatal = (
+                f"Dossier de téléchargement inutilisable ({self.root}) : {exc.strerror or exc}"
+            )
+        self._finish()
+        outcome.pending_failures = NotificationFailure.objects.filter(
+            demarche=self.demarche, given_up=False, resolved_at__isnull=True
+        ).count()
+        return outcome
+
+    def _loop(self) -> None:
+        batch_size = self.demarche.connection.batch_size
+        while True:
+            if not lease.renew(self.demarche.pk, self.owner, LEASE_TTL):
+                raise TransientError("lease lost: another run took this démarche over")
+            max_result = batch_size
+            batch = self.client.list_notifications(max_result)
+            fresh = [n for n in batch if n.id not in self.seen]
+            if not fresh and len(batch) >= max_result and self.failed:
+                # Head-of-line blocking: the failed ones fill the batch, ask for more.
+                max_result = min(batch_size + len(self.failed), MAX_LIST_SIZE)
+                batch = self.client.list_notifications(max_result)
+                fresh = [n for n in batch if n.id not in self.seen]
+            if not fresh:
+                return
+            self.seen.update(n.id for n in fresh)
+            self._process_batch(fresh)
+            if self.fatal:
+                return
+
+    def _process_batch(self, notifications: list[Notification]) -> None:
+        # Notifications of one case run in order, in one thread; cases run concurrently.
+        groups: dict[str, list[Notification]] = defaultdict(list)
+        for notification in notifications:
+            groups[notification.case_id or notification.id].append(notification)
+        if self.concurrency == 1 or len(groups) == 1:
+            for group in groups.values():
+                self._process_group(group)
+            return
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            list(pool.map(self._process_group_in_thread, groups.values()))
+
+    def _process_group_in_thread(self, group: list[Notification]) -> None:
+        try:
+            self._process_group(group)
+        finally:
+            connection.close()  # each thread has its own database connection
+
+    def _process_group(self, group: list[Notification]) -> None:
+        for notification in group:
+            if self.fatal:
+                return
+            self._process_one(notification)
+
+    def _process_one(self, notification: Notification) -> None:
+        try:
+            self.handle(notification)
+        except AuthenticationError as exc:
+            self.fatal = f"Identifiants refusés par HubEE : {exc}"
+            self._record_failure(notification, FailureKind.PERMANENT, str(exc))
+        except NotFoundError as exc:
+            self._record_failure(notification, FailureKind.NOT_FOUND, str(exc), not_found=True)
+        except TransientError as exc:
+            self._record_failure(notification, FailureKind.TRANSIENT, str(exc))
+        except HubEEError as exc:
+            self._record_failure(notification, FailureKind.PERMANENT, str(exc))
+        except PendingAttachmentError as exc:
+            self._record_failure(notification, FailureKind.TRANSIENT, str(exc))
+        except (InvalidDataError, storage.UnsafePathError) as exc:
+            self._record_failure(notification, FailureKind.INVALID, str(exc))
+        except OSError as exc:
+            detail = f"Erreur disque : {exc.strerror or exc}"
+            if exc.filename:
+                detail += f" ({exc.filename})"
+            self._record_failure(notification, FailureKind.LOCAL, detail)
+        except DatabaseError as exc:
+            close_old_connections()
+            self._record_failure(notification, FailureKind.LOCAL, f"Erreur de base : {exc}")
+        except Exception as exc:  # one bad notification never stops the others
+            logger.exception("notification %s: unexpected error", notification.id)
+            self._record_failure(notification, FailureKind.LOCAL, f"{type(exc).__name__}: {exc}")
+        else:
+            self.counters.add(notifications_handled=1)
+            NotificationFailure.objects.filter(
+                demarche=self.demarche, notification_id=notification.id, resolved_at__isnull=True
+            ).update(resolved_at=timezone.now())
+
+    # -- one notification ----------------------------------------------------------------------
+
+    def handle(self, notification: Notification) -> None:
+        if not notification.case_id or not is_uuid(notification.case_id):
+            raise InvalidDataError("Notification sans identifiant de cas (caseId).")
+        if notification.is_new_case:
+            self.ingest_case(notification.case_id)
+        elif (notification.event_status or "").upper() == EventStatus.RECEIVED:
+            self.record_acknowledgement(notification.event_id)
+        else:
+            self.ingest_event(notification.case_id, notification.event_id)
+        self.client.delete_notification(notification.id)
+
+    def ingest_case(self, case_id: str) -> Dossier:
+        case = self.client.get_case(case_id)
+        dossier, created = self.store_case(case_id, case)
+        if created:
+            self.counters.add(dossiers_created=1)
+        self.store_attachments(dossier, case.get("attachments") or [], event=None)
+        self.download_pending(dossier, event=None)
+        send_pending(self.client, dossier, case.get("events") or [])
+        return dossier
+
+    def ingest_event(self, case_id: str, event_id: str | None) -> None:
+        if not event_id or not is_uuid(event_id):
+            raise InvalidDataError("Notification d'événement sans identifiant valide.")
+        event = self.client.get_event(case_id, event_id)
+        dossier = Dossier.objects.filter(hubee_case_id=case_id).first()
+        if dossier is None:
+            # An event on a case we never stored (its first notification was lost or purged).
+            dossier = self.ingest_case(case_id)
+        evenement = self.store_event(dossier, event, event_id)
+        if evenement.action_type == ActionType.ATTACH_DEPOSIT:
+            self.store_attachments(dossier, event.get("attachments") or [], event=evenement)
+            self.download_pending(dossier, event=evenement)
+        elif (
+            evenement.action_type == ActionType.STATUS_UPDATE
+            and evenement.case_new_status in CaseStatus.values
+        ):
+            Dossier.objects.filter(pk=dossier.pk).update(
+                status=evenement.case_new_status, updated_at=timezone.now()
+            )
+        if (event.get("status") or "").upper() != EventStatus.RECEIVED:
+            self.client.patch_event(case_id, event_id, EventStatus.RECEIVED)
+            Evenement.objects.filter(pk=evenement.pk).update(hubee_status=EventStatus.RECEIVED)
+
+    def record_acknowledgement(self, event_id: str | None) -> None:
+        if event_id and is_uuid(event_id):
+            Evenement.objects.filter(hubee_event_id=event_id).update(
+                hubee_status=EventStatus.RECEIVED, updated_at=timezone.now()
+            )
+
+    # -- records -------------------------------------------------------------------------------
+
+    def store_case(self, case_id: str, case: dict[str, Any]) -> tuple[Dossier, bool]:
+        if not isinstance(case, dict) or str(case.get("id", "")).lower() != case_id.lower():
+            raise InvalidDataError(
+                "HubEE a renvoyé un cas qui ne correspond pas à la notification."
+            )
+        external_id = str(case.get("externalId") or "").strip()
+        if not external_id:
+            raise InvalidDataError("Cas HubEE sans numéro de télédossier (externalId).")
+        applicant = case.get("applicant") if isinstance(case.get("applicant"), dict) else {}
+        status = case.get("status") if case.get("status") in CaseStatus.values else ""
+        values = {
+            "external_id": external_id[:64],
+            "process_code": str(case.get("processCode") or self.demarche.process_code)[:30],
+            "applicant_first_name": str(applicant.get("firstName") or "")[:255],
+            "applicant_last_name": str(applicant.get("lastName") or "")[:255],
+            "applicant_email": str(applicant.get("email") or "")[:320],
+            "partner_attributes": str(case.get("partnerAttributes") or ""),
+            "hubee_created_at": parse_hubee_datetime(case.get("createDateTime")),
+            "hubee_updated_at": parse_hubee_datetime(case.get("updateDateTime")),
+            "hubee_transmitted_at": parse_hubee_datetime(case.get("transmissionDateTime")),
+            "hubee_closed_at": parse_hubee_datetime(case.get("closeDateTime")),
+            "raw": _without_events(case),
+        }
+        with transaction.atomic():
+            dossier = Dossier.objects.filter(hubee_case_id=case_id).first()
+            if dossier is not None:
+                for name, value in values.items():
+                    setattr(dossier, name, value)
+                if status:
+                    dossier.status = status
+                dossier.save()
+                return dossier, False
+            taken = set(
+                Dossier.objects.filter(demarche=self.demarche).values_list("folder_name", flat=True)
+            )
+            folder_name = storage.unique_name(
+                self.root, storage.sanitize_component(external_id, case_id), taken
+            )
+            dossier = Dossier.objects.create(
+                demarche=self.demarche,
+                hubee_case_id=case_id,
+                folder_name=folder_name,
+                status=status or CaseStatus.HUBEE_NOTIFIED,
+                **values,
+            )
+            # Statuses go out only once the files are stored; queued now, in this transaction,
+            # so that a crash cannot lose or repeat them.
+            queue_automatic_statuses(dossier)
+            return dossier, True
+
+    def store_event(self, dossier: Dossier, event: dict[str, Any], event_id: str) -> Evenement:
+        if not isinstance(event, dict) or str(event.get("id", "")).lower() != event_id.lower():
+            raise InvalidDataError("HubEE a renvoyé un événement qui ne correspond pas.")
+        evenement, _ = Evenement.objects.update_or_create(
+            hubee_event_id=event_id,
+            defaults={
+                "dossier": dossier,
+                "action_type": str(event.get("actionType") or "")[:100],
+                "direction": Direction.RECEIVED,
+                "message": str(event.get("message") or ""),
+                "comment": str(event.get("comment") or ""),
+                "author": str(event.get("author") or "")[:255],
+                "case_current_status": str(event.get("caseCurrentStatus") or "")[:20],
+                "case_new_status": str(event.get("caseNewStatus") or "")[:20],
+                "hubee_status": str(event.get("status") or "")[:12],
+                "hubee_created_at": parse_hubee_datetime(event.get("createDateTime")),
+                "hubee_updated_at": parse_hubee_datetime(event.get("updateDateTime")),
+                "raw": event,
+            },
+        )
+        return evenement
+
+    def store_attachments(
+        self, dossier: Dossier, attachments: Iterable[Any], *, event: Evenement | None
+    ) -> None:
+        """Reserve one row and one final path per attachment before any byte is written."""
+        folder = self.root / dossier.folder_name
+        with transaction.atomic():
+            existing = {
+                str(pj.hubee_attachment_id): pj
+                for pj in PieceJointe.objects.filter(dossier=dossier)
+            }
+            taken = {Path(pj.stored_path).name for pj in existing.values()}
+            for attachment in attachments:
+                if not isinstance(attachment, dict) or not is_uuid(attachment.get("id")):
+                    raise InvalidDataError("Pièce jointe HubEE sans identifiant valide.")
+                attachment_id = attachment["id"].lower()
+                hubee_status = str(attachment.get("status") or "").upper()
+                piece = existing.get(attachment_id)
+                if piece is not None:
+                    if piece.hubee_status != hubee_status:
+                        piece.hubee_status = hubee_status
+                        if (
+                            piece.state == AttachmentState.UNAVAILABLE
+                            and hubee_status == "RECEIVED"
+                        ):
+                            piece.state = AttachmentState.PENDING
+                        piece.save(update_fields=["hubee_status", "state", "updated_at"])
+                    continue
+                name = storage.sanitize_component(attachment.get("fileName"), "piece-jointe")
+                name = storage.unique_name(folder, name, taken)
+                taken.add(name)
+                unavailable = hubee_status in UNAVAILABLE_STATUSES
+                size = attachment.get("size")
+                PieceJointe.objects.create(
+                    dossier=dossier,
+                    evenement=event,
+                    hubee_attachment_id=attachment_id,
+                    file_name=str(attachment.get("fileName") or "")[:1000],
+                    stored_path=f"{dossier.folder_name}/{name}",
+                    attachment_type=str(attachment.get("type") or "")[:100],
+                    mime_type=str(attachment.get("mimeType") or "")[:255],
+                    size=size if isinstance(size, int) and size >= 0 else None,
+                    hubee_status=hubee_status,
+                    state=AttachmentState.UNAVAILABLE if unavailable else AttachmentState.PENDING,
+                    state_detail=_unavailable_reason(hubee_status) if unavailable else "",
+                )
+
+    def download_pending(self, dossier: Dossier, *, event: Evenement | None) -> None:
+        pieces = PieceJointe.objects.filter(
+            dossier=dossier,
+            evenement=event,
+            state__in=[AttachmentState.PENDING, AttachmentState.CORRUPT],
+        )
+        waiting = []
+        for piece in pieces:
+            if piece.hubee_status == "PENDING":
+                waiting.append(piece)
+                continue
+            self.download(dossier, piece, event)
+        if waiting:
+            raise PendingAttachmentError(
+                f"{len(waiting)} pièce(s) encore en cours de dépôt sur HubEE : nouvel essai "
+                "à la prochaine synchronisation."
+            )
+
+    def download(self, dossier: Dossier, piece: PieceJointe, event: Evenement | None) -> None:
+        target = storage.resolve_inside(self.root, piece.stored_path)
+        case_id = str(dossier.hubee_case_id)
+        attachment_id = str(piece.hubee_attachment_id)
+
+        def fetch(handle) -> Any:
+            if event is None:
+                return self.client.download_case_attachment(
+                    case_id, attachment_id, handle, piece.size
+                )
+            return self.client.download_event_attachment(
+                case_id, str(event.hubee_event_id), attachment_id, handle, piece.size
+            )
+
+        try:
+            result = storage.write_atomic(target, fetch)
+        except TransientError as exc:
+            if type(exc).__name__ == "CorruptDownloadError":
+                PieceJointe.objects.filter(pk=piece.pk).update(
+                    state=AttachmentState.CORRUPT, state_detail=str(exc)
+                )
+            raise
+        PieceJointe.objects.filter(pk=piece.pk).update(
+            state=AttachmentState.STORED,
+            state_detail="",
+            sha256=result.sha256_hex,
+            size=result.size,
+            downloaded_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        self.counters.add(files_downloaded=1, bytes_downloaded=result.size)
+
+    # -- journal -------------------------------------------------------------------------------
+
+    def _record_failure(
+        self, notification: Notification, kind: str, error: str, *, not_found: bool = False
+    ) -> None:
+        self.failed.add(notification.id)
+        self.counters.add(errors=1)
+        logger.warning("démarche %s notification %s: %s", self.demarche.pk, notification.id, kind)
+        now = timezone.now()
+        try:
+            failure, _ = NotificationFailure.objects.get_or_create(
+                demarche=self.demarche,
+                notification_id=notification.id,
+                defaults={
+                    "case_id": notification.case_id if is_uuid(notification.case_id) else None,
+                    "event_id": notification.event_id if is_uuid(notification.event_id) else None,
+                    "kind": kind,
+                    "error": error,
+                },
+            )
+            failure.kind = kind
+            failure.error = error[:5000]
+            failure.attempts += 1
+            failure.last_attempt_at = now
+            failure.last_run = self.run_row
+            failure.resolved_at = None
+            if not_found:
+                failure.not_found_runs += 1
+                if failure.not_found_runs >= self.demarche.connection.not_found_attempts:
+                    self._give_up(notification, failure)
+            failure.save()
+        except DatabaseError:
+            logger.exception("notification %s: failure could not be journaled", notification.id)
+
+    def _give_up(self, notification: Notification, failure: NotificationFailure) -> None:
+        """HubEE keeps answering 404 (purged case): delete the notification, keep the trace."""
+        try:
+            self.client.delete_notification(notification.id)
+        except NotFoundError:
+            pass
+        except HubEEError as exc:
+            failure.error += f"\nSuppression impossible : {exc}"
+            return
+        failure.given_up = True
+        failure.given_up_at = timezone.now()
+
+    def _finish(self) -> None:
+        counters = self.counters
+        run = self.run_row
+        run.finished_at = timezone.now()
+        run.notifications_handled = counters.notifications_handled
+        run.dossiers_created = counters.dossiers_created
+        run.files_downloaded = counters.files_downloaded
+        run.bytes_downloaded = counters.bytes_downloaded
+        run.errors = counters.errors + (1 if self.fatal else 0)
+        run.api_calls = self.client.stats.calls - self.calls_at_start
+        if self.fatal:
+            run.status = RunStatus.FAILED
+            run.message = self.fatal
+        elif counters.errors:
+            run.status = RunStatus.PARTIAL
+            run.message = f"{counters.errors} notification(s) en échec, conservées sur HubEE."
+        else:
+            run.status = RunStatus.OK
+        run.save()
+
+
+def _without_events(case: dict[str, Any]) -> dict[str, Any]:
+    # Events are stored as rows; keeping them in the raw case too would grow it at every sync.
+    return {key: value for key, value in case.items() if key != "events"}
+
+
+def _unavailable_reason(hubee_status: str) -> str:
+    return {
+        "CORRUPTED": "Fichier rejeté par l'antivirus de HubEE : il n'est pas téléchargeable.",
+        "REJECTED": "Fichier refusé par HubEE (taille ou type différent de celui déclaré).",
+        "DELETED": "Fichier supprimé de HubEE (purge) avant d'avoir été téléchargé.",
+    }.get(hubee_status, f"Fichier indisponible sur HubEE ({hubee_status}).")
+
+
+def sync_all(
+    demarches: Iterable[Demarche] | None = None,
+    *,
+    on_result: Callable[[SyncOutcome], None] | None = None,
+) -> list[SyncOutcome]:
+    """Sync every enabled démarche in turn; one failing démarche never stops the others."""
+    outcomes = []
+    if demarches is None:
+        demarches = Demarche.objects.filter(enabled=True).select_related("connection")
+    for demarche in demarches:
+        try:
+            outcome = sync_demarche(demarche)
+        except Exception as exc:
+            logger.exception("démarche %s: sync failed", demarche.pk)
+            outcome = SyncOutcome(demarche, None, connection_error=f"{type(exc).__name__}: {exc}")
+        outcomes.append(outcome)
+        if on_result:
+            on_result(outcome)
+    return outcomes
