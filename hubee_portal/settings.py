@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_q",
     "demarches",
     "dossiers",
+    "hubee_portal.sandbox",
 ]
 
 MIDDLEWARE = [
@@ -202,3 +203,5 @@ HUBEE_READ_TIMEOUT = env.float("HUBEE_READ_TIMEOUT", default=120.0)
 # Outgoing proxy (also honoured: HTTPS_PROXY) and CA bundle for HubEE's certificates.
 HUBEE_PROXY = env.str("HUBEE_PROXY", default="")
 HUBEE_CA_BUNDLE = env.str("HUBEE_CA_BUNDLE", default="")
+# Built-in fake HubEE API served under /sandbox/ (on in development, off in production).
+HUBEE_SANDBOX = env.bool("HUBEE_SANDBOX", default=DEBUG)

@@ -1,6 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from hubee_portal import views
 
@@ -14,3 +15,6 @@ urlpatterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.HUBEE_SANDBOX:
+    urlpatterns.append(path("sandbox/", include("hubee_portal.sandbox.urls")))
