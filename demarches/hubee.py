@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 import threading
+from dataclasses import replace
 
 from django.conf import settings
 

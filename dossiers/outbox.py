@@ -86,22 +86,18 @@ def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[s
         )
     }
     for outgoing in OutgoingEvent.objects.filter(dossier=dossier, state=OutgoingState.PENDING):
-        dossier.refresh_from_db(fields=["status"])
-        if outgoing.case_new_status and not moves_forward(dossier.status, outgoing.case_new_status):
-            if outgoing.automatic:
-                # The case is already there (re-sent case, agent was quicker): nothing to do.
-                outgoing.delete()
-                continue
-            outgoing.state = OutgoingState.FAILED
-            outgoing.last_error = (
-                f"Le dossier est déjà au statut {dossier.get_status_display()} : "
-                "un statut HubEE ne revient pas en arrière."
-            )
-            outgoing.save(update_fields=["state", "last_error", "updated_at"])
-            continue
         payload = payload_for(outgoing)
+        # Already on HubEE? (a crash came between HubEE accepting it and our commit)
         event = find_matching_event(case_events, payload, client.config.application_name, known)
-        if event is None:
+        if event is not None:
+            logger.info("outgoing %s already on HubEE as event %s", outgoing.pk, event.get("id"))
+        else:
+            dossier.refresh_from_db(fields=["status"])
+            if outgoing.case_new_status and not moves_forward(
+                dossier.status, outgoing.case_new_status
+            ):
+                skip(dossier, outgoing)
+                continue
             outgoing.attempts += 1
             outgoing.save(update_fields=["attempts", "updated_at"])
             try:
@@ -118,10 +114,21 @@ def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[s
                 outgoing.last_error = str(exc)
                 outgoing.save(update_fields=["last_error", "updated_at"])
                 raise
-        else:
-            logger.info("outgoing %s already on HubEE as event %s", outgoing.pk, event.get("id"))
         record_sent(dossier, outgoing, event)
         known.add(str(event["id"]).lower())
+
+
+def skip(dossier: Dossier, outgoing: OutgoingEvent) -> None:
+    if outgoing.automatic:
+        # The case is already there (re-sent case, an agent was quicker): nothing to send.
+        outgoing.delete()
+        return
+    outgoing.state = OutgoingState.FAILED
+    outgoing.last_error = (
+        f"Le dossier est déjà au statut {dossier.get_status_display()} : "
+        "un statut HubEE ne revient pas en arrière."
+    )
+    outgoing.save(update_fields=["state", "last_error", "updated_at"])
 
 
 def record_sent(dossier: Dossier, outgoing: OutgoingEvent, event: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """An administrator configures a démarche in a real browser (Debian's Chromium)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from demarches.models import Demarche
 from tests.factories import HubEEConnectionFactory, OrganisationFactory
@@ -16,7 +17,7 @@ def test_admin_creates_a_demarche_in_the_browser(page, live_server, admin_user, 
 
     page.goto(f"{live_server.url}/admin/demarches/demarche/add/")
     # LoginRequiredMiddleware sends us to the French login page first.
-    assert "Connexion" in page.title()
+    expect(page).to_have_title("Connexion — HubEE Portal")
     page.get_by_label("Identifiant").fill("admin")
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()
@@ -30,12 +31,13 @@ def test_admin_creates_a_demarche_in_the_browser(page, live_server, admin_user, 
     page.get_by_label("Dossier de téléchargement").fill(str(tmp_path / "rco"))
     page.get_by_role("button", name="Enregistrer", exact=True).click()
 
-    assert page.locator(".messagelist .success").is_visible()
+    expect(page.locator(".messagelist .success")).to_contain_text("a été ajouté")
     demarche = Demarche.objects.get(client_id="client-rco")
     assert demarche.client_secret == SECRET
     assert (tmp_path / "rco").is_dir()
 
     # The change page never shows the secret again.
     page.goto(f"{live_server.url}/admin/demarches/demarche/{demarche.pk}/change/")
+    secret_field = page.get_by_label("Secret client (client secret)")
+    expect(secret_field).to_have_value("")
     assert SECRET not in page.content()
-    assert page.get_by_label("Secret client (client secret)").input_value() == ""
