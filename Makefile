@@ -6,7 +6,6 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test install lint format chromium clean
 
@@ -29,8 +28,11 @@ run: $(STAMP)
 # Chromium de Debian pour les tests navigateur (aucun téléchargement de navigateur ici).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "Chromium manque pour les tests navigateur : installez-le (sudo apt-get install chromium) puis relancez make test." >&2; exit 1; \
+	  fi; \
 	  echo "Installation de chromium (apt-get)…"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 test: $(STAMP) chromium
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)

@@ -34,6 +34,7 @@ class DemarcheAdmin(admin.ModelAdmin):
     list_select_related = ["organisation", "connection"]
     readonly_fields = ["created_at", "updated_at"]
     actions = ["test_connection", "enable", "disable"]
+    filter_horizontal = ["agents"]
     fieldsets = [
         (None, {"fields": ["name", "process_code", "organisation", "connection", "enabled"]}),
         ("Identifiants HubEE", {"fields": ["client_id", "client_secret"]}),
@@ -53,6 +54,7 @@ class DemarcheAdmin(admin.ModelAdmin):
             "Échanges avec l'usager",
             {"fields": ["allows_add_awaiting", "allows_messages", "allows_document_return"]},
         ),
+        ("Habilitations", {"fields": ["agents"]}),
         ("Historique", {"fields": ["created_at", "updated_at"]}),
     ]
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -177,6 +178,13 @@ class Demarche(TimestampedModel):
     )
     enabled = models.BooleanField(
         "active", default=False, help_text="Seules les démarches actives sont synchronisées."
+    )
+    agents = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="demarches",
+        verbose_name="agents habilités",
+        help_text="Les agents qui voient et traitent les dossiers de cette démarche.",
     )
 
     class Meta:
