@@ -82,7 +82,10 @@ class SyncOutcome:
     demarche: Demarche
     run: SyncRun | None
     pending_failures: int = 0
+    # HubEE refused or could not be reached: nothing was synced.
     connection_error: str | None = None
+    # Any error that stopped the run (connection, unusable download folder…).
+    error: str | None = None
     skipped: bool = False
 
 
@@ -133,6 +136,11 @@ class DemarcheSync:
         self.seen: set[str] = set()
         self.calls_at_start = client.stats.calls
         self.fatal: str | None = None
+        self.connection_failed = False
+
+    def _stop_on_credentials(self, exc: AuthenticationError) -> None:
+        self.fatal = f"Identifiants refusés par HubEE : {exc}"
+        self.connection_failed = True
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -145,16 +153,18 @@ class DemarcheSync:
                 logger.warning("démarche %s: %d partial files removed", self.demarche.pk, removed)
             self._loop()
         except AuthenticationError as exc:
-            self.fatal = f"Identifiants refusés par HubEE : {exc}"
-            outcome.connection_error = self.fatal
+            self._stop_on_credentials(exc)
         except HubEEError as exc:
             self.fatal = f"HubEE injoignable ou en erreur : {exc}"
-            outcome.connection_error = self.fatal
+            self.connection_failed = True
         except OSError as exc:
             self.fatal = (
                 f"Dossier de téléchargement inutilisable ({self.root}) : {exc.strerror or exc}"
             )
         self._finish()
+        outcome.error = self.fatal
+        if self.connection_failed:
+            outcome.connection_error = self.fatal
         outcome.pending_failures = NotificationFailure.objects.filter(
             demarche=self.demarche, given_up=False, resolved_at__isnull=True
         ).count()
@@ -208,7 +218,7 @@ class DemarcheSync:
         try:
             self.handle(notification)
         except AuthenticationError as exc:
-            self.fatal = f"Identifiants refusés par HubEE : {exc}"
+            self._stop_on_credentials(exc)
             self._record_failure(notification, FailureKind.PERMANENT, str(exc))
         except NotFoundError as exc:
             self._record_failure(notification, FailureKind.NOT_FOUND, str(exc), not_found=True)
@@ -553,7 +563,8 @@ def sync_all(
             outcome = sync_demarche(demarche)
         except Exception as exc:
             logger.exception("démarche %s: sync failed", demarche.pk)
-            outcome = SyncOutcome(demarche, None, connection_error=f"{type(exc).__name__}: {exc}")
+            message = f"{type(exc).__name__}: {exc}"
+            outcome = SyncOutcome(demarche, None, error=message)
         outcomes.append(outcome)
         if on_result:
             on_result(outcome)

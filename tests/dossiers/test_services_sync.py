@@ -305,3 +305,37 @@ def test_concurrent_sync_stores_everything(hubee):
     assert Dossier.objects.count() == 12
     assert all(sandbox.status_pushes(c) == ["SI_RECEIVED"] for c in cases)
     assert remaining(demarche) == 0
+
+
+def test_unusable_download_folder_stops_the_demarche_and_deletes_nothing(hubee, monkeypatch):
+    demarche = hubee.demarche()
+    hubee.deposit(demarche)
+
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(storage, "ensure_dir", read_only)
+    outcome = hubee.sync(demarche)
+    assert outcome.run.status == RunStatus.FAILED
+    assert "Dossier de téléchargement inutilisable" in outcome.error
+    assert "Read-only file system" in outcome.run.message
+    assert outcome.connection_error is None
+    assert remaining(demarche) == 1
+
+
+def test_a_demarche_is_synced_by_one_run_at_a_time(hubee):
+    from datetime import timedelta
+
+    from dossiers import lease
+
+    demarche = hubee.demarche()
+    hubee.deposit(demarche)
+    assert lease.acquire(demarche.pk, "autre-worker", timedelta(minutes=5))
+    outcome = hubee.sync(demarche)
+    assert outcome.skipped
+    assert remaining(demarche) == 1
+    # An expired lease (its worker died) is taken over.
+    assert lease.acquire(demarche.pk, "autre-worker", timedelta(seconds=-1))
+    outcome = hubee.sync(demarche)
+    assert not outcome.skipped
+    assert remaining(demarche) == 0

@@ -1,5 +1,7 @@
 """One synchronisation pass in the foreground."""
 
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
@@ -40,19 +42,24 @@ class Command(BaseCommand):
                 self.stdout.write("Aucune démarche active : rien à synchroniser.")
                 return
 
+        started = time.monotonic()
         outcomes = sync_all(queryset, on_result=self.print_outcome)
+        elapsed = time.monotonic() - started
         created = sum(o.run.dossiers_created for o in outcomes if o.run)
         files = sum(o.run.files_downloaded for o in outcomes if o.run)
         pending = sum(o.pending_failures for o in outcomes)
-        failed = [o for o in outcomes if o.connection_error]
+        unreachable = [o for o in outcomes if o.connection_error]
+        stopped = [o for o in outcomes if o.error and not o.connection_error]
+        rate = created / elapsed if elapsed > 0 else 0.0
         self.stdout.write(
-            f"Terminé : {len(outcomes)} démarche(s), {created} dossier(s) créé(s), "
-            f"{files} fichier(s), {pending} notification(s) en échec en attente, "
-            f"{len(failed)} démarche(s) injoignable(s)."
+            f"Terminé en {elapsed:.1f} s : {len(outcomes)} démarche(s), {created} dossier(s) "
+            f"créé(s) ({rate:.1f}/s), {files} fichier(s), {pending} notification(s) en échec "
+            f"en attente, {len(unreachable)} démarche(s) injoignable(s), {len(stopped)} "
+            "démarche(s) interrompue(s)."
         )
-        if failed:
+        if unreachable:
             raise SystemExit(2)
-        if pending:
+        if pending or stopped:
             raise SystemExit(1)
 
     def print_outcome(self, outcome: SyncOutcome) -> None:
@@ -61,8 +68,8 @@ class Command(BaseCommand):
             self.stdout.write(f"- {name} : déjà en cours ailleurs, ignorée.")
             return
         run = outcome.run
-        if outcome.connection_error:
-            self.stdout.write(self.style.ERROR(f"- {name} : {outcome.connection_error}"))
+        if outcome.error:
+            self.stdout.write(self.style.ERROR(f"- {name} : {outcome.error}"))
             return
         line = (
             f"- {name} : {run.notifications_handled} notification(s), "
