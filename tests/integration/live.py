@@ -6,87 +6,19 @@ import hashlib
 import json
 import os
 import random
-import re
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from hubee_portal.sandbox import harness
+
 PROCESS_CODES = ["EtatCivil", "recensementCitoyen", "CERTDC"]
+environment = harness.environment
+manage = harness.manage
+SandboxServer = harness.SandboxServer
 
 
-def environment(tmp: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "SECRET_KEY", "ENCRYPTION_KEY"}
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "hubee_portal.settings",
-            "DATA_DIR": str(tmp / "data"),
-            "ENV_FILE": str(tmp / "absent.env"),
-            "DEBUG": "true",
-            "HUBEE_SANDBOX": "true",
-            "DATABASE_URL": f"sqlite:///{tmp / 'portal.sqlite3'}",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    return env
-
-
-def manage(env: dict[str, str], *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def script(env: dict[str, str], call: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    code = f"import django; django.setup()\nfrom tests.integration import live\n{call}"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise AssertionError(result.stderr)
-    return result
-
-
-class SandboxServer:
-    def __init__(self, env: dict[str, str]):
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "hubee_sandbox_server", "--port", "0"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,
-        )
-        line = self.process.stdout.readline()
-        match = re.search(r"http://[^/]+", line)
-        if not match:
-            self.stop()
-            raise AssertionError(f"sandbox server did not start: {line!r}")
-        self.url = match.group(0)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=10)
-        self.process.stdout.close()
+def script(env: dict[str, str], call: str, timeout: int = 300):
+    return harness.python(env, f"from tests.integration import live\n{call}", timeout=timeout)
 
 
 # -- run inside the child processes ---------------------------------------------------------------
