@@ -17,11 +17,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet ".[dev]"
 	touch $(STAMP)
 
-# Portail web + worker django-q2, sur SQLite embarqué (data/).
+# La démonstration : portail web + worker django-q2 + bac à sable HubEE intégré, sur SQLite
+# embarqué (data/). Démarches de démonstration reliées au bac à sable, compte agent et
+# télédossiers déposés : ils arrivent dans le portail en moins d'une minute.
+# Le worker joint le bac à sable à l'adresse du portail (127.0.0.1 quand HOST écoute partout).
+DEMO_HOST := $(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST))
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py hubee_bootstrap
-	@echo "Portail : http://$(HOST):$(PORT)/  (Ctrl-C pour arrêter)"
+	$(PY) manage.py hubee_demo --base-url http://$(DEMO_HOST):$(PORT)
+	@echo "Portail : http://$(DEMO_HOST):$(PORT)/  — bac à sable : http://$(DEMO_HOST):$(PORT)/sandbox/  (Ctrl-C pour arrêter)"
 	$(PY) manage.py qcluster & QPID=$$!; trap 'kill $$QPID 2>/dev/null; wait $$QPID' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

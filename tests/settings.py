@@ -17,3 +17,9 @@ TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = "INVALID_TEMPLATE_VARIABLE(%s)"  
 # must see the same data, with WAL and busy timeouts as in production.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405
+
+# HubEE's OpenAPI contract (public reference material beside the repository, never copied into
+# it): when present, the sandbox validates every request and answer against it, as HubEE's
+# gateway does. CI has it; without it the contract tests say why they did not run.
+_HUBEE_OPENAPI = BASE_DIR.parent / "shared" / "hubee" / "openapi" / "api_folder_v1.2.7.yaml"  # noqa: F405
+HUBEE_SANDBOX_OPENAPI = str(_HUBEE_OPENAPI) if _HUBEE_OPENAPI.is_file() else ""

@@ -16,6 +16,16 @@ def date_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
+# When the sender named no software. SW declares partnerInfo `nullable` beside an `allOf`, which
+# OpenAPI 3.0.3 reads as "never null" (nullable only acts with a `type` in the same schema):
+# an object of nulls is valid under either reading; a bare null is not.
+NO_PARTNER_INFO: dict[str, None] = {
+    "editorName": None,
+    "applicationName": None,
+    "softwareVersion": None,
+}
+
+
 def _nullable(value: str) -> str | None:
     # Stored as "" (no NULL strings in the database); HubEE answers null.
     return value or None
@@ -49,7 +59,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "caseNewStatus": _nullable(event.case_new_status),
         "partnerAttributes": _nullable(event.partner_attributes),
         "attachments": [attachment_json(a) for a in event.attachments.all()],
-        "partnerInfo": event.partner_info,
+        "partnerInfo": event.partner_info or dict(NO_PARTNER_INFO),
     }
 
 

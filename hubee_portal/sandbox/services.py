@@ -8,17 +8,18 @@ the citizen on a case, purge, switch faults, and read the call log. Errors meant
 from __future__ import annotations
 
 import os
+import random
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import IO, Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from . import faults, storage, workflow
+from . import content, faults, storage, workflow
 from .enums import ActionType, AttachmentStatus, CaseStatus, EventStatus, Party
 from .models import (
     Attachment,
@@ -44,6 +45,14 @@ PROCESS_LABELS = {
     "depotDossierPACS": "DDPACS",
     "JeChangeDeCoordonnees": "JCC",
     "HebergementTourisme": "DHTOUR",
+}
+# The démarches' names, as the portal and the HubEE FAQ call them (API.md §10).
+PROCESS_NAMES = {
+    "EtatCivil": "Demande d'acte d'état civil (AEC)",
+    "recensementCitoyen": "Recensement citoyen obligatoire (RCO)",
+    "depotDossierPACS": "Dépôt de dossier de PACS (DDPACS)",
+    "JeChangeDeCoordonnees": "Changement de coordonnées (JCC)",
+    "CERTDC": "Certificat de décès électronique (CertDC)",
 }
 # Operator codes that start externalIds (API.md §4.3: `DGS-CERTDC-…`); DILA otherwise.
 OSL_CODES = {"CERTDC": "DGS"}
@@ -234,6 +243,68 @@ def deposit_case(
         _discard(stored)
         raise
     return case
+
+
+def generated_applicant(seed: int) -> content.Applicant:
+    """The fictitious applicant of a generated deposit (same seed, same person)."""
+    return content.random_applicant(random.Random(seed))  # noqa: S311 - test data
+
+
+def deposit_generated_case(
+    subscription: Subscription,
+    *,
+    seed: int,
+    applicant: Mapping[str, Any] | None = None,
+    files: Sequence[FileSpec] = (),
+) -> Case:
+    """A télédossier with realistic content: the applicant of `seed` (first_name, last_name
+    and email may be overridden) and, unless `files` are given, the files a real deposit of the
+    démarche carries (content.generate_files), naming that applicant and the case number."""
+    rng = random.Random(seed)  # noqa: S311 - test data
+    person = content.random_applicant(rng)
+    values = _applicant({**_person(person), **dict(applicant or {})})
+    person = replace(
+        person,
+        first_name=values["first_name"],
+        last_name=values["last_name"],
+        email=values["email"] or None,
+    )
+    external_id = next_external_id(subscription)
+    if not files:
+        generated = content.generate_files(
+            subscription.process_code,
+            person,
+            external_id,
+            rng,
+            submitted_at=timezone.localtime(),
+        )
+        files = [(f.file_name, f.type, f.mime_type, f.content) for f in generated]
+    return deposit_case(
+        subscription, external_id=external_id, applicant=_person(person), files=files
+    )
+
+
+def _person(person: content.Applicant) -> dict[str, Any]:
+    return {
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "email": person.email,
+    }
+
+
+def complement_file(case: Case, kind: str = content.GENERIC_TYPE) -> FileSpec:
+    """A readable PDF the citizen adds to the case (for ATTACH_DEPOSIT without uploads)."""
+    number = Attachment.objects.filter(event__case_id=case.pk).count() + 1
+    now = timezone.localtime()
+    lines = [
+        f"Télédossier : {case.external_id}",
+        f"Demandeur : {case.applicant_first_name} {case.applicant_last_name}",
+        f"Pièce complémentaire n° {number}, déposée le {now:%d/%m/%Y à %H:%M}.",
+        "",
+        "Document fictif produit par le bac à sable HubEE : données inventées.",
+    ]
+    pdf = content.make_pdf("Pièce complémentaire", lines)
+    return (f"complement-{number}.pdf", kind, content.PDF_MIME, pdf)
 
 
 # -- OSL actions on a case ---------------------------------------------------------------------

@@ -27,6 +27,7 @@ from django.http import (
     FileResponse,
     HttpRequest,
     HttpResponse,
+    HttpResponseBase,
     JsonResponse,
     StreamingHttpResponse,
 )
@@ -35,7 +36,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
-from . import connection, faults, storage, workflow
+from . import connection, contract, faults, storage, workflow
 from .enums import AttachmentStatus, CaseStatus, EventStatus, Party
 from .models import (
     Attachment,
@@ -98,6 +99,19 @@ class ApiCall:
     subscription: Subscription | None = None
     client_id: str = ""
     partner_info: dict[str, str | None] | None = field(default=None)
+    binary_body: bool = False
+    _contract_request: Any = field(default=None, repr=False)
+
+    def contract_request(self, checked: contract.Contract) -> Any:
+        """The request as the contract check reads it (built once)."""
+        if self._contract_request is None:
+            try:
+                self._contract_request = contract.contract_request(
+                    checked, self.request, self.api_path, binary_body=self.binary_body
+                )
+            except RequestDataTooBig as exc:
+                raise ApiError(400, "Request body is too large") from exc
+        return self._contract_request
 
     @property
     def resource(self) -> str:
@@ -184,18 +198,49 @@ def _identification(call: ApiCall) -> None:
     call.partner_info = values if any(values.values()) else None
 
 
+def _check_request(call: ApiCall, checked: contract.Contract) -> None:
+    """HubEE's gateway: 400 with its `[ERROR][REQUEST]` lines when the contract is broken."""
+    violations = checked.request_violations(call.contract_request(checked))
+    if violations:
+        message = contract.request_message(call.request.method or "GET", call.api_path, violations)
+        raise ApiError(400, message)
+
+
+def _checked_response(
+    call: ApiCall, checked: contract.Contract, response: HttpResponseBase
+) -> HttpResponseBase:
+    """HubEE's gateway: an answer that breaks the contract becomes a 500 `Bad Response`."""
+    try:
+        violations = contract.response_violations(checked, call.contract_request(checked), response)
+    except ApiError:
+        return response  # the request body could not be read: answered already
+    if not violations:
+        return response
+    message = contract.response_message(call.request.method or "GET", call.api_path, violations)
+    logger.error("Sandbox answer refused by the contract check: %s", message)
+    contract.record(message)
+    streamed = getattr(response, "file_to_stream", None)
+    if streamed is not None:
+        streamed.close()
+    return error_response(500, message)
+
+
 def api_view(
     template: str,
     methods: tuple[str, ...],
     *,
     authenticated: bool = True,
     override: bool = False,
+    binary_body: bool = False,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Wrap a handler `(call, **path_ids)` with what HubEE's gateway does, and log the call."""
+    """Wrap a handler `(call, **path_ids)` with what HubEE's gateway does, and log the call.
+
+    `binary_body`: the route receives a file; the contract check never reads it.
+    """
 
     def decorator(handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(handler)
-        def view(request: HttpRequest, **kwargs: str) -> HttpResponse:
+        def view(request: HttpRequest, **kwargs: str) -> HttpResponseBase:
             started = time.monotonic()
             settings_row = FaultSettings.load()
             call = ApiCall(
@@ -204,14 +249,20 @@ def api_view(
                 api_path=_api_path(request),
                 faults=settings_row,
                 link=connection.from_environ(request.META),
+                binary_body=binary_body,
             )
+            # The token endpoint is not part of the Folder API contract.
+            checked = contract.current() if authenticated else None
             faults.apply_latency(settings_row, call.link.new)
             status = 500
             try:
+                response: HttpResponseBase
                 try:
                     call.method = _effective_method(request, methods, override)
                     if authenticated:
                         _authenticate(call)
+                        if checked is not None:
+                            _check_request(call, checked)
                         _identification(call)
                         call.check_server_error()
                     response = handler(call, **kwargs)
@@ -225,6 +276,8 @@ def api_view(
                     response = error_response(error.status, error.message)
                 except workflow.ContractError as error:
                     response = call.invalid(error.location, error.detail).response()
+                if checked is not None:
+                    response = _checked_response(call, checked, response)
                 status = response.status_code
                 return response
             finally:
@@ -475,7 +528,9 @@ def _digest_header(value: str | None) -> str | None:
 
 
 @api_view(
-    "/teledossiers/v1/cases/{caseId}/events/{eventId}/attachments/{attachmentId}", ("GET", "PUT")
+    "/teledossiers/v1/cases/{caseId}/events/{eventId}/attachments/{attachmentId}",
+    ("GET", "PUT"),
+    binary_body=True,
 )
 def event_attachment(
     call: ApiCall, case_id: str, event_id: str, attachment_id: str

@@ -34,18 +34,18 @@ def test_new_case_is_stored_with_identical_files_then_acknowledged(hubee):
         ("acte.pdf", "ActeEtatCivil-PDF", "application/pdf", pdf_bytes("acte", 50_000)),
         ("acte.xml", "ActeEtatCivil-XML", "application/xml", b"<DemandeActe>1</DemandeActe>"),
     ]
-    case = hubee.deposit(demarche, files=files, external_id="DILA-EtatCivil-0000000000001-01")
+    case = hubee.deposit(demarche, files=files, external_id="DILA-AEC-0000000000001-01")
 
     outcome = hubee.sync(demarche)
 
     dossier = Dossier.objects.get(hubee_case_id=case.id)
-    assert dossier.external_id == "DILA-EtatCivil-0000000000001-01"
+    assert dossier.external_id == "DILA-AEC-0000000000001-01"
     assert dossier.applicant_last_name == "Martin"
     assert dossier.status == "SI_RECEIVED"
     on_disk = files_on_disk(demarche)
     assert on_disk == {
-        "DILA-EtatCivil-0000000000001-01/acte.pdf": files[0][3],
-        "DILA-EtatCivil-0000000000001-01/acte.xml": files[1][3],
+        "DILA-AEC-0000000000001-01/acte.pdf": files[0][3],
+        "DILA-AEC-0000000000001-01/acte.xml": files[1][3],
     }
     for piece in dossier.pieces_jointes.all():
         assert piece.state == AttachmentState.STORED

@@ -1,0 +1,81 @@
+"""Set up the demo of `make run`: démarches wired to the built-in sandbox, an agent, dossiers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from hubee_portal.sandbox import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Prépare la démonstration : la « Commune de Démoville », une démarche active par code "
+        "de démarche du bac à sable HubEE intégré, un compte agent habilité et quelques "
+        "télédossiers déposés. Relancer ne change rien."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--base-url",
+            default=demo.DEFAULT_BASE_URL,
+            help="Adresse à laquelle le portail (et donc son bac à sable) est servi.",
+        )
+        parser.add_argument(
+            "--dossiers",
+            type=int,
+            default=demo.DEFAULT_DOSSIERS,
+            help="Télédossiers déposés par démarche à la première préparation.",
+        )
+
+    def handle(self, *args: Any, base_url: str, dossiers: int, **options: Any) -> None:
+        if not settings.HUBEE_SANDBOX:
+            raise CommandError(
+                "Le bac à sable HubEE est désactivé (HUBEE_SANDBOX=false) : la démonstration "
+                "en a besoin. Ne la préparez pas sur un portail de production."
+            )
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise CommandError(f"--base-url doit être une adresse http(s), pas « {base_url} ».")
+        if dossiers < 0:
+            raise CommandError("--dossiers doit être positif ou nul.")
+        result = demo.set_up(base_url, dossiers)
+        sandbox_url = f"{result.base_url}/sandbox/"
+        codes = ", ".join(d.process_code for d in result.demarches)
+        if not result.changed:
+            self.stdout.write(
+                f"Démonstration déjà prête ({len(result.demarches)} démarches reliées au bac à "
+                f"sable : {codes}) ; rien n'a changé. Compte agent « {demo.AGENT_USERNAME} » : "
+                "mot de passe affiché au premier lancement (`python manage.py changepassword "
+                f"{demo.AGENT_USERNAME}` le change). Côté opérateur : {sandbox_url}"
+            )
+            return
+        lines = [
+            "",
+            f"Démonstration prête : « {demo.ORGANISATION_NAME} », {len(result.demarches)} "
+            f"démarches actives reliées au bac à sable HubEE ({codes}).",
+        ]
+        if not result.fresh:
+            lines.append("  Complété : " + " ; ".join(result.created) + ".")
+        if result.deposited:
+            lines.append(
+                f"  {result.deposited} télédossiers déposés : le portail les recevra à sa "
+                "prochaine synchronisation (chaque minute, par le worker)."
+            )
+        lines.append(
+            f"  Côté opérateur (comptes administrateurs) : {sandbox_url} — déposer d'autres "
+            "télédossiers, répondre comme l'usager, simuler des pannes."
+        )
+        self.stdout.write("\n".join(lines))
+        if result.agent_password:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "\nCompte agent créé, habilité sur les démarches de démonstration — notez ce "
+                    "mot de passe, il ne sera plus affiché :\n"
+                    f"  identifiant : {demo.AGENT_USERNAME}\n"
+                    f"  mot de passe : {result.agent_password}\n"
+                )
+            )
