@@ -282,10 +282,9 @@ class DemarcheSync:
         if evenement.action_type == ActionType.ATTACH_DEPOSIT:
             self.store_attachments(dossier, event.get("attachments") or [], event=evenement)
             self.download_pending(dossier, event=evenement)
-        elif (
-            evenement.action_type == ActionType.STATUS_UPDATE
-            and evenement.case_new_status in CaseStatus.values
-        ):
+        # Any event may move the case (a complement comes back as ATTACH_DEPOSIT with
+        # HUBEE_NOTIFIED, API.md §9.2), not only STATUS_UPDATE.
+        if evenement.case_new_status in CaseStatus.values:
             Dossier.objects.filter(pk=dossier.pk).update(
                 status=evenement.case_new_status, updated_at=timezone.now()
             )

@@ -339,3 +339,17 @@ def test_a_demarche_is_synced_by_one_run_at_a_time(hubee):
     outcome = hubee.sync(demarche)
     assert not outcome.skipped
     assert remaining(demarche) == 0
+
+
+def test_a_complement_from_the_citizen_moves_the_dossier_back_to_new(hubee):
+    demarche = hubee.demarche(rules={"allows_add_awaiting": True, "allows_messages": True})
+    case = hubee.deposit(demarche)
+    hubee.sync(demarche)
+    Dossier.objects.update(status="ADD_AWAITING")
+    sandbox.osl_attach_deposit(
+        case,
+        [("livret.pdf", "jf", "application/pdf", b"%PDF-livret")],
+        case_new_status="HUBEE_NOTIFIED",
+    )
+    hubee.sync(demarche)
+    assert Dossier.objects.get().status == "HUBEE_NOTIFIED"
