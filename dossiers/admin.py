@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from dossiers.models import (
+    AgentPreference,
+    AuditEntry,
     Dossier,
     Evenement,
     NotificationFailure,
@@ -96,3 +98,26 @@ class OutgoingEventAdmin(ReadOnlyAdmin):
     list_display = ["dossier", "action_type", "case_new_status", "state", "attempts", "sent_at"]
     list_filter = ["state", "action_type", "automatic"]
     list_select_related = ["dossier"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The audit trail, read-only; kept settings.AUDIT_RETENTION_MONTHS months (36 or more)."""
+
+    list_display = ["at", "username", "action", "dossier_ref", "object_ref", "detail"]
+    list_filter = ["action", "at"]
+    search_fields = ["username", "dossier_ref", "object_ref"]
+    date_hierarchy = "at"
+    list_select_related = []
+    show_full_result_count = False
+
+
+@admin.register(AgentPreference)
+class AgentPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "alert_mode", "last_seen_at"]
+    list_filter = ["alert_mode"]
+    fields = ["user", "alert_mode"]
+    readonly_fields = ["user"]
+
+    def has_add_permission(self, request, obj=None):
+        return False

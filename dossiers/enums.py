@@ -50,3 +50,23 @@ class FailureKind(models.TextChoices):
     PERMANENT = "permanent", "Refusé par HubEE"
     LOCAL = "local", "Local (disque, base de données)"
     INVALID = "invalid", "Données HubEE invalides"
+
+
+class AlertMode(models.TextChoices):
+    NONE = "none", "Aucune alerte"
+    IMMEDIATE = "immediate", "Un courriel à chaque nouveau dossier ou message de l'usager"
+    DIGEST = "digest", "Un récapitulatif par jour"
+
+
+class AuditAction(models.TextChoices):
+    LIST = "list", "Consultation de la liste des dossiers"
+    VIEW = "view", "Consultation d'un dossier"
+    VIEW_XML = "view_xml", "Lecture d'une pièce XML"
+    DOWNLOAD = "download", "Téléchargement d'une pièce"
+    DOWNLOAD_ALL = "download_all", "Téléchargement de toutes les pièces (ZIP)"
+    STATUS = "status", "Changement de statut demandé"
+    MESSAGE = "message", "Message à l'usager"
+    RETURN_DOCUMENTS = "return_documents", "Renvoi de documents à l'usager"
+    RETRY = "retry", "Nouvel essai d'un envoi"
+    SYNC = "sync", "Synchronisation demandée"
+    PREFERENCES = "preferences", "Préférences modifiées"

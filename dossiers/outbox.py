@@ -1,22 +1,34 @@
 """Events we send to HubEE. Each is a row first (outbox), then a POST that is never repeated:
 before sending, the case's events are searched for ours (a crash may have come between HubEE
-accepting it and our commit)."""
+accepting it and our commit).
+
+A document return (ATTACH_DEPOSIT, API.md §5.6 and §9) takes three steps: POST the event with
+the files' metadata, PUT each file, PATCH the event SENT. The event id is committed as soon as
+HubEE gives it, so a rerun resumes the same event (uploads and the PATCH are idempotent) and
+never creates a second one."""
 
 from __future__ import annotations
 
+import base64
 import logging
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from demarches.enums import CaseStatus
-from dossiers.enums import ActionType, Direction, EventStatus, OutgoingState
-from dossiers.models import Dossier, Evenement, OutgoingEvent
+from dossiers import storage
+from dossiers.enums import ActionType, AttachmentState, Direction, EventStatus, OutgoingState
+from dossiers.models import Dossier, Evenement, OutgoingAttachment, OutgoingEvent, PieceJointe
 from hubee_portal import APPLICATION_NAME
 from hubee_portal.hubee import (
     HubEEClient,
+    HubEEError,
     PermanentError,
+    TransientError,
     find_matching_event,
     parse_hubee_datetime,
 )
@@ -24,6 +36,28 @@ from hubee_portal.hubee import (
 logger = logging.getLogger(__name__)
 
 AUTOMATIC_AUTHOR = f"{APPLICATION_NAME} (automatique)"
+# Written before each POST, replaced by its outcome. Still there on a pending push, it means the
+# process died during the POST: HubEE may have it, or may still be processing it.
+UNFINISHED_ATTEMPT = "Envoi à HubEE commencé, sans réponse reçue (processus interrompu ?)."
+
+
+class UnfinishedAttemptError(TransientError):
+    """A POST of this push was cut off less than the HTTP timeouts ago: it may still land on
+    HubEE after we read the case back, so sending it again now could push it twice."""
+
+
+def check_unfinished_attempt(outgoing: OutgoingEvent) -> None:
+    if outgoing.last_error != UNFINISHED_ATTEMPT:
+        return
+    settle = timedelta(seconds=settings.HUBEE_CONNECT_TIMEOUT + settings.HUBEE_READ_TIMEOUT)
+    if timezone.now() - outgoing.updated_at < settle:
+        raise UnfinishedAttemptError(
+            "Un envoi précédent de ce statut a été interrompu il y a moins de "
+            f"{settle.total_seconds():.0f} s et peut encore aboutir chez HubEE : nouvel essai à "
+            "la prochaine synchronisation, pour ne pas l'envoyer deux fois.",
+            ambiguous=False,
+        )
+
 
 # API.md §6.2: statuses only move forward.
 STATUS_RANK = {
@@ -64,7 +98,9 @@ def queue_automatic_statuses(dossier: Dossier) -> list[OutgoingEvent]:
     return queued
 
 
-def payload_for(outgoing: OutgoingEvent) -> dict[str, Any]:
+def payload_for(
+    outgoing: OutgoingEvent, files: list[OutgoingAttachment] | None = None
+) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "actionType": outgoing.action_type,
         "author": outgoing.author,
@@ -74,6 +110,18 @@ def payload_for(outgoing: OutgoingEvent) -> dict[str, Any]:
         payload["caseNewStatus"] = outgoing.case_new_status
     if outgoing.message:
         payload["message"] = outgoing.message
+    if outgoing.action_type == ActionType.ATTACH_DEPOSIT:
+        if files is None:
+            files = list(outgoing.attachments.order_by("position"))
+        payload["attachments"] = [
+            {
+                "fileName": f.file_name,
+                "type": f.attachment_type,
+                "size": f.size,
+                "mimeType": f.mime_type,
+            }
+            for f in files
+        ]
     return payload
 
 
@@ -85,7 +133,20 @@ def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[s
             "hubee_event_id", flat=True
         )
     }
+    # Events other rows of the outbox already claimed (a deposit in progress) are not ours.
+    known.update(
+        str(event_id)
+        for event_id in OutgoingEvent.objects.filter(
+            dossier=dossier, hubee_event_id__isnull=False
+        ).values_list("hubee_event_id", flat=True)
+    )
     for outgoing in OutgoingEvent.objects.filter(dossier=dossier, state=OutgoingState.PENDING):
+        if outgoing.action_type == ActionType.ATTACH_DEPOSIT:
+            event = send_deposit(client, dossier, outgoing, case_events, known)
+            if event is not None:
+                record_sent(dossier, outgoing, event)
+                known.add(str(event["id"]).lower())
+            continue
         payload = payload_for(outgoing)
         # Already on HubEE? (a crash came between HubEE accepting it and our commit)
         event = find_matching_event(case_events, payload, client.config.application_name, known)
@@ -98,8 +159,10 @@ def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[s
             ):
                 skip(dossier, outgoing)
                 continue
+            check_unfinished_attempt(outgoing)
             outgoing.attempts += 1
-            outgoing.save(update_fields=["attempts", "updated_at"])
+            outgoing.last_error = UNFINISHED_ATTEMPT
+            outgoing.save(update_fields=["attempts", "last_error", "updated_at"])
             try:
                 event = client.create_event(
                     str(dossier.hubee_case_id), payload, known_event_ids=known
@@ -116,6 +179,182 @@ def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[s
                 raise
         record_sent(dossier, outgoing, event)
         known.add(str(event["id"]).lower())
+
+
+def send_deposit(
+    client: HubEEClient,
+    dossier: Dossier,
+    outgoing: OutgoingEvent,
+    case_events: list[dict[str, Any]],
+    known: set[str],
+) -> dict[str, Any] | None:
+    """Create (or resume) our ATTACH_DEPOSIT, upload its files, publish it. Returns the event
+    once HubEE has it SENT; None when HubEE refused it for good (the row is then failed)."""
+    files = list(outgoing.attachments.order_by("position"))
+    case_id = str(dossier.hubee_case_id)
+    payload = payload_for(outgoing, files)
+    event = None
+    if outgoing.hubee_event_id:
+        event = _event_with_id(case_events, str(outgoing.hubee_event_id))
+        if event is None:
+            # Not on the case just read: HubEE dropped our unfinished deposit. Start again.
+            logger.warning("outgoing %s: deposit gone from HubEE, creating it again", outgoing.pk)
+            _forget_remote_ids(outgoing, files)
+    if event is None:
+        event = _find_deposit(case_events, payload, client.config.application_name, known)
+        if event is not None:
+            logger.info("outgoing %s already on HubEE as event %s", outgoing.pk, event.get("id"))
+    if event is None:
+        outgoing.attempts += 1
+        outgoing.save(update_fields=["attempts", "updated_at"])
+        try:
+            event = client.create_event(case_id, payload, known_event_ids=known)
+        except PermanentError as exc:
+            _fail(outgoing, str(exc))
+            return None
+        except Exception as exc:
+            outgoing.last_error = str(exc)
+            outgoing.save(update_fields=["last_error", "updated_at"])
+            raise
+    event_id = str(event["id"])
+    if not _remember_remote_ids(outgoing, files, event):
+        _cancel_deposit(client, case_id, event_id, outgoing, files)
+        _fail(outgoing, "HubEE a créé le dépôt sans y inscrire toutes ses pièces.")
+        return None
+    if str(event.get("status") or "").upper() in (EventStatus.SENT, EventStatus.RECEIVED):
+        return event
+    remote = {
+        str(item.get("id")).lower(): item
+        for item in event.get("attachments") or []
+        if isinstance(item, dict)
+    }
+    root = Path(dossier.demarche.download_folder)
+    try:
+        for item in files:
+            uploaded = remote.get(str(item.hubee_attachment_id).lower())
+            if uploaded and str(uploaded.get("status") or "").upper() == "RECEIVED":
+                continue
+            path = storage.resolve_inside(root, item.stored_path)
+            with open(path, "rb") as handle:
+                client.upload_event_attachment(
+                    case_id,
+                    event_id,
+                    str(item.hubee_attachment_id),
+                    handle,
+                    item.size,
+                    base64.b64encode(bytes.fromhex(item.sha256)).decode("ascii"),
+                )
+            item.uploaded_at = timezone.now()
+            item.save(update_fields=["uploaded_at", "updated_at"])
+        client.patch_event(case_id, event_id, EventStatus.SENT)
+    except PermanentError as exc:
+        # Refused (size, format…): withdraw the unfinished deposit so a retry starts clean.
+        _cancel_deposit(client, case_id, event_id, outgoing, files)
+        _fail(outgoing, str(exc))
+        return None
+    except (OSError, storage.UnsafePathError) as exc:
+        _cancel_deposit(client, case_id, event_id, outgoing, files)
+        _fail(outgoing, f"Document introuvable ou illisible sur le serveur ({type(exc).__name__}).")
+        return None
+    except Exception as exc:
+        outgoing.last_error = str(exc)
+        outgoing.save(update_fields=["last_error", "updated_at"])
+        raise
+    return {**event, "status": EventStatus.SENT}
+
+
+def _event_with_id(events: list[dict[str, Any]], event_id: str) -> dict[str, Any] | None:
+    for event in events:
+        if isinstance(event, dict) and str(event.get("id", "")).lower() == event_id.lower():
+            return event
+    return None
+
+
+def _files_key(attachments: Any) -> list[tuple[str, int]]:
+    return sorted(
+        (str(item.get("fileName")), item.get("size"))
+        for item in attachments or []
+        if isinstance(item, dict)
+    )
+
+
+def _find_deposit(
+    case_events: list[dict[str, Any]],
+    payload: dict[str, Any],
+    application_name: str,
+    known: set[str],
+) -> dict[str, Any] | None:
+    """Our deposit on the case: same metadata as find_matching_event checks, and same files."""
+    wanted = _files_key(payload["attachments"])
+    candidates = [
+        event
+        for event in case_events
+        if isinstance(event, dict)
+        and event.get("actionType") == ActionType.ATTACH_DEPOSIT
+        and _files_key(event.get("attachments")) == wanted
+    ]
+    return find_matching_event(candidates, payload, application_name, known)
+
+
+def _remember_remote_ids(
+    outgoing: OutgoingEvent, files: list[OutgoingAttachment], event: dict[str, Any]
+) -> bool:
+    """Commit the event id and one HubEE attachment id per file, before any upload."""
+    remote = [item for item in event.get("attachments") or [] if isinstance(item, dict)]
+    used: set[int] = set()
+    for item in files:
+        match = next(
+            (
+                index
+                for index, candidate in enumerate(remote)
+                if index not in used
+                and candidate.get("fileName") == item.file_name
+                and candidate.get("size") == item.size
+                and candidate.get("id")
+            ),
+            None,
+        )
+        if match is None:
+            return False
+        used.add(match)
+        item.hubee_attachment_id = remote[match]["id"]
+    with transaction.atomic():
+        outgoing.hubee_event_id = event["id"]
+        outgoing.save(update_fields=["hubee_event_id", "updated_at"])
+        OutgoingAttachment.objects.bulk_update(files, ["hubee_attachment_id"])
+    return True
+
+
+def _forget_remote_ids(outgoing: OutgoingEvent, files: list[OutgoingAttachment]) -> None:
+    with transaction.atomic():
+        outgoing.hubee_event_id = None
+        outgoing.save(update_fields=["hubee_event_id", "updated_at"])
+        for item in files:
+            item.hubee_attachment_id = None
+            item.uploaded_at = None
+        OutgoingAttachment.objects.bulk_update(files, ["hubee_attachment_id", "uploaded_at"])
+
+
+def _cancel_deposit(
+    client: HubEEClient,
+    case_id: str,
+    event_id: str,
+    outgoing: OutgoingEvent,
+    files: list[OutgoingAttachment],
+) -> None:
+    try:
+        client.delete_event(case_id, event_id)
+    except HubEEError:
+        logger.warning("outgoing %s: unfinished deposit could not be withdrawn", outgoing.pk)
+        return
+    _forget_remote_ids(outgoing, files)
+
+
+def _fail(outgoing: OutgoingEvent, error: str) -> None:
+    outgoing.state = OutgoingState.FAILED
+    outgoing.last_error = error
+    outgoing.save(update_fields=["state", "last_error", "updated_at"])
+    logger.warning("outgoing %s refused by HubEE", outgoing.pk)
 
 
 def skip(dossier: Dossier, outgoing: OutgoingEvent) -> None:
@@ -139,7 +378,7 @@ def record_sent(dossier: Dossier, outgoing: OutgoingEvent, event: dict[str, Any]
         outgoing.sent_at = now
         outgoing.last_error = ""
         outgoing.save()
-        Evenement.objects.update_or_create(
+        evenement, _ = Evenement.objects.update_or_create(
             hubee_event_id=event["id"],
             defaults={
                 "dossier": dossier,
@@ -154,7 +393,29 @@ def record_sent(dossier: Dossier, outgoing: OutgoingEvent, event: dict[str, Any]
                 "raw": event,
             },
         )
+        if outgoing.action_type == ActionType.ATTACH_DEPOSIT:
+            _record_returned_files(dossier, outgoing, evenement)
         if outgoing.case_new_status:
             Dossier.objects.filter(pk=dossier.pk).update(
                 status=outgoing.case_new_status, updated_at=now
             )
+
+
+def _record_returned_files(dossier: Dossier, outgoing: OutgoingEvent, evenement: Evenement) -> None:
+    """The returned documents join the dossier's attachments (downloadable like the others)."""
+    for item in outgoing.attachments.order_by("position"):
+        PieceJointe.objects.update_or_create(
+            dossier=dossier,
+            hubee_attachment_id=item.hubee_attachment_id,
+            defaults={
+                "evenement": evenement,
+                "file_name": item.file_name,
+                "stored_path": item.stored_path,
+                "attachment_type": item.attachment_type,
+                "mime_type": item.mime_type,
+                "size": item.size,
+                "sha256": item.sha256,
+                "hubee_status": "RECEIVED",
+                "state": AttachmentState.STORED,
+            },
+        )

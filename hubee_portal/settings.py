@@ -3,6 +3,7 @@
 Every variable is documented in .env.example.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_q",
+    "django_filters",
+    "axes",
     "demarches",
     "dossiers",
     "hubee_portal.sandbox",
@@ -72,6 +75,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the French lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses locked-out credentials before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "hubee_portal.urls"
@@ -119,6 +130,17 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one account
+# from one address, that pair is refused for AXES_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_USERNAME_FORM_FIELD = "username"
+# Behind the TLS proxy, the client address is the last X-Forwarded-For entry.
+AXES_CLIENT_IP_CALLABLE = "dossiers.access.client_ip"
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
@@ -183,7 +205,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-if env.bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
@@ -205,3 +228,22 @@ HUBEE_PROXY = env.str("HUBEE_PROXY", default="")
 HUBEE_CA_BUNDLE = env.str("HUBEE_CA_BUNDLE", default="")
 # Built-in fake HubEE API served under /sandbox/ (on in development, off in production).
 HUBEE_SANDBOX = env.bool("HUBEE_SANDBOX", default=DEBUG)
+
+# Agent pages.
+DOSSIERS_PER_PAGE = env.int("DOSSIERS_PER_PAGE", default=25)
+# Outbox: attempts of one push before it is shown as failed (the agent may retry it).
+HUBEE_OUTBOX_MAX_ATTEMPTS = env.int("HUBEE_OUTBOX_MAX_ATTEMPTS", default=8)
+# Largest document an agent may return to the citizen (HubEE accepts up to 1 Go).
+HUBEE_RETURN_MAX_BYTES = env.int("HUBEE_RETURN_MAX_BYTES", default=100 * 1024 * 1024)
+# Audit trail of consultations, downloads and actions: kept AUDIT_RETENTION_MONTHS months
+# (36 at least: the trace must outlive any dispute about a dossier), then purged daily.
+AUDIT_RETENTION_MONTHS = env.int("AUDIT_RETENTION_MONTHS", default=36)
+if AUDIT_RETENTION_MONTHS < 36:
+    raise ImproperlyConfigured(
+        "AUDIT_RETENTION_MONTHS doit valoir au moins 36 : la trace des consultations et des "
+        "actions est conservée trois ans au minimum."
+    )
+# Absolute address of the portal, for the links in e-mail alerts.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Hour (local time) of the daily digest e-mail.
+DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)

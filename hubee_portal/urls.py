@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from dossiers import views_preferences
 from hubee_portal import views
 
 admin.site.site_header = "HubEE Portal — administration"
@@ -11,6 +12,9 @@ admin.site.index_title = "Configuration"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("synchroniser/", views.sync_now, name="sync-now"),
+    path("dossiers/", include("dossiers.urls")),
+    path("mes-alertes/", views_preferences.preferences, name="preferences"),
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,9 +1,33 @@
+"""The dashboard (home page) and its « Synchroniser maintenant » button."""
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_q.tasks import async_task
 
-from demarches.models import Demarche
+from dossiers import access, audit, dashboard
+from dossiers.enums import AuditAction
+from dossiers.tasks import sync_demarche_task
 
 
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    demarches = Demarche.objects.select_related("organisation").order_by("name")
-    return render(request, "home.html", {"demarches": demarches})
+    return render(request, "home.html", {"board": dashboard.build(request.user)})
+
+
+@require_POST
+def sync_now(request: HttpRequest) -> HttpResponse:
+    ids = list(access.demarches_for(request.user).filter(enabled=True).values_list("pk", flat=True))
+    for pk in ids:
+        async_task(sync_demarche_task, pk, task_name=f"hubee-sync-{pk}", group="hubee_sync")
+    audit.record(request.user, AuditAction.SYNC, detail=f"{len(ids)} démarche(s)")
+    if ids:
+        messages.success(
+            request,
+            f"Synchronisation demandée pour {len(ids)} démarche{'s' if len(ids) > 1 else ''} : "
+            "son résultat apparaît dans le journal ci-dessous.",
+        )
+    else:
+        messages.error(request, "Aucune démarche active à synchroniser.")
+    return redirect("home")

@@ -1,5 +1,8 @@
+import hashlib
+
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from demarches.models import Demarche, HubEEConnection, Organisation
 
@@ -41,6 +44,10 @@ class DemarcheFactory(factory.django.DjangoModelFactory):
     enabled = True
 
 
+def _now():
+    return timezone.now()
+
+
 def _tmp_folder():
     import tempfile
     from pathlib import Path
@@ -67,3 +74,69 @@ class AdminFactory(UserFactory):
     username = "admin"
     is_staff = True
     is_superuser = True
+
+
+class DossierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "dossiers.Dossier"
+
+    demarche = factory.SubFactory(DemarcheFactory)
+    hubee_case_id = factory.Faker("uuid4", cast_to=None)
+    external_id = factory.Sequence(lambda n: f"DILA-AEC-{n:013d}-01")
+    process_code = factory.LazyAttribute(lambda o: o.demarche.process_code)
+    status = "SI_RECEIVED"
+    applicant_first_name = "Camille"
+    applicant_last_name = factory.Sequence(lambda n: f"Martin{n}")
+    applicant_email = factory.LazyAttribute(lambda o: f"{o.applicant_last_name.lower()}@ex.fr")
+    folder_name = factory.LazyAttribute(lambda o: o.external_id)
+
+
+class EvenementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "dossiers.Evenement"
+
+    dossier = factory.SubFactory(DossierFactory)
+    hubee_event_id = factory.Faker("uuid4", cast_to=None)
+    action_type = "SENDING_MESSAGE"
+    direction = "received"
+    message = "Voici ma réponse."
+    author = "Usager"
+    hubee_status = "RECEIVED"
+    hubee_created_at = factory.LazyFunction(_now)
+
+
+class PieceJointeFactory(factory.django.DjangoModelFactory):
+    """A stored attachment whose bytes (`content=`) are written in the démarche folder."""
+
+    class Meta:
+        model = "dossiers.PieceJointe"
+        skip_postgeneration_save = True
+
+    dossier = factory.SubFactory(DossierFactory)
+    hubee_attachment_id = factory.Faker("uuid4", cast_to=None)
+    file_name = factory.Sequence(lambda n: f"piece-{n}.pdf")
+    stored_path = factory.LazyAttribute(lambda o: f"{o.dossier.folder_name}/{o.file_name}")
+    attachment_type = "ActeEtatCivil-PDF"
+    mime_type = "application/pdf"
+    hubee_status = "RECEIVED"
+    state = "stored"
+
+    @factory.post_generation
+    def content(obj, create, extracted, **kwargs):  # noqa: N805
+        data = extracted if extracted is not None else b"%PDF-1.4 test\n"
+        obj.size = len(data)
+        obj.sha256 = hashlib.sha256(data).hexdigest()
+        if create:
+            if obj.state == "stored":
+                path = obj.absolute_path
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            obj.save(update_fields=["size", "sha256"])
+
+
+def agent_for(*demarches, **kwargs):
+    """A user given these démarches (habilitations)."""
+    user = UserFactory(**kwargs)
+    for demarche in demarches:
+        demarche.agents.add(user)
+    return user

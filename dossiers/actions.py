@@ -1,0 +1,306 @@
+"""What an agent may do on a dossier, per démarche rules (API.md §6), and doing it.
+
+An action is never sent from the request: it becomes a pending row of the outbox, sent by a
+task (dossiers.tasks.send_outgoing); the dossier's status changes once HubEE accepted it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import mimetypes
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from demarches.enums import CaseStatus
+from dossiers import audit, storage, tasks
+from dossiers.enums import ActionType, AuditAction, OutgoingState
+from dossiers.models import Dossier, OutgoingAttachment, OutgoingEvent
+from dossiers.outbox import moves_forward
+
+# HubEE refuses any event from us on these (API.md §6.1).
+LOCKED = frozenset({CaseStatus.CLOSED, CaseStatus.ARCHIVED})
+MAX_MESSAGE = 1000  # HubEE's limit on message (API.md §4.5)
+RETURN_FOLDER = ".hubee-envois"  # inside the démarche folder; received names never start with "."
+
+REQUIRED, OPTIONAL, ABSENT = "required", "optional", "absent"
+
+
+@dataclass(frozen=True)
+class Action:
+    slug: str
+    label: str
+    title: str
+    help: str
+    action_type: str
+    new_status: str = ""
+
+    @property
+    def changes_status(self) -> bool:
+        return bool(self.new_status)
+
+
+ACTIONS: dict[str, Action] = {
+    action.slug: action
+    for action in (
+        Action(
+            "prendre-en-charge",
+            "Prendre en charge",
+            "Prendre en charge le dossier",
+            "Le dossier passe « En cours » sur HubEE : l'usager voit que sa demande est traitée.",
+            ActionType.STATUS_UPDATE,
+            CaseStatus.IN_PROGRESS,
+        ),
+        Action(
+            "demander-complement",
+            "Demander un complément",
+            "Demander un complément à l'usager",
+            "Le dossier passe « En attente de compléments » ; votre message explique à l'usager "
+            "ce qu'il doit fournir.",
+            ActionType.STATUS_UPDATE,
+            CaseStatus.ADD_AWAITING,
+        ),
+        Action(
+            "traiter",
+            "Clore : traité",
+            "Clore le dossier comme traité",
+            "Statut final « Traité » : il ne pourra plus être modifié.",
+            ActionType.STATUS_UPDATE,
+            CaseStatus.DONE,
+        ),
+        Action(
+            "refuser",
+            "Clore : refusé",
+            "Refuser le dossier",
+            "Statut final « Refusé » : il ne pourra plus être modifié ; votre message explique "
+            "le refus à l'usager.",
+            ActionType.STATUS_UPDATE,
+            CaseStatus.REFUSED,
+        ),
+        Action(
+            "message",
+            "Écrire à l'usager",
+            "Envoyer un message à l'usager",
+            "Le message est transmis à l'usager par l'opérateur de la démarche ; le statut du "
+            "dossier ne change pas.",
+            ActionType.SENDING_MESSAGE,
+        ),
+        Action(
+            "renvoyer-documents",
+            "Renvoyer des documents",
+            "Renvoyer des documents à l'usager",
+            "Les fichiers (par exemple une attestation) sont déposés sur HubEE puis transmis "
+            "à l'usager.",
+            ActionType.ATTACH_DEPOSIT,
+        ),
+    )
+}
+
+
+class ActionNotAllowed(Exception):
+    """The démarche or the dossier's status does not allow it; the message is for the agent."""
+
+
+def message_rule(dossier: Dossier, action: Action) -> str:
+    """Whether the action's form asks for a message: never where the démarche refuses them."""
+    if not dossier.demarche.allows_messages:
+        return ABSENT
+    if action.action_type == ActionType.SENDING_MESSAGE:
+        return REQUIRED
+    if action.new_status in (CaseStatus.REFUSED, CaseStatus.ADD_AWAITING):
+        return REQUIRED
+    return OPTIONAL
+
+
+def pending_status_push(outgoing: Iterable[OutgoingEvent]) -> OutgoingEvent | None:
+    for item in outgoing:
+        if item.state == OutgoingState.PENDING and item.case_new_status:
+            return item
+    return None
+
+
+def refusal(dossier: Dossier, action: Action, outgoing: Iterable[OutgoingEvent]) -> str | None:
+    """Why the action cannot be done now, or None when it can."""
+    demarche = dossier.demarche
+    if dossier.status in LOCKED:
+        return "Le dossier est clos sur HubEE : plus aucune action n'est possible."
+    if action.action_type == ActionType.SENDING_MESSAGE and not demarche.allows_messages:
+        return "Cette démarche n'autorise pas les messages à l'usager."
+    if action.action_type == ActionType.ATTACH_DEPOSIT and not demarche.allows_document_return:
+        return "Cette démarche n'autorise pas le renvoi de documents à l'usager."
+    if not action.changes_status:
+        return None
+    if action.new_status == CaseStatus.DONE and not demarche.allow_done:
+        return "Cette démarche ne permet pas de clore un dossier en « Traité »."
+    if action.new_status == CaseStatus.REFUSED and not demarche.allow_refused:
+        return "Cette démarche ne permet pas de refuser un dossier."
+    if action.new_status == CaseStatus.ADD_AWAITING and not demarche.allows_add_awaiting:
+        return "Cette démarche n'autorise pas les demandes de complément."
+    if pending_status_push(outgoing) is not None:
+        return "Un changement de statut est en cours d'envoi à HubEE : attendez son résultat."
+    if not moves_forward(dossier.status, action.new_status):
+        return (
+            f"Le dossier est au statut « {dossier.get_status_display()} » : un statut HubEE "
+            "ne revient pas en arrière."
+        )
+    return None
+
+
+def available(dossier: Dossier, outgoing: Iterable[OutgoingEvent]) -> list[Action]:
+    outgoing = list(outgoing)
+    return [action for action in ACTIONS.values() if refusal(dossier, action, outgoing) is None]
+
+
+def check(dossier: Dossier, slug: str) -> Action:
+    action = ACTIONS.get(slug)
+    if action is None:
+        raise ActionNotAllowed("Action inconnue.")
+    reason = refusal(dossier, action, OutgoingEvent.objects.filter(dossier=dossier))
+    if reason:
+        raise ActionNotAllowed(reason)
+    return action
+
+
+def author_name(user) -> str:
+    return (user.get_full_name() or user.get_username())[:255]
+
+
+AUDIT_ACTIONS = {
+    ActionType.STATUS_UPDATE: AuditAction.STATUS,
+    ActionType.SENDING_MESSAGE: AuditAction.MESSAGE,
+    ActionType.ATTACH_DEPOSIT: AuditAction.RETURN_DOCUMENTS,
+}
+
+
+def perform(
+    dossier: Dossier,
+    user,
+    action: Action,
+    *,
+    message: str = "",
+    files: list[UploadedFile] | None = None,
+    attachment_type: str = "",
+) -> OutgoingEvent:
+    """Queue the action in the outbox and start sending it."""
+    if message_rule(dossier, action) == ABSENT:
+        message = ""
+    message = message.strip()[:MAX_MESSAGE]
+    staged: list[dict] = []
+    if action.action_type == ActionType.ATTACH_DEPOSIT:
+        staged = _stage_files(dossier, files or [])
+    try:
+        outgoing = _queue(dossier, user, action, message, staged, attachment_type)
+    except BaseException:
+        _unstage(dossier, staged)
+        raise
+    tasks.enqueue_send(dossier.pk)
+    return outgoing
+
+
+def _queue(
+    dossier: Dossier,
+    user,
+    action: Action,
+    message: str,
+    staged: list[dict],
+    attachment_type: str,
+) -> OutgoingEvent:
+    with transaction.atomic():
+        # Row and files in one commit: a sync never sees a deposit without its files.
+        outgoing = OutgoingEvent.objects.create(
+            dossier=dossier,
+            action_type=action.action_type,
+            case_new_status=action.new_status,
+            message=message,
+            author=author_name(user),
+            created_by=user,
+        )
+        for position, item in enumerate(staged, start=1):
+            OutgoingAttachment.objects.create(
+                outgoing=outgoing,
+                position=position,
+                attachment_type=attachment_type or "document",
+                **item,
+            )
+        audit.record(
+            user,
+            AUDIT_ACTIONS[action.action_type],
+            dossier=dossier,
+            object_ref=f"envoi {outgoing.pk}",
+            detail=action.new_status or action.action_type,
+        )
+    return outgoing
+
+
+def retry(outgoing: OutgoingEvent, user) -> None:
+    """A failed push goes back to the outbox (the outbox looks for it on HubEE first)."""
+    updated = OutgoingEvent.objects.filter(pk=outgoing.pk, state=OutgoingState.FAILED).update(
+        state=OutgoingState.PENDING, last_error=""
+    )
+    if not updated:
+        return
+    audit.record(
+        user,
+        AuditAction.RETRY,
+        dossier=outgoing.dossier,
+        object_ref=f"envoi {outgoing.pk}",
+        detail=outgoing.case_new_status or outgoing.action_type,
+    )
+    tasks.enqueue_send(outgoing.dossier_id)
+
+
+def _unstage(dossier: Dossier, staged: list[dict]) -> None:
+    root = Path(dossier.demarche.download_folder)
+    for item in staged:
+        path = storage.resolve_inside(root, item["stored_path"])
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()
+
+
+def _stage_files(dossier: Dossier, files: list[UploadedFile]) -> list[dict]:
+    """Write the uploaded files under the démarche folder (atomically), before any row."""
+    root = Path(dossier.demarche.download_folder)
+    batch = f"{RETURN_FOLDER}/{uuid.uuid4().hex}"
+    folder = storage.resolve_inside(root, batch)
+    staged: list[dict] = []
+    try:
+        _write_files(folder, batch, files, staged)
+    except BaseException:
+        _unstage(dossier, staged)
+        raise
+    return staged
+
+
+def _write_files(folder: Path, batch: str, files: list[UploadedFile], staged: list[dict]) -> None:
+    taken: set[str] = set()
+    for upload in files:
+        name = storage.sanitize_component(upload.name, "document")
+        name = storage.unique_name(folder, name, taken)
+        taken.add(name)
+
+        def write(handle, upload=upload) -> tuple[str, int]:
+            digest, size = hashlib.sha256(), 0
+            for chunk in upload.chunks():
+                handle.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+            return digest.hexdigest(), size
+
+        sha256, size = storage.write_atomic(folder / name, write)
+        staged.append(
+            {
+                "file_name": name,
+                "mime_type": mimetypes.guess_type(name)[0]
+                or upload.content_type
+                or "application/octet-stream",
+                "size": size,
+                "sha256": sha256,
+                "stored_path": f"{batch}/{name}",
+            }
+        )

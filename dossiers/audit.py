@@ -1,0 +1,52 @@
+"""The audit trail: every consultation, download and action of an agent, kept at least
+36 months (settings.AUDIT_RETENTION_MONTHS). Rows hold ids and codes, never names, e-mails or
+file names, and nothing here is logged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from dossiers.enums import AuditAction
+from dossiers.models import AuditEntry, Dossier, PieceJointe
+
+
+def record(
+    user,
+    action: AuditAction,
+    *,
+    dossier: Dossier | None = None,
+    piece: PieceJointe | None = None,
+    object_ref: str = "",
+    detail: str = "",
+) -> AuditEntry:
+    if piece is not None and not object_ref:
+        object_ref = f"pièce jointe {piece.pk}"
+    return AuditEntry.objects.create(
+        user=user if user is not None and user.is_authenticated else None,
+        username=getattr(user, "username", "") or "",
+        action=action,
+        dossier=dossier,
+        dossier_ref=dossier.external_id[:64] if dossier is not None else "",
+        object_ref=object_ref[:100],
+        detail=detail[:255],
+    )
+
+
+def retention_limit(now: datetime | None = None) -> datetime:
+    """The date before which entries may be deleted."""
+    now = now or timezone.now()
+    months = settings.AUDIT_RETENTION_MONTHS
+    year, month = divmod(now.month - 1 - months, 12)
+    year += now.year
+    month += 1
+    day = min(now.day, 28)  # every month has a 28th: never a later date than the limit
+    return now.replace(year=year, month=month, day=day)
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete entries older than the retention period; returns how many."""
+    deleted, _ = AuditEntry.objects.filter(at__lt=retention_limit(now)).delete()
+    return deleted

@@ -1,0 +1,217 @@
+"""The dashboard's figures, per démarche the agent is given, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from demarches.enums import CaseStatus
+from demarches.models import Demarche
+from dossiers.access import demarches_for
+from dossiers.alerts import preference_for
+from dossiers.enums import RunStatus
+from dossiers.models import AgentPreference, Dossier, NotificationFailure, SyncRun
+from dossiers.queues import UNTREATED, Queue, queue_of
+
+# Two dashboard views closer than this are one visit: "new" does not reset on a reload.
+VISIT_GAP = timedelta(minutes=30)
+CHART_DAYS = 30
+CHART_WIDTH, CHART_HEIGHT = 720, 200
+CHART_LEFT, CHART_BOTTOM, CHART_TOP = 40, 24, 12
+QUEUE_KEYS = {Queue.TODO: "todo", Queue.WAITING: "waiting", Queue.DONE: "done"}
+
+
+@dataclass
+class DemarcheSummary:
+    demarche: Demarche
+    by_status: list[tuple[str, str, int]] = field(default_factory=list)
+    queues: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+    new: int = 0
+    oldest: Dossier | None = None
+    last_run: SyncRun | None = None
+    failing: int = 0
+    given_up: int = 0
+
+    @property
+    def oldest_age(self) -> int | None:
+        if self.oldest is None:
+            return None
+        return (timezone.now() - self.oldest.received_at).days
+
+
+@dataclass
+class Bar:
+    day: date
+    count: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass
+class Chart:
+    bars: list[Bar]
+    maximum: int
+    total: int
+    ticks: list[tuple[float, str]]
+    width: int = CHART_WIDTH
+    height: int = CHART_HEIGHT
+    left: int = CHART_LEFT
+    baseline: float = CHART_HEIGHT - CHART_BOTTOM
+    top: int = CHART_TOP
+
+
+@dataclass
+class Dashboard:
+    summaries: list[DemarcheSummary]
+    new_since: datetime | None
+    runs: list[SyncRun]
+    failures: list[NotificationFailure]
+    chart: Chart
+    running: bool
+
+    @property
+    def enabled_count(self) -> int:
+        return sum(1 for s in self.summaries if s.demarche.enabled)
+
+
+def touch_visit(preference: AgentPreference, now: datetime) -> datetime | None:
+    """Record this visit; return the start of what counts as new for it."""
+    if preference.last_seen_at is not None and now - preference.last_seen_at > VISIT_GAP:
+        preference.new_since = preference.last_seen_at
+    preference.last_seen_at = now
+    preference.save(update_fields=["last_seen_at", "new_since"])
+    return preference.new_since
+
+
+def build(user, now: datetime | None = None) -> Dashboard:
+    now = now or timezone.now()
+    new_since = touch_visit(preference_for(user), now)
+    untreated = Dossier.objects.filter(demarche=OuterRef("pk"), status__in=UNTREATED)
+    demarches = list(
+        demarches_for(user)
+        .annotate(
+            oldest_id=Subquery(untreated.order_by("received_at", "pk").values("pk")[:1]),
+            last_run_id=Subquery(
+                SyncRun.objects.filter(demarche=OuterRef("pk"))
+                .order_by("-started_at", "-pk")
+                .values("pk")[:1]
+            ),
+        )
+        .order_by("name")
+    )
+    ids = [d.pk for d in demarches]
+    summaries = {d.pk: DemarcheSummary(d) for d in demarches}
+    dossiers = Dossier.objects.filter(demarche_id__in=ids)
+
+    for demarche_id, status, count in (
+        dossiers.values_list("demarche_id", "status").annotate(n=Count("pk")).order_by()
+    ):
+        summary = summaries[demarche_id]
+        summary.by_status.append((status, _label(status), count))
+        summary.total += count
+        key = QUEUE_KEYS[queue_of(status)]
+        summary.queues[key] = summary.queues.get(key, 0) + count
+    order = {status: index for index, status in enumerate(CaseStatus.values)}
+    for summary in summaries.values():
+        summary.by_status.sort(key=lambda row: order.get(row[0], len(order)))
+        for key in QUEUE_KEYS.values():
+            summary.queues.setdefault(key, 0)
+
+    if new_since is not None:
+        for demarche_id, count in (
+            dossiers.filter(received_at__gt=new_since)
+            .values_list("demarche_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            summaries[demarche_id].new = count
+
+    oldest = Dossier.objects.in_bulk([d.oldest_id for d in demarches if d.oldest_id])
+    runs_by_id = SyncRun.objects.in_bulk([d.last_run_id for d in demarches if d.last_run_id])
+    for d in demarches:
+        summaries[d.pk].oldest = oldest.get(d.oldest_id)
+        summaries[d.pk].last_run = runs_by_id.get(d.last_run_id)
+
+    open_failures = NotificationFailure.objects.filter(
+        demarche_id__in=ids, resolved_at__isnull=True
+    )
+    for demarche_id, failing, given_up in (
+        open_failures.values_list("demarche_id")
+        .annotate(
+            failing=Count("pk", filter=Q(given_up=False)),
+            given_up=Count("pk", filter=Q(given_up=True)),
+        )
+        .order_by()
+    ):
+        summaries[demarche_id].failing = failing
+        summaries[demarche_id].given_up = given_up
+
+    runs = list(
+        SyncRun.objects.filter(demarche_id__in=ids)
+        .select_related("demarche")
+        .order_by("-started_at", "-pk")[:10]
+    )
+    failures = list(
+        open_failures.select_related("demarche").order_by("given_up", "-last_attempt_at")[:20]
+    )
+    return Dashboard(
+        summaries=[summaries[d.pk] for d in demarches],
+        new_since=new_since,
+        runs=runs,
+        failures=failures,
+        chart=chart(dossiers, now),
+        running=any(run.status == RunStatus.RUNNING for run in runs),
+    )
+
+
+def _label(status: str) -> str:
+    try:
+        return CaseStatus(status).label
+    except ValueError:
+        return status
+
+
+def chart(dossiers, now: datetime) -> Chart:
+    """Dossiers received per day over the last CHART_DAYS days, as SVG bar geometry."""
+    today = timezone.localdate(now)
+    first = today - timedelta(days=CHART_DAYS - 1)
+    start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
+    counts = dict(
+        dossiers.filter(received_at__gte=start)
+        .annotate(day=TruncDate("received_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    days = [first + timedelta(days=i) for i in range(CHART_DAYS)]
+    maximum = max([counts.get(day, 0) for day in days] + [1])
+    plot_width = CHART_WIDTH - CHART_LEFT - 8
+    plot_height = CHART_HEIGHT - CHART_BOTTOM - CHART_TOP
+    step = plot_width / CHART_DAYS
+    bars = []
+    for index, day in enumerate(days):
+        count = counts.get(day, 0)
+        height = plot_height * count / maximum
+        bars.append(
+            Bar(
+                day=day,
+                count=count,
+                x=round(CHART_LEFT + index * step + step * 0.15, 1),
+                y=round(CHART_HEIGHT - CHART_BOTTOM - height, 1),
+                width=round(step * 0.7, 1),
+                height=round(height, 1),
+            )
+        )
+    ticks = [
+        (round(CHART_LEFT + index * step + step / 2, 1), day.strftime("%d/%m"))
+        for index, day in enumerate(days)
+        if (index % 7 == 0 and index < CHART_DAYS - 4) or index == CHART_DAYS - 1
+    ]
+    return Chart(bars=bars, maximum=maximum, total=sum(b.count for b in bars), ticks=ticks)

@@ -1,0 +1,27 @@
+from datetime import timedelta
+
+from django import template
+
+from dossiers.detail import status_label
+from dossiers.queues import Queue, queue_of
+
+register = template.Library()
+
+BADGE_CLASSES = {Queue.TODO: "todo", Queue.WAITING: "waiting", Queue.DONE: "done"}
+
+
+@register.inclusion_tag("dossiers/_status.html")
+def status_badge(status: str):
+    css = "error" if status == "SI_INTG_ERROR" else BADGE_CLASSES[queue_of(status)]
+    return {"label": status_label(status), "css": css}
+
+
+@register.filter
+def minutes(value: timedelta) -> str:
+    total = int(value.total_seconds() // 60)
+    return f"{total} minute{'s' if total > 1 else ''}"
+
+
+@register.filter(name="status_label")
+def status_label_filter(value: str) -> str:
+    return status_label(value)

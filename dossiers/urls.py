@@ -1,0 +1,19 @@
+from django.urls import path
+
+from dossiers import views_actions, views_detail, views_files, views_list
+
+app_name = "dossiers"
+
+urlpatterns = [
+    path("", views_list.dossier_list, name="list"),
+    path("<int:pk>/", views_detail.dossier_detail, name="detail"),
+    path("<int:pk>/pieces.zip", views_files.download_all, name="download-all"),
+    path("<int:pk>/pieces/<int:piece_pk>/", views_files.download_piece, name="download"),
+    path("<int:pk>/pieces/<int:piece_pk>/champs/", views_detail.piece_fields, name="piece-fields"),
+    path("<int:pk>/actions/<slug:slug>/", views_actions.dossier_action, name="action"),
+    path(
+        "<int:pk>/envois/<int:outgoing_pk>/reessayer/",
+        views_actions.retry_outgoing,
+        name="retry",
+    ),
+]

@@ -1,0 +1,112 @@
+"""Every agent page listed from the URLconf passes axe-core without a serious or critical
+violation (axe-playwright-python bundles axe-core: nothing is downloaded)."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from playwright.sync_api import expect
+
+from dossiers.models import Dossier, OutgoingEvent
+from hubee_portal.sandbox import services as sandbox
+from tests.browser.test_browser_agent import live_portal, log_in
+from tests.dossiers.conftest import pdf_bytes
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+BLOCKING = {"serious", "critical"}
+# Not pages: downloads, POST-only endpoints, other apps.
+NOT_PAGES = {
+    "dossiers:download",
+    "dossiers:download-all",
+    "dossiers:retry",
+    "sync-now",
+    "logout",
+}
+OTHER_APPS = {"admin", "sandbox"}
+
+
+def url_names(patterns=None, namespace=""):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace in OTHER_APPS or pattern.app_name in OTHER_APPS:
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+def check(page, axe, label):
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    results = axe.run(page)
+    blocking = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in BLOCKING
+    ]
+    assert not blocking, f"{label}: {blocking}"
+
+
+def test_every_page_has_no_serious_accessibility_violation(page, live_server, tmp_path):
+    portal = live_portal(live_server, tmp_path)
+    case = portal.deposit(
+        files=[
+            ("acte.pdf", "ActeEtatCivil-PDF", "application/pdf", pdf_bytes("acte")),
+            (
+                "demande.xml",
+                "ActeEtatCivil-XML",
+                "application/xml",
+                b"<Demande a='1'><Nom>X</Nom></Demande>",
+            ),
+            ("virus.pdf", "ActeEtatCivil-PDF", "application/pdf", pdf_bytes("v"), "CORRUPTED"),
+        ]
+    )
+    portal.sync()
+    sandbox.osl_message(case, "Une précision de l'usager.")
+    portal.sync()
+    dossier = Dossier.objects.get(hubee_case_id=case.id)
+    OutgoingEvent.objects.create(
+        dossier=dossier,
+        action_type="SENDING_MESSAGE",
+        message="m",
+        author="a",
+        state="failed",
+        last_error="HubEE refused the request",
+    )
+    xml = dossier.pieces_jointes.get(file_name="demande.xml")
+    pages = {
+        "home": [reverse("home")],
+        "dossiers:list": [reverse("dossiers:list"), reverse("dossiers:list") + "?q=zzz"],
+        "dossiers:detail": [reverse("dossiers:detail", args=[dossier.pk])],
+        "dossiers:piece-fields": [reverse("dossiers:piece-fields", args=[dossier.pk, xml.pk])],
+        "dossiers:action": [
+            reverse("dossiers:action", args=[dossier.pk, slug])
+            for slug in ("prendre-en-charge", "refuser", "message", "renvoyer-documents")
+        ],
+        "preferences": [reverse("preferences")],
+        "login": [reverse("login")],
+    }
+    # Every named page of the URLconf is checked (a new page must be added here).
+    assert set(url_names()) - NOT_PAGES == set(pages)
+
+    axe = Axe()
+    page.goto(f"{live_server.url}{reverse('login')}")
+    check(page, axe, "login")
+    log_in(page, live_server.url)
+    for name, urls in pages.items():
+        if name == "login":
+            continue
+        for url in urls:
+            page.goto(f"{live_server.url}{url}")
+            check(page, axe, url)
+
+    # A form with errors, and the 404 page.
+    page.goto(f"{live_server.url}{reverse('dossiers:action', args=[dossier.pk, 'refuser'])}")
+    page.get_by_role("button", name="Clore : refusé").click(no_wait_after=True)
+    page.evaluate("document.querySelector('form[action*=refuser]').noValidate = true")
+    page.get_by_role("button", name="Clore : refusé").click()
+    expect(page.get_by_role("alert").first).to_be_visible()
+    check(page, axe, "action with errors")
+    page.goto(f"{live_server.url}/dossiers/999999/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page introuvable")
+    check(page, axe, "404")

@@ -1,0 +1,201 @@
+"""The dashboard: per démarche counts, news since my last visit, oldest untreated dossier,
+syncs and failures, the 30-day chart, and « Synchroniser maintenant »."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dossiers.models import AgentPreference, AuditEntry, Dossier, NotificationFailure, SyncRun
+from tests.factories import DemarcheFactory, DossierFactory, UserFactory, agent_for
+
+pytestmark = pytest.mark.django_db
+HOME = reverse("home")
+
+
+def summary(response, demarche):
+    return next(s for s in response.context["board"].summaries if s.demarche == demarche)
+
+
+def test_counts_per_demarche_and_queue(client):
+    a = DemarcheFactory(name="Actes")
+    for status in (
+        "HUBEE_NOTIFIED",
+        "SI_RECEIVED",
+        "IN_PROGRESS",
+        "ADD_AWAITING",
+        "DONE",
+        "REFUSED",
+    ):
+        DossierFactory(demarche=a, status=status)
+    client.force_login(agent_for(a))
+    response = client.get(HOME)
+    s = summary(response, a)
+    assert s.queues == {"todo": 3, "waiting": 1, "done": 2}
+    assert s.total == 6
+    assert [row[0] for row in s.by_status] == [
+        "HUBEE_NOTIFIED",
+        "SI_RECEIVED",
+        "IN_PROGRESS",
+        "ADD_AWAITING",
+        "REFUSED",
+        "DONE",
+    ]
+    page = response.content.decode()
+    assert f"?demarche={a.pk}&amp;file=a-traiter" in page
+
+
+def test_new_since_my_last_visit(client):
+    a = DemarcheFactory()
+    agent = agent_for(a)
+    client.force_login(agent)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        first = client.get(HOME)
+    assert first.context["board"].new_since is None
+    assert "Première visite" in first.content.decode()
+    DossierFactory(demarche=a, received_at=start + timedelta(hours=1))
+    DossierFactory(demarche=a, received_at=start + timedelta(hours=2))
+    with time_machine.travel(start + timedelta(hours=3), tick=False):
+        second = client.get(HOME)
+    assert summary(second, a).new == 2
+    # A reload a minute later is the same visit: the news are still counted.
+    with time_machine.travel(start + timedelta(hours=3, minutes=1), tick=False):
+        assert summary(client.get(HOME), a).new == 2
+    # The next visit counts from this one.
+    with time_machine.travel(start + timedelta(hours=5), tick=False):
+        assert summary(client.get(HOME), a).new == 0
+    assert AgentPreference.objects.get(user=agent).last_seen_at == start + timedelta(hours=5)
+
+
+def test_oldest_untreated_dossier(client):
+    a = DemarcheFactory()
+    now = timezone.now()
+    DossierFactory(demarche=a, status="DONE", received_at=now - timedelta(days=30))
+    oldest = DossierFactory(demarche=a, status="IN_PROGRESS", received_at=now - timedelta(days=12))
+    DossierFactory(demarche=a, status="SI_RECEIVED", received_at=now - timedelta(days=2))
+    client.force_login(agent_for(a))
+    response = client.get(HOME)
+    assert summary(response, a).oldest == oldest
+    page = response.content.decode()
+    assert reverse("dossiers:detail", args=[oldest.pk]) in page and "(12 jours)" in page
+
+
+def test_last_syncs_and_failures(client):
+    a = DemarcheFactory(name="Actes")
+    now = timezone.now()
+    SyncRun.objects.create(
+        demarche=a, started_at=now - timedelta(minutes=5), status="ok", finished_at=now
+    )
+    SyncRun.objects.create(
+        demarche=a,
+        started_at=now,
+        status="partial",
+        finished_at=now,
+        message="2 notification(s) en échec, conservées sur HubEE.",
+    )
+    NotificationFailure.objects.create(
+        demarche=a,
+        notification_id="11111111-1111-1111-1111-111111111111",
+        kind="transient",
+        error="HubEE server error",
+        attempts=2,
+    )
+    NotificationFailure.objects.create(
+        demarche=a,
+        notification_id="22222222-2222-2222-2222-222222222222",
+        kind="not_found",
+        error="Case is not found",
+        attempts=3,
+        given_up=True,
+    )
+    NotificationFailure.objects.create(
+        demarche=a,
+        notification_id="33333333-3333-3333-3333-333333333333",
+        kind="transient",
+        error="resolved",
+        resolved_at=now,
+    )
+    client.force_login(agent_for(a))
+    response = client.get(HOME)
+    s = summary(response, a)
+    assert s.last_run.status == "partial"
+    assert (s.failing, s.given_up) == (1, 1)
+    page = response.content.decode()
+    assert "2 notification(s) en échec" in page
+    assert "Abandonnée" in page and "Case is not found" in page
+    assert "resolved" not in page
+
+
+def test_chart_and_its_table(client):
+    a = DemarcheFactory()
+    today = timezone.localtime().replace(hour=12)
+    for days_ago, count in ((0, 3), (2, 1), (29, 2), (31, 5)):
+        for _ in range(count):
+            DossierFactory(demarche=a, received_at=today - timedelta(days=days_ago))
+    client.force_login(agent_for(a))
+    response = client.get(HOME)
+    chart = response.context["board"].chart
+    assert len(chart.bars) == 30
+    assert [b.count for b in chart.bars][-1] == 3
+    assert [b.count for b in chart.bars][-3] == 1
+    assert [b.count for b in chart.bars][0] == 2
+    assert chart.total == 6 and chart.maximum == 3
+    tallest = max(chart.bars, key=lambda b: b.height)
+    assert tallest.count == 3 and tallest.y == chart.top
+    page = response.content.decode()
+    assert 'role="img"' in page and '<title id="chart-title">' in page
+    assert "Voir ces données sous forme de tableau" in page
+
+
+def test_sync_now_runs_the_sync_of_my_enabled_demarches(portal, login):
+    mine = portal.demarche("EtatCivil")
+    disabled = portal.demarche("recensementCitoyen", enabled=False)
+    other = portal.demarche("JeChangeDeCoordonnees")
+    for demarche in (mine, disabled, other):
+        portal.deposit(demarche)
+    agent = agent_for(mine, disabled)
+    client = login(agent)
+    response = client.post(reverse("sync-now"))
+    assert response.status_code == 302
+    assert set(Dossier.objects.values_list("demarche_id", flat=True)) == {mine.pk}
+    page = client.get(HOME).content.decode()
+    assert "Réussie" in page
+    assert AuditEntry.objects.get(action="sync").detail == "1 démarche(s)"
+
+
+def test_sync_now_without_enabled_demarche_says_so(client):
+    client.force_login(agent_for(DemarcheFactory(enabled=False)))
+    response = client.post(reverse("sync-now"), follow=True)
+    assert "Aucune démarche active" in response.content.decode()
+
+
+def test_dashboard_query_count_does_not_grow(client):
+    demarches = [DemarcheFactory(), DemarcheFactory()]
+    client.force_login(agent_for(*demarches))
+
+    def grow(n):
+        for i in range(n):
+            demarche = demarches[i % 2]
+            DossierFactory(demarche=demarche, status=["SI_RECEIVED", "DONE", "ADD_AWAITING"][i % 3])
+            SyncRun.objects.create(demarche=demarche, status="ok")
+            demarche.agents.add(UserFactory())
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(HOME).status_code == 200
+        return len(ctx.captured_queries)
+
+    grow(3)
+    client.get(HOME)
+    small = count()
+    grow(40)
+    assert count() == small
+    # session, user, preference (read, save), démarches, counts by status, oldest dossiers,
+    # last runs, failures by démarche, run list, failure list, chart (+1 for "new" once a
+    # previous visit exists)
+    assert small == 12

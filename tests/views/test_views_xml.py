@@ -1,0 +1,99 @@
+"""XML attachments read as fields, with a parser that expands no entity and loads nothing."""
+
+import pytest
+from django.urls import reverse
+
+from dossiers.models import AuditEntry
+from tests.factories import DossierFactory, PieceJointeFactory, agent_for
+
+pytestmark = pytest.mark.django_db
+
+DEMANDE = """<?xml version="1.0" encoding="UTF-8"?>
+<Demande xmlns="http://example.org/aec" version="2">
+  <Demandeur>
+    <Nom>Martin</Nom>
+    <Prenom>Camille</Prenom>
+  </Demandeur>
+  <Acte type="naissance"><Date>2001-05-12</Date></Acte>
+  <Enfant><Prenom>Léa</Prenom></Enfant>
+  <Enfant><Prenom>Noé</Prenom></Enfant>
+</Demande>
+""".encode()
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<lolz>&lol2;</lolz>"""
+
+
+def xml_page(client, content, **kwargs):
+    dossier = DossierFactory()
+    piece = PieceJointeFactory(
+        dossier=dossier,
+        file_name="demande.xml",
+        mime_type="application/xml",
+        content=content,
+        **kwargs,
+    )
+    client.force_login(agent_for(dossier.demarche))
+    return client.get(reverse("dossiers:piece-fields", args=[dossier.pk, piece.pk]))
+
+
+def test_fields_and_values_are_listed(client):
+    response = xml_page(client, DEMANDE)
+    assert response.status_code == 200
+    rows = [(row.label, row.value) for row in response.context["fields"].rows]
+    assert ("Demande (version)", "2") in rows
+    assert ("Demande › Demandeur › Nom", "Martin") in rows
+    assert ("Demande › Acte (type)", "naissance") in rows
+    assert ("Demande › Acte › Date", "2001-05-12") in rows
+    assert ("Demande › Enfant n°1 › Prenom", "Léa") in rows
+    assert ("Demande › Enfant n°2 › Prenom", "Noé") in rows
+    assert AuditEntry.objects.filter(action="view_xml").count() == 1
+
+
+def test_entities_are_never_expanded(client):
+    response = xml_page(client, BILLION_LAUGHS)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "lollol" not in page
+    assert "déclaration de type de document" in page
+
+
+def test_external_entities_are_never_loaded(client, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("CONTENU-SECRET")
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file://{secret}">]><a>&x;</a>'
+    ).encode()
+    page = xml_page(client, xxe).content.decode()
+    assert "CONTENU-SECRET" not in page
+
+
+def test_invalid_xml_is_explained(client):
+    page = xml_page(client, b"<Demande><Nom>Martin</Demande>").content.decode()
+    assert "pas un XML valide" in page
+
+
+def test_a_pdf_has_no_fields_page(client):
+    dossier = DossierFactory()
+    piece = PieceJointeFactory(dossier=dossier, file_name="a.pdf", mime_type="application/pdf")
+    client.force_login(agent_for(dossier.demarche))
+    response = client.get(reverse("dossiers:piece-fields", args=[dossier.pk, piece.pk]))
+    assert response.status_code == 404
+
+
+def test_a_big_file_is_not_parsed(client, monkeypatch):
+    from dossiers import xmlfields
+
+    monkeypatch.setattr(xmlfields, "MAX_BYTES", 100)
+    page = xml_page(client, DEMANDE).content.decode()
+    assert "trop volumineux" in page
+
+
+def test_rows_are_bounded(client, monkeypatch):
+    from dossiers import xmlfields
+
+    monkeypatch.setattr(xmlfields, "MAX_ROWS", 3)
+    response = xml_page(client, DEMANDE)
+    assert len(response.context["fields"].rows) == 3
+    assert "premiers champs" in response.content.decode()
