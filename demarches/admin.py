@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from demarches.forms import DemarcheAdminForm
 from demarches.hubee import check_connection
@@ -28,11 +29,18 @@ class HubEEConnectionAdmin(admin.ModelAdmin):
 @admin.register(Demarche)
 class DemarcheAdmin(admin.ModelAdmin):
     form = DemarcheAdminForm
-    list_display = ["name", "process_code", "organisation", "connection", "enabled"]
+    list_display = [
+        "name",
+        "process_code",
+        "organisation",
+        "connection",
+        "enabled",
+        "retention_months",
+    ]
     list_filter = ["enabled", "process_code", "organisation", "connection"]
     search_fields = ["name", "process_code", "client_id"]
     list_select_related = ["organisation", "connection"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "retention_summary"]
     actions = ["test_connection", "enable", "disable"]
     filter_horizontal = ["agents"]
     fieldsets = [
@@ -54,9 +62,30 @@ class DemarcheAdmin(admin.ModelAdmin):
             "Échanges avec l'usager",
             {"fields": ["allows_add_awaiting", "allows_messages", "allows_document_return"]},
         ),
+        ("Conservation des données (RGPD)", {"fields": ["retention_months", "retention_summary"]}),
         ("Habilitations", {"fields": ["agents"]}),
         ("Historique", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    @admin.display(description="Prochaine purge")
+    def retention_summary(self, obj: Demarche) -> str:
+        from django_q.models import Schedule
+
+        from dossiers import retention, tasks
+
+        schedule = Schedule.objects.filter(name=tasks.PURGE_SCHEDULE_NAME).first()
+        if schedule is None or schedule.next_run is None:
+            when = "non planifiée (lancez « python manage.py hubee_purge »)"
+        else:
+            when = f"le {timezone.localtime(schedule.next_run):%d/%m/%Y à %H:%M}"
+        text = (
+            f"Conservation : {obj.retention_months} mois après un statut final (Traité, Refusé, "
+            f"Clos). Prochaine purge {when}"
+        )
+        if obj.pk is None or schedule is None or schedule.next_run is None:
+            return text + "."
+        count = retention.expired(obj, schedule.next_run).count()
+        return f"{text} : {count} dossier(s) à purger à cette date."
 
     @admin.action(description="Tester la connexion (et activer si elle réussit)")
     def test_connection(self, request, queryset):

@@ -32,6 +32,7 @@ class DemarcheAdminForm(forms.ModelForm):
             "allows_add_awaiting",
             "allows_messages",
             "allows_document_return",
+            "retention_months",
             "agents",
         ]
 

@@ -179,6 +179,15 @@ class Demarche(TimestampedModel):
     enabled = models.BooleanField(
         "active", default=False, help_text="Seules les démarches actives sont synchronisées."
     )
+    retention_months = models.PositiveSmallIntegerField(
+        "durée de conservation (mois)",
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(1200)],
+        help_text=(
+            "Après un statut final (Traité, Refusé, Clos), les fichiers et les données "
+            "personnelles du dossier sont supprimés passé ce délai ; une trace anonyme reste."
+        ),
+    )
     agents = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,

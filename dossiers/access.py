@@ -34,10 +34,12 @@ def demarches_for(user: User) -> QuerySet[Demarche]:
 def dossiers_for(user: User) -> QuerySet[Dossier]:
     if not user.is_authenticated or not user.is_active:
         return Dossier.objects.none()
+    # Purged dossiers (RGPD retention) are anonymous traces for statistics only.
+    dossiers = Dossier.objects.filter(purged_at__isnull=True)
     if is_admin(user):
-        return Dossier.objects.all()
+        return dossiers
     # One row per dossier: (démarche, agent) is unique in the habilitations table.
-    return Dossier.objects.filter(demarche__agents=user)
+    return dossiers.filter(demarche__agents=user)
 
 
 def get_dossier(user: User, pk: int) -> Dossier:

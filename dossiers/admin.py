@@ -1,13 +1,17 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
 from dossiers.models import (
     AgentPreference,
     AuditEntry,
     Dossier,
     Evenement,
+    Incident,
+    IntegrityCheck,
     NotificationFailure,
     OutgoingEvent,
     PieceJointe,
+    PurgeRun,
     SyncRun,
 )
 
@@ -91,6 +95,19 @@ class NotificationFailureAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "given_up", "demarche"]
     search_fields = ["notification_id", "case_id", "event_id"]
     list_select_related = ["demarche"]
+    actions = ["acknowledge"]
+
+    def has_change_permission(self, request, obj=None):
+        # Needed by the action below; the form itself stays read-only (no fields editable).
+        return request.user.is_superuser or request.user.is_staff
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    @admin.action(description="Acquitter (un administrateur a pris connaissance)")
+    def acknowledge(self, request, queryset):
+        count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        self.message_user(request, f"{count} notification(s) acquittée(s).", messages.SUCCESS)
 
 
 @admin.register(OutgoingEvent)
@@ -121,3 +138,21 @@ class AgentPreferenceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+@admin.register(IntegrityCheck)
+class IntegrityCheckAdmin(ReadOnlyAdmin):
+    list_display = ["demarche", "started_at", "files_checked", "missing", "altered"]
+    list_filter = ["demarche"]
+    list_select_related = ["demarche"]
+
+
+@admin.register(PurgeRun)
+class PurgeRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "dossiers_purged", "files_deleted", "bytes_deleted"]
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdmin):
+    list_display = ["opened_at", "kind", "subject", "detail", "notified_at", "closed_at"]
+    list_filter = ["kind", "closed_at"]

@@ -11,10 +11,16 @@ from django.utils import timezone
 
 from demarches.enums import CaseStatus
 from demarches.models import Demarche
-from dossiers.access import demarches_for
+from dossiers.access import demarches_for, is_admin
 from dossiers.alerts import preference_for
 from dossiers.enums import RunStatus
-from dossiers.models import AgentPreference, Dossier, NotificationFailure, SyncRun
+from dossiers.models import (
+    AgentPreference,
+    Dossier,
+    IntegrityCheck,
+    NotificationFailure,
+    SyncRun,
+)
 from dossiers.queues import UNTREATED, Queue, queue_of
 
 # Two dashboard views closer than this are one visit: "new" does not reset on a reload.
@@ -75,6 +81,9 @@ class Dashboard:
     failures: list[NotificationFailure]
     chart: Chart
     running: bool
+    # Administrators only: the last integrity check of each démarche.
+    integrity: list[IntegrityCheck] = field(default_factory=list)
+    admin: bool = False
 
     @property
     def enabled_count(self) -> int:
@@ -168,6 +177,20 @@ def build(user, now: datetime | None = None) -> Dashboard:
         failures=failures,
         chart=chart(dossiers, now),
         running=any(run.status == RunStatus.RUNNING for run in runs),
+        integrity=last_integrity_checks(ids) if is_admin(user) else [],
+        admin=is_admin(user),
+    )
+
+
+def last_integrity_checks(demarche_ids: list[int]) -> list[IntegrityCheck]:
+    latest = IntegrityCheck.objects.filter(demarche=OuterRef("demarche")).order_by(
+        "-started_at", "-pk"
+    )
+    return list(
+        IntegrityCheck.objects.filter(demarche_id__in=demarche_ids)
+        .filter(pk=Subquery(latest.values("pk")[:1]))
+        .select_related("demarche")
+        .order_by("demarche__name")
     )
 
 

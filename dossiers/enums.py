@@ -70,3 +70,4 @@ class AuditAction(models.TextChoices):
     RETRY = "retry", "Nouvel essai d'un envoi"
     SYNC = "sync", "Synchronisation demandée"
     PREFERENCES = "preferences", "Préférences modifiées"
+    EXPORT = "export", "Export CSV de la liste des dossiers"

@@ -23,6 +23,11 @@ logger = logging.getLogger(__name__)
 SCHEDULE_NAME = "Synchronisation HubEE"
 AUDIT_SCHEDULE_NAME = "Purge du journal d'audit"
 DIGEST_SCHEDULE_NAME = "Récapitulatif quotidien des agents"
+HEARTBEAT_SCHEDULE_NAME = "Battement du worker"
+VERIFY_SCHEDULE_NAME = "Contrôle d'intégrité des fichiers"
+PURGE_SCHEDULE_NAME = "Purge RGPD des dossiers expirés"
+INCIDENTS_SCHEDULE_NAME = "Alertes aux administrateurs"
+PURGE_HOUR = 2
 RETRY_SCHEDULE_PREFIX = "Nouvel essai d'envoi HubEE, dossier "
 # Not a backoff: the sync holding the démarche sends it too when it is done (flush_outbox).
 WAIT_SCHEDULE_PREFIX = "Envoi HubEE après la synchronisation, dossier "
@@ -72,10 +77,24 @@ def ensure_schedule(**kwargs) -> Schedule:
             "repeats": -1,
         },
     )
+    for name, func, minutes in (
+        (HEARTBEAT_SCHEDULE_NAME, "dossiers.tasks.heartbeat", 1),
+        (INCIDENTS_SCHEDULE_NAME, "dossiers.tasks.evaluate_incidents", 5),
+    ):
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
+            },
+        )
     tomorrow = timezone.localdate() + timedelta(days=1)
     for name, func, hour in (
         (AUDIT_SCHEDULE_NAME, "dossiers.tasks.purge_audit", 3),
         (DIGEST_SCHEDULE_NAME, "dossiers.tasks.send_daily_digest", settings.DIGEST_HOUR),
+        (PURGE_SCHEDULE_NAME, "dossiers.tasks.purge_expired_dossiers", PURGE_HOUR),
     ):
         Schedule.objects.update_or_create(
             name=name,
@@ -87,6 +106,21 @@ def ensure_schedule(**kwargs) -> Schedule:
                 "next_run": timezone.make_aware(datetime.combine(tomorrow, time(hour))),
             },
         )
+    next_sunday = tomorrow + timedelta(days=(6 - tomorrow.weekday()) % 7)
+    Schedule.objects.update_or_create(
+        name=VERIFY_SCHEDULE_NAME,
+        defaults={
+            "func": "dossiers.tasks.verify_integrity",
+            "schedule_type": Schedule.WEEKLY,
+            "repeats": -1,
+        },
+        create_defaults={
+            "func": "dossiers.tasks.verify_integrity",
+            "schedule_type": Schedule.WEEKLY,
+            "repeats": -1,
+            "next_run": timezone.make_aware(datetime.combine(next_sunday, time(4))),
+        },
+    )
     return schedule
 
 
@@ -205,3 +239,37 @@ def purge_audit() -> int:
 
 def send_daily_digest() -> int:
     return alerts.send_daily_digests()
+
+
+# -- operations --------------------------------------------------------------------------------
+
+
+def heartbeat() -> None:
+    from hubee_portal import health
+
+    health.beat()
+
+
+def verify_integrity() -> dict:
+    from dossiers.verify import select_demarches, verify
+
+    checks = verify(select_demarches(None))
+    return {
+        "checked": sum(c.files_checked for c in checks),
+        "missing": sum(c.missing for c in checks),
+        "altered": sum(c.altered for c in checks),
+    }
+
+
+def purge_expired_dossiers() -> dict:
+    from dossiers.retention import purge
+
+    result = purge()
+    return {"dossiers": len(result.dossiers), "files": result.files, "errors": result.errors}
+
+
+def evaluate_incidents() -> dict:
+    from dossiers import incidents
+
+    opened, closed = incidents.evaluate()
+    return {"opened": opened, "closed": closed}

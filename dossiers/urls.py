@@ -1,11 +1,12 @@
 from django.urls import path
 
-from dossiers import views_actions, views_detail, views_files, views_list
+from dossiers import views_actions, views_detail, views_export, views_files, views_list
 
 app_name = "dossiers"
 
 urlpatterns = [
     path("", views_list.dossier_list, name="list"),
+    path("export.csv", views_export.export_csv, name="export"),
     path("<int:pk>/", views_detail.dossier_detail, name="detail"),
     path("<int:pk>/pieces.zip", views_files.download_all, name="download-all"),
     path("<int:pk>/pieces/<int:piece_pk>/", views_files.download_piece, name="download"),

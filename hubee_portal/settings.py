@@ -193,6 +193,7 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hubee-portal@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Administrateur", a) for a in env.list("ADMIN_EMAILS", default=[])]
+EMAIL_SUBJECT_PREFIX = "[HubEE Portal] "
 
 # Security: strict by default outside DEBUG, so that `check --deploy` is clean.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -247,3 +248,12 @@ if AUDIT_RETENTION_MONTHS < 36:
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Hour (local time) of the daily digest e-mail.
 DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)
+
+# Operations: /healthz answers 503 (and administrators get one e-mail per incident) when the
+# worker has not beaten for HEALTH_WORKER_SILENCE_MINUTES, an active démarche has had no
+# successful sync for HEALTH_SYNC_MAX_AGE_MINUTES or failed HEALTH_FAILED_RUNS times in a row,
+# or a download folder has less than HEALTH_MIN_FREE_MB free.
+HEALTH_WORKER_SILENCE_MINUTES = env.int("HEALTH_WORKER_SILENCE_MINUTES", default=5)
+HEALTH_SYNC_MAX_AGE_MINUTES = env.int("HEALTH_SYNC_MAX_AGE_MINUTES", default=60)
+HEALTH_FAILED_RUNS = env.int("HEALTH_FAILED_RUNS", default=3)
+HEALTH_MIN_FREE_MB = env.int("HEALTH_MIN_FREE_MB", default=1024)

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from dossiers import views_preferences
-from hubee_portal import views
+from hubee_portal import health, views
 
 admin.site.site_header = "HubEE Portal — administration"
 admin.site.site_title = "HubEE Portal"
@@ -12,6 +12,7 @@ admin.site.index_title = "Configuration"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("synchroniser/", views.sync_now, name="sync-now"),
     path("dossiers/", include("dossiers.urls")),
     path("mes-alertes/", views_preferences.preferences, name="preferences"),

@@ -1,5 +1,7 @@
 """Built-in fake HubEE (the `teledossiers/v1` API an SI uses), served under /sandbox/.
 
-State lives in this app's models; `services` drives the OSL side, `transport` runs the API
-in-process for tests, and `hubee_sandbox_server` serves it to other processes.
+State lives in this app's models; `services` drives the OSL side, `pages` shows it to staff
+accounts, `transport` runs the API in-process for tests, `hubee_sandbox_server` serves it to
+other processes, `contract` checks requests and answers against HubEE's OpenAPI file (when
+HUBEE_SANDBOX_OPENAPI names it) and `demo` prepares the demo of `make run`.
 """

@@ -27,6 +27,7 @@ def form_data(demarche_kwargs=None, **overrides):
         "allow_refused": "on",
         "automatic_final_status": "",
         "enabled": "on",
+        "retention_months": "12",
     }
     data.update(overrides)
     return data

@@ -1,0 +1,69 @@
+"""Integrity: re-hash every stored file and compare it with the SHA-256 recorded at download."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from demarches.models import Demarche
+from dossiers.enums import AttachmentState
+from dossiers.models import IntegrityCheck, PieceJointe
+
+CHUNK = 1024 * 1024
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def select_demarches(reference: str | None) -> QuerySet[Demarche]:
+    """All démarches, or those matching an id or a process code."""
+    demarches = Demarche.objects.order_by("pk")
+    if not reference:
+        return demarches
+    if reference.isdigit():
+        return demarches.filter(pk=int(reference))
+    return demarches.filter(process_code=reference)
+
+
+def verify_demarche(demarche: Demarche) -> IntegrityCheck:
+    check = IntegrityCheck.objects.create(demarche=demarche)
+    missing: list[int] = []
+    altered: list[int] = []
+    root = Path(demarche.download_folder)
+    pieces = (
+        PieceJointe.objects.filter(dossier__demarche=demarche, state=AttachmentState.STORED)
+        .exclude(sha256="")
+        .order_by("pk")
+        .values_list("pk", "stored_path", "sha256")
+    )
+    checked = 0
+    for pk, stored_path, sha256 in pieces.iterator():
+        checked += 1
+        path = root / stored_path
+        try:
+            if sha256_of(path) != sha256:
+                altered.append(pk)
+        except FileNotFoundError:
+            missing.append(pk)
+        except OSError:
+            altered.append(pk)  # unreadable: no longer what was received
+    check.files_checked = checked
+    check.missing = len(missing)
+    check.altered = len(altered)
+    check.details = {"missing": missing, "altered": altered}
+    check.finished_at = timezone.now()
+    check.save()
+    return check
+
+
+def verify(demarches: Iterable[Demarche]) -> list[IntegrityCheck]:
+    return [verify_demarche(demarche) for demarche in demarches]

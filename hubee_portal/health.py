@@ -1,0 +1,250 @@
+"""/healthz for monitoring tools, and the checks the administrators' alerts reuse.
+
+Rule: HTTP 503 as soon as one check lists a problem, i.e. something needs a person —
+database unreachable; no worker heartbeat for HEALTH_WORKER_SILENCE_MINUTES; an active
+démarche whose credentials were refused on its last run, whose last HEALTH_FAILED_RUNS runs
+all failed, or with no successful sync (ok or partial) for HEALTH_SYNC_MAX_AGE_MINUTES (counted
+from its creation when it never synced); a given-up notification not yet acknowledged (the
+« Acquitter » action of the admin); a download folder with less than HEALTH_MIN_FREE_MB free.
+
+The answer holds ids, process codes, counts and dates only: never a name, an e-mail, a file
+name, a path or an error text (those may carry personal data).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+HEARTBEAT_NAME = "worker"
+# dossiers.sync writes this at the start of the run's message when HubEE refuses the secret.
+CREDENTIALS_REFUSED = "Identifiants refusés"
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # database, worker, credentials, sync_failing, sync_stale, given_up, disk
+    subject: str  # "" or "demarche-<id>"
+    detail: str  # French, no personal data
+
+
+@dataclass
+class Report:
+    checked_at: datetime
+    database: bool = True
+    worker: dict[str, Any] = field(default_factory=dict)
+    demarches: list[dict[str, Any]] = field(default_factory=list)
+    given_up: int = 0
+    disks: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": "ok" if self.healthy else "error",
+            "checked_at": self.checked_at.isoformat(),
+            "database": {"ok": self.database},
+            "worker": self.worker,
+            "demarches": self.demarches,
+            "notifications": {"given_up_unacknowledged": self.given_up},
+            "disk": self.disks,
+            "problems": [
+                {"kind": p.kind, "subject": p.subject, "detail": p.detail} for p in self.problems
+            ],
+        }
+
+
+def beat(now: datetime | None = None) -> None:
+    """Scheduled every minute on the worker (dossiers.tasks.heartbeat)."""
+    from dossiers.models import Heartbeat
+
+    Heartbeat.objects.update_or_create(
+        name=HEARTBEAT_NAME, defaults={"beat_at": now or timezone.now()}
+    )
+
+
+def disk_usage(path: Path) -> tuple[int, int]:
+    """(free, total) bytes of the file system holding path, or its nearest existing parent."""
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    usage = shutil.disk_usage(path)
+    return usage.free, usage.total
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def check(now: datetime | None = None) -> Report:
+    now = now or timezone.now()
+    report = Report(checked_at=now)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        report.database = False
+        report.problems.append(Problem("database", "", "Base de données injoignable."))
+        return report
+    _check_worker(report, now)
+    _check_demarches(report, now)
+    _check_notifications(report)
+    return report
+
+
+def _check_worker(report: Report, now: datetime) -> None:
+    from dossiers.models import Heartbeat
+
+    last = Heartbeat.objects.filter(name=HEARTBEAT_NAME).values_list("beat_at", flat=True)
+    last = last.first()
+    limit = timedelta(minutes=settings.HEALTH_WORKER_SILENCE_MINUTES)
+    ok = last is not None and now - last <= limit
+    report.worker = {
+        "ok": ok,
+        "last_beat": _iso(last),
+        "age_seconds": int((now - last).total_seconds()) if last else None,
+    }
+    if not ok:
+        report.problems.append(
+            Problem(
+                "worker",
+                "",
+                "Le worker (qcluster) ne donne plus signe de vie : les synchronisations "
+                "sont arrêtées.",
+            )
+        )
+
+
+def _check_demarches(report: Report, now: datetime) -> None:
+    from demarches.models import Demarche
+    from dossiers.enums import RunStatus
+    from dossiers.models import SyncRun
+
+    max_age = timedelta(minutes=settings.HEALTH_SYNC_MAX_AGE_MINUTES)
+    min_free = settings.HEALTH_MIN_FREE_MB * 1024 * 1024
+    for demarche in Demarche.objects.order_by("pk"):
+        subject = f"demarche-{demarche.pk}"
+        runs = SyncRun.objects.filter(demarche=demarche).exclude(
+            status__in=[RunStatus.RUNNING, RunStatus.SKIPPED]
+        )
+        last_success = (
+            runs.filter(status__in=[RunStatus.OK, RunStatus.PARTIAL])
+            .order_by("-started_at")
+            .values_list("finished_at", flat=True)
+            .first()
+        )
+        recent = list(
+            runs.order_by("-started_at", "-pk").values_list("status", "message")[
+                : max(settings.HEALTH_FAILED_RUNS, 1)
+            ]
+        )
+        refused = bool(recent) and (
+            recent[0][0] == RunStatus.FAILED and recent[0][1].startswith(CREDENTIALS_REFUSED)
+        )
+        failing = len(recent) >= settings.HEALTH_FAILED_RUNS and all(
+            status == RunStatus.FAILED for status, _ in recent
+        )
+        stale = now - (last_success or demarche.created_at) > max_age
+        entry = {
+            "id": demarche.pk,
+            "process_code": demarche.process_code,
+            "enabled": demarche.enabled,
+            "last_successful_sync": _iso(last_success),
+            "last_run_status": recent[0][0] if recent else None,
+            "ok": True,
+        }
+        if demarche.enabled:
+            label = f"Démarche {demarche.pk} ({demarche.process_code})"
+            if refused:
+                report.problems.append(
+                    Problem(
+                        "credentials",
+                        subject,
+                        f"{label} : HubEE refuse ses identifiants (client id ou secret).",
+                    )
+                )
+            elif failing:
+                report.problems.append(
+                    Problem(
+                        "sync_failing",
+                        subject,
+                        f"{label} : les {settings.HEALTH_FAILED_RUNS} dernières "
+                        "synchronisations ont échoué.",
+                    )
+                )
+            if stale:
+                report.problems.append(
+                    Problem(
+                        "sync_stale",
+                        subject,
+                        f"{label} : aucune synchronisation réussie depuis plus de "
+                        f"{settings.HEALTH_SYNC_MAX_AGE_MINUTES} minutes.",
+                    )
+                )
+            entry["ok"] = not (refused or failing or stale)
+        report.demarches.append(entry)
+
+        try:
+            free, total = disk_usage(Path(demarche.download_folder))
+        except OSError:
+            free, total = 0, 0
+        disk = {
+            "folder": subject,
+            "free_bytes": free,
+            "total_bytes": total,
+            "ok": free >= min_free,
+        }
+        report.disks.append(disk)
+        if not disk["ok"]:
+            report.problems.append(
+                Problem(
+                    "disk",
+                    subject,
+                    f"Dossier de téléchargement de la démarche {demarche.pk} : "
+                    f"{free // (1024 * 1024)} Mo libres (seuil {settings.HEALTH_MIN_FREE_MB} Mo).",
+                )
+            )
+
+
+def _check_notifications(report: Report) -> None:
+    from django.db.models import Count
+
+    from dossiers.models import NotificationFailure
+
+    by_demarche = dict(
+        NotificationFailure.objects.filter(given_up=True, resolved_at__isnull=True)
+        .values_list("demarche_id")
+        .annotate(n=Count("pk"))
+        .order_by("demarche_id")
+    )
+    report.given_up = sum(by_demarche.values())
+    for demarche_id, count in by_demarche.items():
+        report.problems.append(
+            Problem(
+                "given_up",
+                f"demarche-{demarche_id}",
+                f"Démarche {demarche_id} : {count} notification(s) HubEE abandonnée(s), à "
+                "examiner puis acquitter dans l'administration.",
+            )
+        )
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    report = check()
+    return JsonResponse(report.as_json(), status=200 if report.healthy else 503)

@@ -1,0 +1,173 @@
+"""/healthz: 200 when all is well, 503 in each condition that needs a person, no personal
+data, no login."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import DatabaseError
+from django.urls import reverse
+from django.utils import timezone
+
+from dossiers.enums import FailureKind, RunStatus
+from dossiers.models import Dossier, NotificationFailure, SyncRun
+from hubee_portal import health
+from tests.operations.conftest import APPLICANT
+
+URL = reverse("healthz")
+
+
+def kinds(response) -> set[str]:
+    return {p["kind"] for p in response.json()["problems"]}
+
+
+def test_healthy_answers_200_without_login(client, healthy):
+    response = client.get(URL)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == {"ok": True}
+    assert body["worker"]["ok"] is True
+    [entry] = body["demarches"]
+    assert entry["id"] == healthy.pk
+    assert entry["process_code"] == "EtatCivil"
+    assert entry["last_successful_sync"] is not None
+    assert body["disk"][0]["folder"] == f"demarche-{healthy.pk}"
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_no_personal_data(client, healthy, hubee):
+    # A refused credential and a given-up notification add their texts: still nothing personal.
+    dossier = Dossier.objects.get()
+    assert dossier.applicant_last_name == APPLICANT["lastName"]
+    NotificationFailure.objects.create(
+        demarche=healthy,
+        notification_id=dossier.hubee_case_id,
+        kind=FailureKind.NOT_FOUND,
+        error=f"Dossier {dossier.external_id} de {APPLICANT['lastName']}",
+        given_up=True,
+    )
+    text = client.get(URL).content.decode()
+    raw = json.dumps(json.loads(text), ensure_ascii=False)
+    for value in (*APPLICANT.values(), dossier.external_id, healthy.download_folder, "demande"):
+        assert value not in raw
+        assert value not in text
+
+
+def test_database_down(client, healthy, monkeypatch):
+    class Broken:
+        def __enter__(self):
+            raise DatabaseError("down")
+
+        def __exit__(self, *args):
+            return False
+
+    with monkeypatch.context() as patch:
+        patch.setattr(health.connection, "cursor", lambda: Broken())
+        response = client.get(URL)
+    assert response.status_code == 503
+    assert response.json()["database"] == {"ok": False}
+    assert kinds(response) == {"database"}
+
+
+def test_worker_silent_for_more_than_five_minutes(client, healthy):
+    with time_machine.travel(timezone.now() + timedelta(minutes=4), tick=False):
+        assert client.get(URL).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=False):
+        response = client.get(URL)
+    assert response.status_code == 503
+    assert kinds(response) == {"worker"}
+
+
+def test_worker_never_beat(client, healthy):
+    from dossiers.models import Heartbeat
+
+    Heartbeat.objects.all().delete()
+    response = client.get(URL)
+    assert response.status_code == 503
+    assert "worker" in kinds(response)
+
+
+def test_stale_sync_of_an_enabled_demarche(client, healthy, settings):
+    settings.HEALTH_SYNC_MAX_AGE_MINUTES = 30
+    later = timezone.now() + timedelta(minutes=31)
+    with time_machine.travel(later, tick=False):
+        health.beat()
+        response = client.get(URL)
+    assert response.status_code == 503
+    assert kinds(response) == {"sync_stale"}
+    assert response.json()["problems"][0]["subject"] == f"demarche-{healthy.pk}"
+
+
+def test_stale_sync_of_a_disabled_demarche_is_fine(client, healthy, settings):
+    settings.HEALTH_SYNC_MAX_AGE_MINUTES = 30
+    healthy.enabled = False
+    healthy.save()
+    later = timezone.now() + timedelta(minutes=31)
+    with time_machine.travel(later, tick=False):
+        health.beat()
+        assert client.get(URL).status_code == 200
+
+
+def test_credentials_refused(client, hubee, big_disk):
+    demarche = hubee.demarche("EtatCivil", real_secret="mauvais-secret")
+    hubee.sync(demarche)
+    health.beat()
+    assert SyncRun.objects.get().status == RunStatus.FAILED
+    response = client.get(URL)
+    assert response.status_code == 503
+    assert kinds(response) == {"credentials"}
+
+
+def test_keeps_failing(client, healthy, settings):
+    settings.HEALTH_FAILED_RUNS = 3
+    for _ in range(2):
+        SyncRun.objects.create(demarche=healthy, status=RunStatus.FAILED, message="HubEE en panne")
+    assert client.get(URL).status_code == 200
+    SyncRun.objects.create(demarche=healthy, status=RunStatus.FAILED, message="HubEE en panne")
+    response = client.get(URL)
+    assert response.status_code == 503
+    assert kinds(response) == {"sync_failing"}
+
+
+def test_given_up_notification_until_acknowledged(client, healthy, admin_client):
+    failure = NotificationFailure.objects.create(
+        demarche=healthy,
+        notification_id="00000000-0000-0000-0000-000000000001",
+        kind=FailureKind.NOT_FOUND,
+        error="404",
+        given_up=True,
+    )
+    response = client.get(URL)
+    assert response.status_code == 503
+    assert kinds(response) == {"given_up"}
+    assert response.json()["notifications"] == {"given_up_unacknowledged": 1}
+    admin_client.post(
+        reverse("admin:dossiers_notificationfailure_changelist"),
+        {"action": "acknowledge", "_selected_action": [failure.pk]},
+    )
+    failure.refresh_from_db()
+    assert failure.resolved_at is not None
+    assert client.get(URL).status_code == 200
+
+
+def test_low_disk_space(client, healthy, monkeypatch, settings):
+    settings.HEALTH_MIN_FREE_MB = 1024
+    monkeypatch.setattr(health, "disk_usage", lambda path: (1023 * 1024 * 1024, 10 * 1024**3))
+    response = client.get(URL)
+    assert response.status_code == 503
+    assert kinds(response) == {"disk"}
+    assert response.json()["disk"][0]["ok"] is False
+
+
+def test_real_disk_usage_of_a_missing_folder(tmp_path):
+    free, total = health.disk_usage(tmp_path / "pas" / "encore" / "cree")
+    assert 0 < free <= total
+
+
+@pytest.mark.parametrize("method", ["post", "put"])
+def test_get_only(client, healthy, method):
+    assert getattr(client, method)(URL).status_code == 405
