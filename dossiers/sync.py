@@ -243,9 +243,6 @@ class DemarcheSync:
             self._record_failure(notification, FailureKind.LOCAL, f"{type(exc).__name__}: {exc}")
         else:
             self.counters.add(notifications_handled=1)
-            NotificationFailure.objects.filter(
-                demarche=self.demarche, notification_id=notification.id, resolved_at__isnull=True
-            ).update(resolved_at=timezone.now())
 
     # -- one notification ----------------------------------------------------------------------
 
@@ -258,9 +255,18 @@ class DemarcheSync:
             self.record_acknowledgement(notification.event_id)
         else:
             self.ingest_event(notification.case_id, notification.event_id)
+        # Before the deletion: once HubEE has deleted it, no later run sees this notification
+        # again to close its journal entry (an error in between reopens it).
+        NotificationFailure.objects.filter(
+            demarche=self.demarche, notification_id=notification.id, resolved_at__isnull=True
+        ).update(resolved_at=timezone.now())
         self.client.delete_notification(notification.id)
 
     def ingest_case(self, case_id: str) -> Dossier:
+        purged = Dossier.objects.filter(hubee_case_id=case_id, purged_at__isnull=False).first()
+        if purged is not None:
+            # Its retention period is over: never bring personal data or files back.
+            return purged
         case = self.client.get_case(case_id)
         dossier, created = self.store_case(case_id, case)
         if created:
@@ -278,6 +284,9 @@ class DemarcheSync:
         if dossier is None:
             # An event on a case we never stored (its first notification was lost or purged).
             dossier = self.ingest_case(case_id)
+        if dossier.purged_at is not None:
+            self.client.patch_event(case_id, event_id, EventStatus.RECEIVED)
+            return
         evenement = self.store_event(dossier, event, event_id)
         if evenement.action_type == ActionType.ATTACH_DEPOSIT:
             self.store_attachments(dossier, event.get("attachments") or [], event=evenement)

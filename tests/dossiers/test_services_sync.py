@@ -353,3 +353,34 @@ def test_a_complement_from_the_citizen_moves_the_dossier_back_to_new(hubee):
     )
     hubee.sync(demarche)
     assert Dossier.objects.get().status == "HUBEE_NOTIFIED"
+
+
+def test_a_purged_dossier_never_gets_its_personal_data_back(hubee):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dossiers import retention
+
+    demarche = hubee.demarche(rules={"allows_messages": True}, retention_months=1)
+    case = hubee.deposit(demarche)
+    hubee.sync(demarche)
+    sandbox.osl_close(case)
+    hubee.sync(demarche)
+    retention.purge(now=timezone.now() + timedelta(days=400))
+    dossier = Dossier.objects.get()
+    assert dossier.purged_at is not None
+    assert dossier.applicant_last_name == ""
+
+    # The OSL re-sends the case: a new-case notification for the purged dossier.
+    from hubee_portal.sandbox.models import Notification
+
+    Notification.objects.create(
+        subscription=demarche.subscription, recipient_type="SI", case=case, sequence=10**9
+    )
+    assert remaining(demarche) == 1
+    hubee.sync(demarche)
+    dossier.refresh_from_db()
+    assert dossier.applicant_last_name == ""
+    assert files_on_disk(demarche) == {}
+    assert remaining(demarche) == 0
