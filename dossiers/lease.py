@@ -2,14 +2,25 @@
 
 select_for_update is a no-op on SQLite, and one long transaction would fight the
 commit-before-delete order, so the lease is a short UPDATE … WHERE free-or-expired-or-mine.
+
+A run killed with SIGKILL (OOM killer, django-q's timeout, an operator) cannot release its
+lease. Its owner string records where it ran — `host:pid:pid-namespace:random` — so a run on
+the same host and in the same PID namespace takes the lease over as soon as that process is
+gone, instead of waiting for the expiry. A live process (even one that reused the pid), another
+host or an owner we cannot read keeps the lease until it expires: a takeover never happens
+while the owner may still be working. The takeover itself is a compare-and-swap on the exact
+owner string, so two runs racing for it cannot both win.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import socket
 import uuid
 from datetime import timedelta
+from functools import cache
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -17,9 +28,50 @@ from django.utils import timezone
 
 from dossiers.models import DemarcheLease
 
+logger = logging.getLogger(__name__)
+
+
+def _host() -> str:
+    return socket.gethostname()[:40].replace(":", "_")
+
+
+@cache
+def _pid_namespace() -> str:
+    """The PID namespace's inode on Linux (a container has its own), "-" elsewhere."""
+    try:
+        match = re.search(r"\[(\d+)\]", os.readlink("/proc/self/ns/pid"))
+    except OSError:
+        return "-"
+    return match.group(1) if match else "-"
+
 
 def new_owner() -> str:
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{_host()}:{os.getpid()}:{_pid_namespace()}:{uuid.uuid4().hex[:8]}"
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: it exists, under another user
+        return False
+    try:  # a killed child its parent has not reaped yet runs no code either
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True only if `owner` ran on this host, in this PID namespace, and its process is gone."""
+    parts = owner.split(":")
+    if len(parts) != 4 or not parts[1].isdigit():
+        return False
+    host, pid, namespace, _ = parts
+    if host != _host() or namespace != _pid_namespace() or int(pid) == os.getpid():
+        return False
+    return _process_gone(int(pid))
 
 
 def acquire(demarche_id: int, owner: str, ttl: timedelta) -> bool:
@@ -29,12 +81,20 @@ def acquire(demarche_id: int, owner: str, ttl: timedelta) -> bool:
     except IntegrityError:
         pass  # created by a concurrent run: fine, the UPDATE below decides
     now = timezone.now()
-    taken = (
-        DemarcheLease.objects.filter(demarche_id=demarche_id)
-        .filter(Q(owner="") | Q(expires_at__lt=now) | Q(owner=owner))
-        .update(owner=owner, expires_at=now + ttl)
+    leases = DemarcheLease.objects.filter(demarche_id=demarche_id)
+    taken = leases.filter(Q(owner="") | Q(expires_at__lt=now) | Q(owner=owner)).update(
+        owner=owner, expires_at=now + ttl
     )
-    return taken == 1
+    if taken:
+        return True
+    holder = leases.values_list("owner", flat=True).first()
+    if not (holder and owner_is_dead(holder)):
+        return False
+    # Compare-and-swap on the dead owner: of two runs racing here, one wins.
+    if not leases.filter(owner=holder).update(owner=owner, expires_at=now + ttl):
+        return False
+    logger.warning("démarche %s: lease of %s taken over (its process is gone)", demarche_id, holder)
+    return True
 
 
 def renew(demarche_id: int, owner: str, ttl: timedelta) -> bool:

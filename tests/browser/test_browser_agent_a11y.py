@@ -18,7 +18,9 @@ BLOCKING = {"serious", "critical"}
 NOT_PAGES = {
     "dossiers:download",
     "dossiers:download-all",
+    "dossiers:export",  # CSV
     "dossiers:retry",
+    "healthz",  # JSON for monitoring tools
     "sync-now",
     "logout",
 }

@@ -1,0 +1,90 @@
+"""The outbox after a POST cut off by a kill (dossiers.outbox.check_unfinished_attempt): not
+sent again while it may still land on HubEE, sent once afterwards if HubEE never got it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from dossiers import outbox
+from dossiers.models import NotificationFailure, OutgoingEvent
+from hubee_portal.hubee import HubEEClient
+from hubee_portal.sandbox import services as sandbox
+from tests.dossiers.conftest import Hubee
+
+pytestmark = pytest.mark.django_db
+
+
+class Killed(BaseException):
+    """Not an Exception: nothing in the sync catches it, as with kill -9."""
+
+
+@pytest.fixture
+def hubee(tmp_path):
+    return Hubee(tmp_path)
+
+
+def killed_during_the_post(hubee, monkeypatch, demarche):
+    def killed(self, case_id, payload, **kwargs):
+        raise Killed
+
+    with monkeypatch.context() as patch, pytest.raises(Killed):
+        patch.setattr(HubEEClient, "create_event", killed)
+        hubee.sync(demarche)
+    outgoing = OutgoingEvent.objects.get()
+    assert (outgoing.state, outgoing.attempts) == ("pending", 1)
+    assert outgoing.last_error == outbox.UNFINISHED_ATTEMPT
+    return outgoing
+
+
+def test_a_cut_off_push_waits_for_the_http_timeouts_then_is_sent_once(hubee, monkeypatch, settings):
+    settings.HUBEE_CONNECT_TIMEOUT, settings.HUBEE_READ_TIMEOUT = 10, 120
+    demarche = hubee.demarche(automatic_status="SI_RECEIVED")
+    case = hubee.deposit(demarche)
+    killed_during_the_post(hubee, monkeypatch, demarche)
+
+    outcome = hubee.sync(demarche)
+    assert outcome.pending_failures == 1
+    failure = NotificationFailure.objects.get()
+    assert failure.kind == "transient" and "130 s" in failure.error
+    assert sandbox.status_pushes(case) == []
+    assert OutgoingEvent.objects.get().attempts == 1  # not sent, not counted
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=131)):
+        outcome = hubee.sync(demarche)
+    assert outcome.pending_failures == 0
+    assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
+    assert OutgoingEvent.objects.get().state == "sent"
+    assert sandbox.pending_si_notifications(demarche.subscription) == 0
+
+
+def test_a_cut_off_push_that_reached_hubee_is_recorded_at_once(hubee, monkeypatch):
+    demarche = hubee.demarche(automatic_status="SI_RECEIVED")
+    case = hubee.deposit(demarche)
+    real_create_event = HubEEClient.create_event
+
+    def sent_then_killed(self, case_id, payload, **kwargs):
+        real_create_event(self, case_id, payload, **kwargs)
+        raise Killed
+
+    with monkeypatch.context() as patch, pytest.raises(Killed):
+        patch.setattr(HubEEClient, "create_event", sent_then_killed)
+        hubee.sync(demarche)
+
+    assert hubee.sync(demarche).pending_failures == 0  # found on the case: no wait
+    assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
+    assert OutgoingEvent.objects.get().state == "sent"
+
+
+def test_a_push_whose_post_failed_is_retried_at_once(hubee, monkeypatch):
+    demarche = hubee.demarche(automatic_status="SI_RECEIVED")
+    case = hubee.deposit(demarche)
+    outgoing = killed_during_the_post(hubee, monkeypatch, demarche)
+    # The answer came back (an error): the outcome is known, nothing can still land.
+    OutgoingEvent.objects.filter(pk=outgoing.pk).update(last_error="HubEE: HTTP 503")
+
+    assert hubee.sync(demarche).pending_failures == 0
+    assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
