@@ -1,0 +1,69 @@
+"""Benchmarks of the sync against the sandbox, in a throw-away install (see dossiers.benchmarks)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from dossiers import benchmarks
+
+
+class Command(BaseCommand):
+    help = (
+        "Mesure la synchronisation dans une installation jetable, contre le bac à sable servi "
+        "par un autre processus : « ingest » (débit, appels et connexions par dossier, borne de "
+        "latence, motif du script officiel) ou « memory » (pic de mémoire sur une grosse pièce "
+        "jointe). Affiche les chiffres face aux cibles, sans rien affirmer."
+    )
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="benchmark", required=True)
+        ingest = sub.add_parser("ingest", help="Débit d'ingestion.")
+        ingest.add_argument("--cases", type=int, default=500, help="Nombre de dossiers (N).")
+        ingest.add_argument(
+            "--attachments", type=int, default=3, help="Pièces jointes par dossier (a)."
+        )
+        ingest.add_argument(
+            "--size", type=int, default=200_000, help="Taille de chaque pièce (octets)."
+        )
+        ingest.add_argument("--latency-ms", type=int, default=50, help="Latence par appel (r, ms).")
+        ingest.add_argument(
+            "--connection-ms", type=int, default=100, help="Latence par nouvelle connexion (ms)."
+        )
+        ingest.add_argument(
+            "--concurrency", type=int, default=4, help="Concurrence de hubee_sync (k)."
+        )
+        memory = sub.add_parser("memory", help="Pic de mémoire sur une grosse pièce jointe.")
+        memory.add_argument("--size-mb", type=int, default=300, help="Taille de la pièce (Mo).")
+        for subparser in (ingest, memory):
+            subparser.add_argument(
+                "--database-url",
+                default=None,
+                help=(
+                    "Serveur PostgreSQL (postgres://…) où créer puis supprimer une base dédiée ; "
+                    "par défaut un fichier SQLite."
+                ),
+            )
+
+    def handle(self, *args, benchmark, database_url, **options):
+        try:
+            if benchmark == "ingest":
+                settings = benchmarks.IngestSettings(
+                    cases=options["cases"],
+                    attachments=options["attachments"],
+                    size=options["size"],
+                    latency_ms=options["latency_ms"],
+                    connection_ms=options["connection_ms"],
+                    concurrency=options["concurrency"],
+                    database_url=database_url,
+                )
+                lines = benchmarks.format_ingest(benchmarks.run_ingest(settings, self.progress))
+            else:
+                figures = benchmarks.run_memory(options["size_mb"], database_url, self.progress)
+                lines = benchmarks.format_memory(figures)
+        except (ValueError, benchmarks.BenchmarkError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write("")
+        for line in lines:
+            self.stdout.write(line)
+
+    def progress(self, message: str) -> None:
+        self.stderr.write(message)
+        self.stderr.flush()
