@@ -1,0 +1,236 @@
+"""Pages benchmark: query count and server time of the list and detail pages at volume.
+
+Runs in a throw-away install (hubee_portal.sandbox.harness): a child process seeds the database
+with bulk inserts, then renders the pages through Django's test client, many times.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import statistics
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager, nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from hubee_portal.sandbox import harness
+
+
+@dataclass
+class PageFigures:
+    page: str
+    queries: int
+    median_ms: float
+    p90_ms: float
+
+
+@dataclass
+class PagesReport:
+    database: str
+    dossiers: int
+    files: int
+    events: int
+    seed_seconds: float
+    pages: list[PageFigures]
+
+
+def seed(dossiers: int, files_per: int, events_per: int, demarches: int = 5) -> float:
+    """Bulk-insert the volume (child process). Returns the seconds it took."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from demarches.models import Demarche, HubEEConnection, Organisation
+    from dossiers.models import Dossier, Evenement, PieceJointe
+
+    started = time.perf_counter()
+    organisation = Organisation.objects.create(name="Commune", siret="21060088800015")
+    connection = HubEEConnection.objects.create(
+        name="Bench",
+        environment="autre",
+        token_url="http://x/t",  # noqa: S106
+        api_url="http://x",
+    )
+    statuses = ["HUBEE_NOTIFIED", "SI_RECEIVED", "IN_PROGRESS", "ADD_AWAITING", "DONE"]
+    folder = tempfile.mkdtemp(prefix="hubee-bench-")
+    rows = []
+    for index in range(demarches):
+        demarche = Demarche(
+            name=f"Démarche {index}",
+            process_code=f"code{index}",
+            organisation=organisation,
+            connection=connection,
+            client_id=f"client-{index}",
+            download_folder=folder,
+            enabled=True,
+        )
+        demarche.client_secret = "x"  # noqa: S105
+        rows.append(demarche)
+    Demarche.objects.bulk_create(rows)
+    demarche_ids = list(Demarche.objects.values_list("pk", flat=True))
+    get_user_model().objects.create_superuser("bench", password=secrets.token_urlsafe(16))
+
+    now = timezone.now()
+    batch = 5000
+    for start in range(0, dossiers, batch):
+        chunk = []
+        for number in range(start, min(start + batch, dossiers)):
+            chunk.append(
+                Dossier(
+                    demarche_id=demarche_ids[number % len(demarche_ids)],
+                    hubee_case_id=uuid.uuid4(),
+                    external_id=f"DILA-AEC-{number:013d}-01",
+                    process_code="code",
+                    status=statuses[number % len(statuses)],
+                    applicant_first_name=f"Prénom{number}",
+                    applicant_last_name=f"Nom{number % 997}",
+                    applicant_email=f"p{number}@example.fr",
+                    folder_name=f"DILA-AEC-{number:013d}-01",
+                    received_at=now - timezone.timedelta(minutes=number),
+                    raw={"externalId": f"DILA-AEC-{number:013d}-01"},
+                )
+            )
+        created = Dossier.objects.bulk_create(chunk)
+        pieces, events = [], []
+        for dossier in created:
+            for file_number in range(files_per):
+                pieces.append(
+                    PieceJointe(
+                        dossier=dossier,
+                        hubee_attachment_id=uuid.uuid4(),
+                        file_name=f"piece-{file_number}.pdf",
+                        stored_path=f"{dossier.folder_name}/piece-{file_number}.pdf",
+                        attachment_type="document",
+                        mime_type="application/pdf",
+                        size=200_000,
+                        sha256="0" * 64,
+                        hubee_status="RECEIVED",
+                        state="stored",
+                        downloaded_at=now,
+                    )
+                )
+            for event_number in range(events_per):
+                events.append(
+                    Evenement(
+                        hubee_event_id=uuid.uuid4(),
+                        dossier=dossier,
+                        action_type="STATUS_UPDATE",
+                        direction="sent" if event_number % 2 else "received",
+                        author="Agent",
+                        case_new_status="SI_RECEIVED",
+                        hubee_status="SENT",
+                        hubee_created_at=now,
+                    )
+                )
+        PieceJointe.objects.bulk_create(pieces, batch_size=batch)
+        Evenement.objects.bulk_create(events, batch_size=batch)
+    return time.perf_counter() - started
+
+
+def measure(repeats: int) -> list[PageFigures]:
+    """Render each page `repeats` times through the test client (child process)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from demarches.models import Demarche
+    from dossiers.models import Dossier
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench"))
+    demarche = Demarche.objects.order_by("pk").first()
+    middle = Dossier.objects.order_by("pk")[Dossier.objects.count() // 2]
+    pages = {
+        "liste": "/dossiers/",
+        "liste filtrée": f"/dossiers/?demarche={demarche.pk}&status=IN_PROGRESS&q=Nom42&page=2",
+        "détail": f"/dossiers/{middle.pk}/",
+    }
+    figures = []
+    for name, url in pages.items():
+        client.get(url)  # warm caches, first-request imports
+        timings = []
+        queries = 0
+        for _ in range(repeats):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = client.get(url)
+                timings.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url}: HTTP {response.status_code}")
+            queries = len(captured.captured_queries)
+        timings.sort()
+        figures.append(
+            PageFigures(
+                page=name,
+                queries=queries,
+                median_ms=round(statistics.median(timings), 1),
+                p90_ms=round(timings[int(len(timings) * 0.9) - 1], 1),
+            )
+        )
+    return figures
+
+
+def child(dossiers: int, files_per: int, events_per: int, repeats: int) -> str:
+    seconds = seed(dossiers, files_per, events_per)
+    return json.dumps({"seed_seconds": seconds, "pages": [asdict(f) for f in measure(repeats)]})
+
+
+@contextmanager
+def _postgres_database(url: str):
+    """A dedicated database on the server of `url`, dropped afterwards."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"hubee_bench_{secrets.token_hex(4)}"
+    admin = urlunsplit(parts._replace(scheme="postgresql"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_pages(
+    dossiers: int = 100_000,
+    files_per: int = 3,
+    events_per: int = 2,
+    repeats: int = 30,
+    database_url: str | None = None,
+) -> PagesReport:
+    with tempfile.TemporaryDirectory(prefix="hubee-bench-pages-") as tmp:
+        workdir = Path(tmp)
+        context = _postgres_database(database_url) if database_url else nullcontext(None)
+        with context as url:
+            env = harness.environment(
+                workdir,
+                database_url=url,
+                DEBUG="false",
+                SECRET_KEY=secrets.token_urlsafe(50),
+                ENCRYPTION_KEY="ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
+                ALLOWED_HOSTS="testserver",
+                SECURE_SSL_REDIRECT="false",
+                HUBEE_SANDBOX="false",
+            )
+            migrated = harness.manage(env, "migrate", "--noinput")
+            if migrated.returncode != 0:
+                raise RuntimeError(migrated.stderr)
+            output = harness.python(
+                env,
+                "import sys\nfrom dossiers import benchmarks_pages as b\n"
+                f"sys.stdout.write(b.child({dossiers}, {files_per}, {events_per}, {repeats}))",
+            ).stdout
+    data = json.loads(output.strip().splitlines()[-1])
+    return PagesReport(
+        database="PostgreSQL" if database_url else "SQLite",
+        dossiers=dossiers,
+        files=dossiers * files_per,
+        events=dossiers * events_per,
+        seed_seconds=round(data["seed_seconds"], 1),
+        pages=[PageFigures(**page) for page in data["pages"]],
+    )
