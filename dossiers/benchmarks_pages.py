@@ -234,3 +234,17 @@ def run_pages(
         seed_seconds=round(data["seed_seconds"], 1),
         pages=[PageFigures(**page) for page in data["pages"]],
     )
+
+
+def format_pages(report: PagesReport) -> list[str]:
+    lines = [
+        f"Pages — {report.database} : {report.dossiers} dossiers, {report.files} fichiers, "
+        f"{report.events} événements (insérés en {report.seed_seconds} s)",
+    ]
+    for page in report.pages:
+        ok = "✓" if page.queries <= 12 and page.median_ms <= 50 else "✗"
+        lines.append(
+            f"  {page.page:<14} {page.queries:>3} requêtes  médiane {page.median_ms:>7.1f} ms  "
+            f"p90 {page.p90_ms:>7.1f} ms   cible ≤ 12 requêtes, ≤ 50 ms {ok}"
+        )
+    return lines

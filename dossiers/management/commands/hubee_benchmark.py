@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dossiers import benchmarks
+from dossiers import benchmarks, benchmarks_pages
 
 
 class Command(BaseCommand):
@@ -32,7 +32,12 @@ class Command(BaseCommand):
         )
         memory = sub.add_parser("memory", help="Pic de mémoire sur une grosse pièce jointe.")
         memory.add_argument("--size-mb", type=int, default=300, help="Taille de la pièce (Mo).")
-        for subparser in (ingest, memory):
+        pages = sub.add_parser("pages", help="Requêtes et temps serveur des pages à volume.")
+        pages.add_argument("--dossiers", type=int, default=100_000)
+        pages.add_argument("--files-per-dossier", type=int, default=3)
+        pages.add_argument("--events-per-dossier", type=int, default=2)
+        pages.add_argument("--repeats", type=int, default=30, help="Rendus par page.")
+        for subparser in (ingest, memory, pages):
             subparser.add_argument(
                 "--database-url",
                 default=None,
@@ -55,6 +60,15 @@ class Command(BaseCommand):
                     database_url=database_url,
                 )
                 lines = benchmarks.format_ingest(benchmarks.run_ingest(settings, self.progress))
+            elif benchmark == "pages":
+                report = benchmarks_pages.run_pages(
+                    dossiers=options["dossiers"],
+                    files_per=options["files_per_dossier"],
+                    events_per=options["events_per_dossier"],
+                    repeats=options["repeats"],
+                    database_url=database_url,
+                )
+                lines = benchmarks_pages.format_pages(report)
             else:
                 figures = benchmarks.run_memory(options["size_mb"], database_url, self.progress)
                 lines = benchmarks.format_memory(figures)
