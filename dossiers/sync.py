@@ -341,12 +341,14 @@ class DemarcheSync:
                     dossier.status = status
                 dossier.save()
                 return dossier, False
+            # Only the names that could collide are read, not every folder of the démarche.
+            base = storage.sanitize_component(external_id, case_id)
             taken = set(
-                Dossier.objects.filter(demarche=self.demarche).values_list("folder_name", flat=True)
+                Dossier.objects.filter(
+                    demarche=self.demarche, folder_name__startswith=base.rsplit(".", 1)[0]
+                ).values_list("folder_name", flat=True)
             )
-            folder_name = storage.unique_name(
-                self.root, storage.sanitize_component(external_id, case_id), taken
-            )
+            folder_name = storage.unique_name(self.root, base, taken)
             dossier = Dossier.objects.create(
                 demarche=self.demarche,
                 hubee_case_id=case_id,
@@ -561,6 +563,7 @@ def sync_all(
     demarches: Iterable[Demarche] | None = None,
     *,
     on_result: Callable[[SyncOutcome], None] | None = None,
+    concurrency: int | None = None,
 ) -> list[SyncOutcome]:
     """Sync every enabled démarche in turn; one failing démarche never stops the others."""
     outcomes = []
@@ -568,7 +571,7 @@ def sync_all(
         demarches = Demarche.objects.filter(enabled=True).select_related("connection")
     for demarche in demarches:
         try:
-            outcome = sync_demarche(demarche)
+            outcome = sync_demarche(demarche, concurrency=concurrency)
         except Exception as exc:
             logger.exception("démarche %s: sync failed", demarche.pk)
             message = f"{type(exc).__name__}: {exc}"

@@ -384,3 +384,11 @@ def test_a_purged_dossier_never_gets_its_personal_data_back(hubee):
     assert dossier.applicant_last_name == ""
     assert files_on_disk(demarche) == {}
     assert remaining(demarche) == 0
+
+
+def test_two_cases_with_the_same_external_id_get_two_folders(hubee):
+    demarche = hubee.demarche()
+    hubee.deposit(demarche, files=[("a.pdf", "t", "application/pdf", b"1")], external_id="X-01")
+    hubee.deposit(demarche, files=[("a.pdf", "t", "application/pdf", b"2")], external_id="X-01")
+    hubee.sync(demarche)
+    assert files_on_disk(demarche) == {"X-01/a.pdf": b"1", "X-01 (2)/a.pdf": b"2"}

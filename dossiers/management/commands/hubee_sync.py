@@ -43,7 +43,7 @@ class Command(BaseCommand):
                 return
 
         started = time.monotonic()
-        outcomes = sync_all(queryset, on_result=self.print_outcome)
+        outcomes = sync_all(queryset, on_result=self.print_outcome, concurrency=concurrency)
         elapsed = time.monotonic() - started
         created = sum(o.run.dossiers_created for o in outcomes if o.run)
         files = sum(o.run.files_downloaded for o in outcomes if o.run)
