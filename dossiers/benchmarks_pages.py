@@ -7,6 +7,7 @@ with bulk inserts, then renders the pages through Django's test client, many tim
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import statistics
 import tempfile
@@ -55,7 +56,8 @@ def seed(dossiers: int, files_per: int, events_per: int, demarches: int = 5) -> 
         api_url="http://x",
     )
     statuses = ["HUBEE_NOTIFIED", "SI_RECEIVED", "IN_PROGRESS", "ADD_AWAITING", "DONE"]
-    folder = tempfile.mkdtemp(prefix="hubee-bench-")
+    # Inside the throw-away install's data folder, removed with it.
+    folder = os.path.join(os.environ["DATA_DIR"], "telechargements")
     rows = []
     for index in range(demarches):
         demarche = Demarche(
