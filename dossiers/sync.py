@@ -50,6 +50,8 @@ from hubee_portal.hubee import (
 logger = logging.getLogger(__name__)
 
 LEASE_TTL = timedelta(minutes=10)
+# Start of a run's message when HubEE refused the credentials (read by the health checks).
+CREDENTIALS_REFUSED = "Identifiants refusés par HubEE"
 MAX_LIST_SIZE = 1000
 UNAVAILABLE_STATUSES = {"CORRUPTED", "REJECTED", "DELETED"}
 
@@ -139,7 +141,7 @@ class DemarcheSync:
         self.connection_failed = False
 
     def _stop_on_credentials(self, exc: AuthenticationError) -> None:
-        self.fatal = f"Identifiants refusés par HubEE : {exc}"
+        self.fatal = f"{CREDENTIALS_REFUSED} : {exc}"
         self.connection_failed = True
 
     # -- the loop ------------------------------------------------------------------------------

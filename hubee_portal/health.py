@@ -27,9 +27,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from dossiers.sync import CREDENTIALS_REFUSED
+
 HEARTBEAT_NAME = "worker"
-# dossiers.sync writes this at the start of the run's message when HubEE refuses the secret.
-CREDENTIALS_REFUSED = "Identifiants refusés"
 
 
 @dataclass(frozen=True)
