@@ -44,6 +44,15 @@ class RunStatus(models.TextChoices):
     SKIPPED = "skipped", "Ignorée (déjà en cours ailleurs)"
 
 
+class RunFailure(models.TextChoices):
+    """Why a whole run failed (SyncRun.failure_kind): /healthz and the alerts read it."""
+
+    NONE = "", "—"
+    CREDENTIALS = "credentials", "Identifiants refusés par HubEE"
+    HUBEE = "hubee", "HubEE injoignable ou en erreur"
+    DISK = "disk", "Dossier de téléchargement inutilisable"
+
+
 class FailureKind(models.TextChoices):
     TRANSIENT = "transient", "Temporaire (HubEE)"
     NOT_FOUND = "not_found", "Introuvable sur HubEE (404)"

@@ -17,6 +17,7 @@ from dossiers.enums import (
     EventStatus,
     FailureKind,
     OutgoingState,
+    RunFailure,
     RunStatus,
 )
 
@@ -218,6 +219,9 @@ class SyncRun(models.Model):
     errors = models.PositiveIntegerField("erreurs", default=0)
     api_calls = models.PositiveIntegerField("appels à l'API", default=0)
     message = models.TextField("message", blank=True)
+    failure_kind = models.CharField(
+        "cause de l'échec", max_length=12, choices=RunFailure.choices, default="", blank=True
+    )
 
     class Meta:
         verbose_name = "synchronisation"
@@ -466,6 +470,13 @@ class Incident(models.Model):
     opened_at = models.DateTimeField("ouvert le", default=timezone.now)
     notified_at = models.DateTimeField("administrateurs prévenus le", null=True, blank=True)
     closed_at = models.DateTimeField("clos le", null=True, blank=True)
+    closed_notified_at = models.DateTimeField(
+        "fin de l'incident annoncée le", null=True, blank=True
+    )
+    # A mail that could not be sent is tried again later, with a growing delay.
+    mail_attempts = models.PositiveIntegerField("envois de courriel tentés", default=0)
+    mail_attempted_at = models.DateTimeField("dernier envoi tenté le", null=True, blank=True)
+    mail_error = models.CharField("erreur d'envoi", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "incident"

@@ -32,6 +32,7 @@ from dossiers.enums import (
     Direction,
     EventStatus,
     FailureKind,
+    RunFailure,
     RunStatus,
 )
 from dossiers.models import Dossier, Evenement, NotificationFailure, PieceJointe, SyncRun
@@ -138,10 +139,12 @@ class DemarcheSync:
         self.seen: set[str] = set()
         self.calls_at_start = client.stats.calls
         self.fatal: str | None = None
+        self.fatal_kind: str = RunFailure.NONE
         self.connection_failed = False
 
     def _stop_on_credentials(self, exc: AuthenticationError) -> None:
         self.fatal = f"{CREDENTIALS_REFUSED} : {exc}"
+        self.fatal_kind = RunFailure.CREDENTIALS
         self.connection_failed = True
 
     # -- the loop ------------------------------------------------------------------------------
@@ -158,11 +161,13 @@ class DemarcheSync:
             self._stop_on_credentials(exc)
         except HubEEError as exc:
             self.fatal = f"HubEE injoignable ou en erreur : {exc}"
+            self.fatal_kind = RunFailure.HUBEE
             self.connection_failed = True
         except OSError as exc:
             self.fatal = (
                 f"Dossier de téléchargement inutilisable ({self.root}) : {exc.strerror or exc}"
             )
+            self.fatal_kind = RunFailure.DISK
         self._finish()
         outcome.error = self.fatal
         if self.connection_failed:
@@ -540,6 +545,7 @@ class DemarcheSync:
         if self.fatal:
             run.status = RunStatus.FAILED
             run.message = self.fatal
+            run.failure_kind = self.fatal_kind
         elif counters.errors:
             run.status = RunStatus.PARTIAL
             run.message = f"{counters.errors} notification(s) en échec, conservées sur HubEE."

@@ -27,8 +27,6 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from dossiers.sync import CREDENTIALS_REFUSED
-
 HEARTBEAT_NAME = "worker"
 
 
@@ -130,7 +128,7 @@ def _check_worker(report: Report, now: datetime) -> None:
 
 def _check_demarches(report: Report, now: datetime) -> None:
     from demarches.models import Demarche
-    from dossiers.enums import RunStatus
+    from dossiers.enums import RunFailure, RunStatus
     from dossiers.models import SyncRun
 
     max_age = timedelta(minutes=settings.HEALTH_SYNC_MAX_AGE_MINUTES)
@@ -147,12 +145,12 @@ def _check_demarches(report: Report, now: datetime) -> None:
             .first()
         )
         recent = list(
-            runs.order_by("-started_at", "-pk").values_list("status", "message")[
+            runs.order_by("-started_at", "-pk").values_list("status", "failure_kind")[
                 : max(settings.HEALTH_FAILED_RUNS, 1)
             ]
         )
         refused = bool(recent) and (
-            recent[0][0] == RunStatus.FAILED and recent[0][1].startswith(CREDENTIALS_REFUSED)
+            recent[0][0] == RunStatus.FAILED and recent[0][1] == RunFailure.CREDENTIALS
         )
         failing = len(recent) >= settings.HEALTH_FAILED_RUNS and all(
             status == RunStatus.FAILED for status, _ in recent

@@ -12,7 +12,7 @@ from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
-from dossiers.enums import FailureKind, RunStatus
+from dossiers.enums import FailureKind, RunFailure, RunStatus
 from dossiers.models import Dossier, NotificationFailure, SyncRun
 from hubee_portal import health
 from tests.operations.conftest import APPLICANT
@@ -120,6 +120,44 @@ def test_credentials_refused(client, hubee, big_disk):
     response = client.get(URL)
     assert response.status_code == 503
     assert kinds(response) == {"credentials"}
+
+
+def test_credentials_read_from_the_failure_kind_not_the_message(client, healthy):
+    SyncRun.objects.create(
+        demarche=healthy,
+        status=RunStatus.FAILED,
+        message="Identifiants refusés par HubEE : texte recopié dans un autre message",
+        failure_kind=RunFailure.HUBEE,
+    )
+    assert kinds(client.get(URL)) == set()
+    SyncRun.objects.create(
+        demarche=healthy,
+        status=RunStatus.FAILED,
+        message="HTTP 401",
+        failure_kind=RunFailure.CREDENTIALS,
+    )
+    assert kinds(client.get(URL)) == {"credentials"}
+
+
+def test_migration_backfills_the_failure_kind_of_older_runs(healthy):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("dossiers.migrations.0004_incident_mail_failure_kind")
+    texts = {
+        "Identifiants refusés par HubEE : HTTP 401": RunFailure.CREDENTIALS,
+        "HubEE injoignable ou en erreur : délai dépassé": RunFailure.HUBEE,
+        "Dossier de téléchargement inutilisable (/srv) : No space left": RunFailure.DISK,
+    }
+    runs = {
+        SyncRun.objects.create(demarche=healthy, status=RunStatus.FAILED, message=text).pk: kind
+        for text, kind in texts.items()
+    }
+    migration.backfill_failure_kind(apps, None)
+    for pk, kind in runs.items():
+        assert SyncRun.objects.get(pk=pk).failure_kind == kind
+    assert SyncRun.objects.exclude(pk__in=runs).get().failure_kind == ""
 
 
 def test_keeps_failing(client, healthy, settings):
