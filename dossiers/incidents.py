@@ -1,13 +1,16 @@
-"""E-mail alerts to settings.ADMINS: one per incident, built on the /healthz checks."""
+"""E-mail alerts to settings.ADMINS, built on the /healthz checks: one mail when an incident
+opens, one when it clears. A mail that cannot be sent is tried again with a growing delay."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import mail_admins
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from dossiers.models import Incident
@@ -16,6 +19,7 @@ from hubee_portal import health
 logger = logging.getLogger(__name__)
 
 SUBJECTS = {
+    "database": "base de données injoignable",
     "worker": "le worker ne donne plus signe de vie",
     "credentials": "identifiants HubEE refusés",
     "sync_failing": "synchronisations en échec",
@@ -23,50 +27,113 @@ SUBJECTS = {
     "given_up": "notification HubEE abandonnée",
     "disk": "dossier de téléchargement presque plein",
 }
+# Retry delays after a failed send: 5 min, 10, 20… up to 6 h (the schedule runs every 5 min).
+FIRST_RETRY = timedelta(minutes=5)
+LAST_RETRY = timedelta(hours=6)
+NO_RECIPIENT = "Aucun destinataire : ADMIN_EMAILS est vide."
 
 
 def evaluate(now: datetime | None = None) -> tuple[int, int]:
-    """Open (and mail) new incidents, close cleared ones; returns (opened, closed)."""
+    """Open new incidents, close cleared ones, then send the mails that are due;
+    returns (opened, closed)."""
     now = now or timezone.now()
     report = health.check(now)
     if not report.database:
         return 0, 0  # nothing can be recorded; /healthz and the monitoring tool say it
     current = {(p.kind, p.subject): p for p in report.problems}
-    opened = closed = 0
     with transaction.atomic():
         open_incidents = {
-            (i.kind, i.subject): i for i in Incident.objects.filter(closed_at__isnull=True)
+            (i.kind, i.subject): i
+            for i in Incident.objects.select_for_update().filter(closed_at__isnull=True)
         }
-        for key, incident in open_incidents.items():
-            if key not in current:
-                incident.closed_at = now
-                incident.save(update_fields=["closed_at"])
-                closed += 1
-        new = [
-            Incident.objects.create(kind=p.kind, subject=p.subject, detail=p.detail, opened_at=now)
-            for key, p in current.items()
-            if key not in open_incidents
-        ]
-    for incident in new:
-        opened += 1
-        _notify(incident, now)
-    return opened, closed
+        cleared = [i.pk for key, i in open_incidents.items() if key not in current]
+        Incident.objects.filter(pk__in=cleared).update(closed_at=now)
+        opened = 0
+        for key, problem in current.items():
+            if key in open_incidents:
+                continue
+            try:
+                with transaction.atomic():
+                    Incident.objects.create(
+                        kind=problem.kind,
+                        subject=problem.subject,
+                        detail=problem.detail,
+                        opened_at=now,
+                    )
+            except IntegrityError:
+                continue  # another worker opened it at the same moment
+            opened += 1
+    send_due_mails(now)
+    return opened, len(cleared)
 
 
-def _notify(incident: Incident, now: datetime) -> None:
-    title = SUBJECTS.get(incident.kind, incident.kind)
-    body = (
-        f"{incident.detail}\n\n"
-        f"Incident ouvert le {timezone.localtime(incident.opened_at):%d/%m/%Y à %H:%M}. "
-        "Vous ne recevrez pas d'autre courriel pour cet incident tant qu'il n'est pas résolu.\n\n"
-        f"État du portail : {settings.PORTAL_BASE_URL}/healthz\n"
-        f"Administration : {settings.PORTAL_BASE_URL}/admin/\n"
+def retry_delay(attempts: int) -> timedelta:
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LAST_RETRY)
+
+
+def awaiting_mail() -> QuerySet[Incident]:
+    return Incident.objects.filter(
+        Q(closed_at__isnull=True, notified_at__isnull=True)
+        | Q(closed_at__isnull=False, notified_at__isnull=False, closed_notified_at__isnull=True)
     )
+
+
+def send_due_mails(now: datetime | None = None) -> int:
+    """Opening mails of open incidents, closing mails of those whose opening was mailed.
+    An incident that cleared before anyone could be told gets no mail at all."""
+    now = now or timezone.now()
+    sent = 0
+    for incident in awaiting_mail().order_by("opened_at", "pk"):
+        if incident.mail_attempts and now < incident.mail_attempted_at + retry_delay(
+            incident.mail_attempts
+        ):
+            continue
+        # Claim the attempt first: two workers never send the same mail twice.
+        claimed = Incident.objects.filter(
+            pk=incident.pk, mail_attempts=incident.mail_attempts
+        ).update(mail_attempts=F("mail_attempts") + 1, mail_attempted_at=now)
+        if not claimed:
+            continue
+        closing = incident.closed_at is not None
+        error = _send(incident, closing)
+        if error:
+            Incident.objects.filter(pk=incident.pk).update(mail_error=error[:200])
+            continue
+        done = {"closed_notified_at" if closing else "notified_at": now}
+        Incident.objects.filter(pk=incident.pk).update(mail_attempts=0, mail_error="", **done)
+        sent += 1
+    return sent
+
+
+def _send(incident: Incident, closing: bool) -> str:
+    """Send one mail; returns "" or why it could not be sent (no address, no server text)."""
+    if not settings.ADMINS:
+        return NO_RECIPIENT
+    title = SUBJECTS.get(incident.kind, incident.kind)
+    opened = f"{timezone.localtime(incident.opened_at):%d/%m/%Y à %H:%M}"
+    links = (
+        f"État du portail : {settings.PORTAL_BASE_URL}{reverse('operations')}\n"
+        f"Supervision (JSON) : {settings.PORTAL_BASE_URL}{reverse('healthz')}\n"
+    )
+    if closing:
+        subject = f"Résolu : {title}"
+        body = (
+            f"L'incident suivant est terminé : {incident.detail}\n\n"
+            f"Ouvert le {opened}, clos le "
+            f"{timezone.localtime(incident.closed_at):%d/%m/%Y à %H:%M}.\n\n{links}"
+        )
+    else:
+        subject = title[0].upper() + title[1:]
+        body = (
+            f"{incident.detail}\n\n"
+            f"Incident ouvert le {opened}. Vous ne recevrez pas d'autre courriel pour cet "
+            "incident avant sa fin, qui vous sera annoncée.\n\n"
+            f"{links}Administration : {settings.PORTAL_BASE_URL}/admin/\n"
+        )
     try:
-        mail_admins(title[0].upper() + title[1:], body, fail_silently=False)
-    except Exception:
-        # Kept open and unmarked: visible in the admin; no retry storm every few minutes.
+        mail_admins(subject, body, fail_silently=False)
+    except Exception as exc:
+        # The exception type only: an SMTP error text may echo addresses.
         logger.exception("incident %s: the alert e-mail could not be sent", incident.pk)
-        return
-    incident.notified_at = now
-    incident.save(update_fields=["notified_at"])
+        return f"Envoi impossible ({type(exc).__name__}), nouvel essai plus tard."
+    return ""

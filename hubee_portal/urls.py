@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from dossiers import views_preferences
+from dossiers import views_operations, views_preferences
 from hubee_portal import health, views
 
 admin.site.site_header = "HubEE Portal — administration"
@@ -18,6 +18,11 @@ urlpatterns = [
     path("mes-alertes/", views_preferences.preferences, name="preferences"),
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "admin/etat/",
+        admin.site.admin_view(views_operations.operations),
+        name="operations",
+    ),
     path("admin/", admin.site.urls),
 ]
 

@@ -23,6 +23,7 @@ NOT_PAGES = {
     "healthz",  # JSON for monitoring tools
     "sync-now",
     "logout",
+    "operations",  # an admin page: checked with axe in test_browser_operations
 }
 OTHER_APPS = {"admin", "sandbox"}
 

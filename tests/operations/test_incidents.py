@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from dossiers import incidents, tasks
-from dossiers.enums import FailureKind, RunStatus
+from dossiers.enums import FailureKind, RunFailure, RunStatus
 from dossiers.models import Incident, NotificationFailure, SyncRun
 from hubee_portal import health
 from tests.operations.conftest import APPLICANT
@@ -48,12 +48,16 @@ def test_worker_stops_beating_once_then_cleared_then_again(healthy):
         health.beat()
         assert incidents.evaluate() == (0, 1)
     incident.refresh_from_db()
-    assert incident.closed_at is not None
-    assert len(mail.outbox) == 1
+    assert incident.closed_at is not None and incident.closed_notified_at is not None
+    assert len(mail.outbox) == 2
+    assert mail.outbox[1].subject == "[HubEE Portal] Résolu : le worker ne donne plus signe de vie"
+    with time_machine.travel(start + timedelta(minutes=13), tick=False):
+        assert incidents.evaluate() == (0, 0)
+    assert len(mail.outbox) == 2  # the end is announced once
 
     with time_machine.travel(start + timedelta(minutes=30), tick=False):
         assert incidents.evaluate() == (1, 0)
-    assert len(mail.outbox) == 2
+    assert len(mail.outbox) == 3
     assert Incident.objects.filter(closed_at__isnull=True).count() == 1
 
 
@@ -62,14 +66,22 @@ def test_credentials_refused_and_keeps_failing(hubee, big_disk, settings):
     demarche = hubee.demarche("EtatCivil", real_secret="mauvais")
     health.beat()
     hubee.sync(demarche)
+    assert SyncRun.objects.get().failure_kind == RunFailure.CREDENTIALS
     incidents.evaluate()
     assert [m.subject for m in mail.outbox] == ["[HubEE Portal] Identifiants HubEE refusés"]
-    SyncRun.objects.create(demarche=demarche, status=RunStatus.FAILED, message="HubEE en panne")
-    SyncRun.objects.create(demarche=demarche, status=RunStatus.FAILED, message="HubEE en panne")
+    for _ in range(2):
+        SyncRun.objects.create(
+            demarche=demarche,
+            status=RunStatus.FAILED,
+            message="HubEE en panne",
+            failure_kind=RunFailure.HUBEE,
+        )
     incidents.evaluate()
     assert {i.kind for i in Incident.objects.filter(closed_at__isnull=True)} == {"sync_failing"}
-    assert len(mail.outbox) == 2
-    assert mail.outbox[1].subject == "[HubEE Portal] Synchronisations en échec"
+    assert [m.subject for m in mail.outbox[1:]] == [
+        "[HubEE Portal] Résolu : identifiants HubEE refusés",
+        "[HubEE Portal] Synchronisations en échec",
+    ]
 
 
 def test_given_up_notification_and_full_disk(healthy, monkeypatch):
@@ -93,6 +105,92 @@ def test_given_up_notification_and_full_disk(healthy, monkeypatch):
     failure.resolved_at = timezone.now()
     failure.save()
     assert incidents.evaluate() == (0, 1)
+    assert mail.outbox[-1].subject == "[HubEE Portal] Résolu : notification HubEE abandonnée"
+    assert APPLICANT["lastName"] not in mail.outbox[-1].body
+
+
+class FlakyMail:
+    """mail_admins that fails the first `failures` times, like an SMTP server down."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+
+    def __call__(self, subject, body, fail_silently=False):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ConnectionRefusedError("smtp.mairie.fr:25 refused (admin@mairie.fr)")
+        mail.mail_admins(subject, body, fail_silently=fail_silently)
+
+
+def test_failed_mail_is_retried_with_a_growing_delay(healthy, monkeypatch):
+    flaky = FlakyMail(failures=2)
+    monkeypatch.setattr(incidents, "mail_admins", flaky)
+    start = timezone.now() + timedelta(minutes=6)  # the worker is silent from here on
+    with time_machine.travel(start, tick=False):
+        assert incidents.evaluate() == (1, 0)
+    incident = Incident.objects.get()
+    assert (incident.notified_at, incident.mail_attempts) == (None, 1)
+    assert incident.mail_error.startswith("Envoi impossible (ConnectionRefusedError)")
+    assert "admin@mairie.fr" not in incident.mail_error
+    # Every five minutes the check runs; the retries wait 5, then 10 minutes.
+    for minutes, calls in ((4, 1), (5, 2), (10, 2), (15, 3)):
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            incidents.evaluate()
+        assert flaky.calls == calls, minutes
+    incident.refresh_from_db()
+    assert incident.notified_at is not None
+    assert (incident.mail_attempts, incident.mail_error) == (0, "")
+    assert len(mail.outbox) == 1
+    with time_machine.travel(start + timedelta(minutes=40), tick=False):
+        incidents.evaluate()
+    assert flaky.calls == 3
+
+
+def test_retry_delay_is_capped():
+    assert incidents.retry_delay(1) == timedelta(minutes=5)
+    assert incidents.retry_delay(3) == timedelta(minutes=20)
+    assert incidents.retry_delay(30) == timedelta(hours=6)
+
+
+def test_no_recipient_is_not_counted_as_told(healthy, settings):
+    settings.ADMINS = []
+    with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=False):
+        incidents.evaluate()
+    incident = Incident.objects.get()
+    assert incident.notified_at is None
+    assert incident.mail_error == incidents.NO_RECIPIENT
+    settings.ADMINS = [("Informatique", "info@mairie.fr")]
+    with time_machine.travel(timezone.now() + timedelta(minutes=12), tick=False):
+        incidents.evaluate()
+    incident.refresh_from_db()
+    assert incident.notified_at is not None and len(mail.outbox) == 1
+
+
+def test_incident_cleared_before_any_mail_gets_none(healthy, monkeypatch):
+    monkeypatch.setattr(incidents, "mail_admins", FlakyMail(failures=99))
+    start = timezone.now()
+    with time_machine.travel(start + timedelta(minutes=6), tick=False):
+        incidents.evaluate()
+    with time_machine.travel(start + timedelta(minutes=7), tick=False):
+        health.beat()
+        assert incidents.evaluate() == (0, 1)
+    monkeypatch.setattr(incidents, "mail_admins", mail.mail_admins)
+    with time_machine.travel(start + timedelta(minutes=40), tick=False):
+        health.beat()
+        incidents.evaluate()
+    assert mail.outbox == []
+    assert not incidents.awaiting_mail().exists()
+
+
+def test_an_attempt_claimed_elsewhere_is_not_sent_twice(healthy):
+    with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=False):
+        incidents.evaluate()  # opened and mailed
+        incident = Incident.objects.get()
+        # Another worker already claimed the closing mail's first attempt.
+        Incident.objects.filter(pk=incident.pk).update(closed_at=timezone.now(), mail_attempts=1)
+        assert incidents.send_due_mails() == 0
+    assert len(mail.outbox) == 1
 
 
 def test_scheduled_every_five_minutes_and_cron_command(healthy):

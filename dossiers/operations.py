@@ -1,0 +1,151 @@
+"""The administrators' one page: is the portal healthy, what does it keep and for how long, who
+is warned. Read-only; built from the /healthz checks, the schedules and the journals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+from django_q.models import Schedule
+
+from demarches.models import Demarche
+from dossiers import incidents, retention, tasks
+from dossiers.dashboard import last_integrity_checks
+from dossiers.enums import RunStatus
+from dossiers.models import AuditEntry, Dossier, Incident, IntegrityCheck, PurgeRun, SyncRun
+from hubee_portal import health
+
+# The schedules an administrator needs to see, in the order they read them.
+SCHEDULES = [
+    (tasks.SCHEDULE_NAME, "Synchronisation des démarches actives"),
+    (tasks.HEARTBEAT_SCHEDULE_NAME, "Battement du worker (supervision)"),
+    (tasks.INCIDENTS_SCHEDULE_NAME, "Alertes aux administrateurs"),
+    (tasks.PURGE_SCHEDULE_NAME, "Purge RGPD des dossiers expirés"),
+    (tasks.AUDIT_SCHEDULE_NAME, "Purge du journal d'audit"),
+    (tasks.VERIFY_SCHEDULE_NAME, "Contrôle d'intégrité des fichiers"),
+    (tasks.DIGEST_SCHEDULE_NAME, "Récapitulatif quotidien des agents"),
+]
+
+
+@dataclass
+class DemarcheRow:
+    demarche: Demarche
+    health: dict
+    last_success: datetime | None
+    disk: dict | None
+    last_run: SyncRun | None
+    stored: int = 0
+    final: int = 0
+    purged: int = 0
+    to_purge: int | None = None  # at the next scheduled purge; None when none is scheduled
+    integrity: IntegrityCheck | None = None
+    problems: list[health.Problem] = field(default_factory=list)
+
+
+@dataclass
+class Operations:
+    report: health.Report
+    rows: list[DemarcheRow]
+    open_incidents: dict[tuple[str, str], Incident]
+    incidents: list[Incident]
+    schedules: list[tuple[str, Schedule | None]]
+    next_purge: datetime | None
+    purges: list[PurgeRun]
+    audit_months: int
+    audit_count: int
+    audit_oldest: datetime | None
+    audit_next_purge: datetime | None
+    admins: list[str]
+    mail_failures: int
+    worker_last_beat: datetime | None
+
+    @property
+    def problems(self) -> list[tuple[health.Problem, Incident | None]]:
+        return [(p, self.open_incidents.get((p.kind, p.subject))) for p in self.report.problems]
+
+
+def build(now: datetime | None = None) -> Operations:
+    now = now or timezone.now()
+    report = health.check(now)
+    schedules = {s.name: s for s in Schedule.objects.filter(name__in=[n for n, _ in SCHEDULES])}
+    purge_schedule = schedules.get(tasks.PURGE_SCHEDULE_NAME)
+    next_purge = purge_schedule.next_run if purge_schedule else None
+    audit_schedule = schedules.get(tasks.AUDIT_SCHEDULE_NAME)
+    audit_span = AuditEntry.objects.aggregate(n=Count("pk"), oldest=Min("at"))
+    open_incidents = {
+        (i.kind, i.subject): i for i in Incident.objects.filter(closed_at__isnull=True)
+    }
+    return Operations(
+        report=report,
+        rows=_rows(report, next_purge),
+        open_incidents=open_incidents,
+        incidents=list(Incident.objects.order_by("-opened_at", "-pk")[:20]),
+        schedules=[(label, schedules.get(name)) for name, label in SCHEDULES],
+        next_purge=next_purge,
+        purges=list(PurgeRun.objects.order_by("-started_at", "-pk")[:5]),
+        audit_months=settings.AUDIT_RETENTION_MONTHS,
+        audit_count=audit_span["n"],
+        audit_oldest=audit_span["oldest"],
+        audit_next_purge=audit_schedule.next_run if audit_schedule else None,
+        admins=[address for _, address in settings.ADMINS],
+        mail_failures=incidents.awaiting_mail().exclude(mail_error="").count(),
+        worker_last_beat=_parse(report.worker.get("last_beat")),
+    )
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRow]:
+    demarches = list(Demarche.objects.select_related("organisation").order_by("name", "pk"))
+    ids = [d.pk for d in demarches]
+    counts = {
+        row["demarche_id"]: row
+        for row in Dossier.objects.filter(demarche_id__in=ids)
+        .values("demarche_id")
+        .annotate(
+            stored=Count("pk", filter=Q(purged_at__isnull=True)),
+            final=Count(
+                "pk", filter=Q(purged_at__isnull=True, status__in=retention.FINAL_STATUSES)
+            ),
+            purged=Count("pk", filter=Q(purged_at__isnull=False)),
+        )
+        .order_by()
+    }
+    last_runs = {
+        run.demarche_id: run
+        for run in SyncRun.objects.filter(
+            pk__in=SyncRun.objects.filter(demarche_id__in=ids)
+            .exclude(status=RunStatus.SKIPPED)
+            .values("demarche_id")
+            .annotate(last=Max("pk"))
+            .values("last")
+        )
+    }
+    integrity = {check.demarche_id: check for check in last_integrity_checks(ids)}
+    by_id = {entry["id"]: entry for entry in report.demarches}
+    disks = {entry["folder"]: entry for entry in report.disks}
+    rows = []
+    for demarche in demarches:
+        subject = f"demarche-{demarche.pk}"
+        count = counts.get(demarche.pk, {})
+        rows.append(
+            DemarcheRow(
+                demarche=demarche,
+                health=by_id.get(demarche.pk, {}),
+                last_success=_parse(by_id.get(demarche.pk, {}).get("last_successful_sync")),
+                disk=disks.get(subject),
+                last_run=last_runs.get(demarche.pk),
+                stored=count.get("stored", 0),
+                final=count.get("final", 0),
+                purged=count.get("purged", 0),
+                to_purge=(retention.expired(demarche, next_purge).count() if next_purge else None),
+                integrity=integrity.get(demarche.pk),
+                problems=[p for p in report.problems if p.subject == subject],
+            )
+        )
+    return rows

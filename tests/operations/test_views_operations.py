@@ -1,0 +1,153 @@
+"""« État du portail »: on one admin page, whether the portal is healthy, what it keeps and for
+how long, who is warned; staff only, and no applicant's data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from dossiers import incidents, retention, tasks
+from dossiers.enums import FailureKind
+from dossiers.models import (
+    Dossier,
+    Incident,
+    IntegrityCheck,
+    NotificationFailure,
+    PurgeRun,
+)
+from hubee_portal import health
+from tests.factories import AdminFactory, UserFactory
+from tests.operations.conftest import APPLICANT
+
+pytestmark = pytest.mark.django_db
+URL = reverse("operations")
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(AdminFactory())
+    return client
+
+
+def page(client) -> str:
+    response = client.get(URL)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_staff_only(client, healthy):
+    assert client.get(URL).status_code == 302  # to the admin's login
+    client.force_login(UserFactory())  # an agent, not staff
+    response = client.get(URL)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_healthy_page_says_so_and_shows_each_demarche(staff_client, healthy, settings):
+    settings.ADMINS = [("Informatique", "info@mairie.fr")]
+    healthy.retention_months = 18
+    healthy.save()
+    text = page(staff_client)
+    assert "Tout fonctionne." in text
+    assert healthy.name in text and "EtatCivil" in text
+    assert "18 mois après un statut final" in text
+    assert "info@mairie.fr" in text
+    assert "36 mois" in text  # the audit log's own period
+    # The next purge is the scheduled one; every schedule is listed with its next run.
+    purge = tasks.PURGE_SCHEDULE_NAME
+    from django_q.models import Schedule
+
+    next_purge = Schedule.objects.get(name=purge).next_run
+    assert f"le {timezone.localtime(next_purge):%d/%m/%Y à %H:%M}" in text
+    assert "non planifiée" not in text
+    for value in APPLICANT.values():
+        assert value not in text
+    assert Dossier.objects.get().external_id not in text
+
+
+def test_problems_with_their_incident_and_mail_state(staff_client, healthy, settings):
+    settings.ADMINS = []
+    NotificationFailure.objects.create(
+        demarche=healthy,
+        notification_id="00000000-0000-0000-0000-000000000002",
+        kind=FailureKind.NOT_FOUND,
+        error=APPLICANT["lastName"],
+        given_up=True,
+    )
+    incidents.evaluate()
+    text = page(staff_client)
+    assert "1 problème demande votre attention." in text
+    assert "notification(s) HubEE abandonnée(s)" in text
+    assert incidents.NO_RECIPIENT in text
+    assert "Personne n'est prévenu" in text
+    assert APPLICANT["lastName"] not in text
+
+
+def test_silent_worker_and_unscheduled_tasks(staff_client, healthy):
+    from django_q.models import Schedule
+
+    Schedule.objects.filter(name=tasks.PURGE_SCHEDULE_NAME).delete()
+    with time_machine.travel(timezone.now() + timedelta(minutes=20), tick=False):
+        text = page(staff_client)
+    assert "silencieux" in text
+    assert "Le worker (qcluster) ne donne plus signe de vie" in text
+    assert 'Prochaine purge : <span class="ops-ko">non planifiée</span>' in text
+
+
+def test_retention_counts_purges_and_integrity(staff_client, healthy, monkeypatch):
+    dossier = Dossier.objects.get()
+    # Closed long ago: due at the next purge.
+    Dossier.objects.filter(pk=dossier.pk).update(
+        status="DONE", hubee_closed_at=timezone.now() - timedelta(days=3 * 365)
+    )
+    assert retention.expired(healthy).count() == 1
+    PurgeRun.objects.create(
+        dossiers_purged=3, files_deleted=7, bytes_deleted=5 * 1024 * 1024, details={"errors": [9]}
+    )
+    IntegrityCheck.objects.create(
+        demarche=healthy, files_checked=4, missing=1, altered=1, finished_at=timezone.now()
+    )
+    text = page(staff_client)
+    row = text[text.index(healthy.name) :]
+    row = row[: row.index("</tr>")]
+    assert 'class="num">1</td>' in row  # to purge at the next purge
+    assert "dont 1 clos" in row
+    assert "1 manquant, 1 altéré" in row
+    assert "5,0\xa0Mio" in text  # Django's filesizeformat, in French
+    assert "1 dossier repris à la purge suivante" in text
+
+
+def test_low_disk_is_shown(staff_client, healthy, monkeypatch):
+    monkeypatch.setattr(health, "disk_usage", lambda path: (10 * 1024 * 1024, 10**12))
+    text = page(staff_client)
+    assert "10,0\xa0Mio" in text
+    assert "Mo libres (seuil 1024 Mo)" in text
+
+
+def test_admin_index_shows_the_state_and_links_to_the_page(staff_client, healthy):
+    text = staff_client.get(reverse("admin:index")).content.decode()
+    assert "Tout fonctionne." in text and f'href="{URL}"' in text
+    Incident.objects.all().delete()
+    with time_machine.travel(timezone.now() + timedelta(minutes=20), tick=False):
+        text = staff_client.get(reverse("admin:index")).content.decode()
+    assert "1 problème demande votre attention." in text
+
+
+def test_query_count_does_not_grow_with_dossiers(staff_client, healthy, hubee):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            page(staff_client)
+        return len(queries)
+
+    before = count()
+    for _ in range(5):
+        hubee.deposit(healthy, applicant=APPLICANT)
+    hubee.sync(healthy)
+    assert Dossier.objects.count() == 6
+    assert count() == before
