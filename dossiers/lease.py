@@ -18,11 +18,13 @@ import logging
 import os
 import re
 import socket
+import threading
+import time
 import uuid
 from datetime import timedelta
 from functools import cache
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -110,3 +112,63 @@ def release(demarche_id: int, owner: str) -> None:
     DemarcheLease.objects.filter(demarche_id=demarche_id, owner=owner).update(
         owner="", expires_at=None
     )
+
+
+class KeepAlive:
+    """Renews a lease from a daemon thread while a run holds it, so that a batch longer than
+    the lease's TTL (big files, slow HubEE) is never taken over by another server meanwhile.
+
+    Renewal stops when the lease is lost (`lost` is set; the run notices at its next renew)
+    and after `max_hold`: a run stuck for hours must not block its démarche for ever.
+    """
+
+    def __init__(
+        self,
+        demarche_id: int,
+        owner: str,
+        ttl: timedelta,
+        *,
+        interval: float | None = None,
+        max_hold: timedelta = timedelta(hours=6),
+    ) -> None:
+        self.demarche_id = demarche_id
+        self.owner = owner
+        self.ttl = ttl
+        self.interval = interval if interval is not None else ttl.total_seconds() / 3
+        self.max_hold = max_hold.total_seconds()
+        self.lost = threading.Event()
+        self.renewals = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{demarche_id}", daemon=True)
+
+    def __enter__(self) -> KeepAlive:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        try:
+            while not self._stop.wait(self.interval):
+                if time.monotonic() - started > self.max_hold:
+                    logger.error(
+                        "démarche %s: run still going after %d s, its lease is no longer renewed",
+                        self.demarche_id,
+                        self.max_hold,
+                    )
+                    return
+                try:
+                    renewed = renew(self.demarche_id, self.owner, self.ttl)
+                except DatabaseError:
+                    logger.warning("démarche %s: lease renewal failed, retried", self.demarche_id)
+                    continue
+                if not renewed:
+                    self.lost.set()
+                    logger.warning("démarche %s: lease lost during the run", self.demarche_id)
+                    return
+                self.renewals += 1
+        finally:
+            connection.close()  # this thread's own connection

@@ -51,6 +51,7 @@ from hubee_portal.hubee import (
 logger = logging.getLogger(__name__)
 
 LEASE_TTL = timedelta(minutes=10)
+KEEPALIVE_INTERVAL = LEASE_TTL.total_seconds() / 3
 # Start of a run's message when HubEE refused the credentials (read by the health checks).
 CREDENTIALS_REFUSED = "Identifiants refusés par HubEE"
 MAX_LIST_SIZE = 1000
@@ -113,7 +114,9 @@ def sync_demarche(
             owner=owner,
             concurrency=concurrency or settings.HUBEE_SYNC_CONCURRENCY,
         )
-        return syncer.run()
+        # Renewed from a thread too: one batch of big files may outlast the TTL.
+        with lease.KeepAlive(demarche.pk, owner, LEASE_TTL, interval=KEEPALIVE_INTERVAL):
+            return syncer.run()
     finally:
         lease.release(demarche.pk, owner)
 
