@@ -46,13 +46,19 @@ class UnfinishedAttemptError(TransientError):
     HubEE after we read the case back, so sending it again now could push it twice."""
 
 
-def check_unfinished_attempt(outgoing: OutgoingEvent) -> None:
+def unfinished_attempt_wait(outgoing: OutgoingEvent) -> timedelta:
+    """How long a cut-off POST of this push may still land on HubEE (zero if none)."""
     if outgoing.last_error != UNFINISHED_ATTEMPT:
-        return
+        return timedelta(0)
     settle = timedelta(seconds=settings.HUBEE_CONNECT_TIMEOUT + settings.HUBEE_READ_TIMEOUT)
-    if timezone.now() - outgoing.updated_at < settle:
+    return max(settle - (timezone.now() - outgoing.updated_at), timedelta(0))
+
+
+def check_unfinished_attempt(outgoing: OutgoingEvent) -> None:
+    if unfinished_attempt_wait(outgoing):
+        settle = timedelta(seconds=settings.HUBEE_CONNECT_TIMEOUT + settings.HUBEE_READ_TIMEOUT)
         raise UnfinishedAttemptError(
-            "Un envoi précédent de ce statut a été interrompu il y a moins de "
+            "Un envoi précédent de cet événement a été interrompu il y a moins de "
             f"{settle.total_seconds():.0f} s et peut encore aboutir chez HubEE : nouvel essai à "
             "la prochaine synchronisation, pour ne pas l'envoyer deux fois.",
             ambiguous=False,
@@ -205,8 +211,10 @@ def send_deposit(
         if event is not None:
             logger.info("outgoing %s already on HubEE as event %s", outgoing.pk, event.get("id"))
     if event is None:
+        check_unfinished_attempt(outgoing)
         outgoing.attempts += 1
-        outgoing.save(update_fields=["attempts", "updated_at"])
+        outgoing.last_error = UNFINISHED_ATTEMPT
+        outgoing.save(update_fields=["attempts", "last_error", "updated_at"])
         try:
             event = client.create_event(case_id, payload, known_event_ids=known)
         except PermanentError as exc:
@@ -320,7 +328,8 @@ def _remember_remote_ids(
         item.hubee_attachment_id = remote[match]["id"]
     with transaction.atomic():
         outgoing.hubee_event_id = event["id"]
-        outgoing.save(update_fields=["hubee_event_id", "updated_at"])
+        outgoing.last_error = ""  # the POST's outcome is known now
+        outgoing.save(update_fields=["hubee_event_id", "last_error", "updated_at"])
         OutgoingAttachment.objects.bulk_update(files, ["hubee_attachment_id"])
     return True
 

@@ -15,7 +15,7 @@ from demarches.models import Demarche
 from dossiers import alerts, audit, lease
 from dossiers.enums import OutgoingState
 from dossiers.models import Dossier, OutgoingEvent
-from dossiers.outbox import send_pending
+from dossiers.outbox import UnfinishedAttemptError, send_pending, unfinished_attempt_wait
 from dossiers.sync import LEASE_TTL, sync_demarche
 
 logger = logging.getLogger(__name__)
@@ -168,6 +168,13 @@ def _send_now(dossier: Dossier) -> None:
         client = client_for(dossier.demarche)
         case = client.get_case(str(dossier.hubee_case_id))
         send_pending(client, dossier, case.get("events") or [])
+    except UnfinishedAttemptError:
+        # Not a failure: a cut-off POST may still land; try once it cannot any more.
+        wait = max(
+            (unfinished_attempt_wait(o) for o in OutgoingEvent.objects.filter(pk__in=before)),
+            default=timedelta(0),
+        )
+        schedule_retry(dossier.pk, wait + timedelta(seconds=1))
     except Exception as exc:
         # The type only: HubEE's error text may echo the message written to the citizen.
         logger.warning("outbox of dossier %s: %s, will retry", dossier.pk, type(exc).__name__)

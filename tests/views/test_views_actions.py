@@ -6,6 +6,8 @@ reads the case and sends it, and the dossier changes only once HubEE accepted.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -484,6 +486,48 @@ def test_returned_documents_survive_a_crash_at_every_step(portal, login, monkeyp
         ).count()
         == 2
     )
+
+
+def test_a_deposit_cut_off_during_its_post_waits_then_is_sent_once(
+    portal, login, monkeypatch, settings
+):
+    """Killed while POSTing the deposit, no answer: HubEE may still create it, so the rerun
+    waits for the HTTP timeouts (without counting an attempt), then deposits once."""
+    import time_machine
+    from django.utils import timezone
+
+    settings.HUBEE_CONNECT_TIMEOUT, settings.HUBEE_READ_TIMEOUT = 10, 120
+    demarche = make_demarche(portal, automatic_status="SI_RECEIVED")
+    case, dossier = received_dossier(portal, demarche)
+    client = login(agent_for(demarche))
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks, "enqueue_send", lambda pk: None)
+        client.post(
+            action_url(dossier, "renvoyer-documents"),
+            {"files": [SimpleUploadedFile("a.pdf", b"%PDF a", "application/pdf")], "confirm": "on"},
+        )
+    with monkeypatch.context() as patch:
+        crash_instead_of(patch, HubEEClient, "create_event")  # before HubEE got it
+        with pytest.raises(Crash):
+            tasks.send_outgoing(dossier.pk)
+    outgoing = OutgoingEvent.objects.get(action_type="ATTACH_DEPOSIT")
+    assert (outgoing.attempts, outgoing.last_error) == (1, outbox.UNFINISHED_ATTEMPT)
+
+    start = timezone.now()
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        tasks.send_outgoing(dossier.pk)
+    outgoing.refresh_from_db()
+    assert outgoing.state == "pending" and outgoing.attempts == 1  # postponed, not counted
+    assert [e for e in si_events(case) if e["actionType"] == "ATTACH_DEPOSIT"] == []
+    retry = Schedule.objects.get(name=f"{tasks.RETRY_SCHEDULE_PREFIX}{dossier.pk}")
+    assert retry.next_run >= start + timedelta(seconds=130)
+
+    with time_machine.travel(start + timedelta(seconds=131), tick=False):
+        tasks.send_outgoing(dossier.pk)
+    deposits = [e for e in si_events(case) if e["actionType"] == "ATTACH_DEPOSIT"]
+    assert len(deposits) == 1 and deposits[0]["status"] == "SENT"
+    outgoing.refresh_from_db()
+    assert (outgoing.state, outgoing.attempts, outgoing.last_error) == ("sent", 2, "")
 
 
 def test_a_refused_upload_withdraws_the_deposit(portal, login, monkeypatch):
