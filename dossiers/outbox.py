@@ -180,8 +180,7 @@ def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[s
                 logger.warning("outgoing %s refused by HubEE", outgoing.pk)
                 continue
             except Exception as exc:
-                outgoing.last_error = str(exc)
-                outgoing.save(update_fields=["last_error", "updated_at"])
+                _after_post_error(outgoing, exc)
                 raise
         record_sent(dossier, outgoing, event)
         known.add(str(event["id"]).lower())
@@ -221,8 +220,7 @@ def send_deposit(
             _fail(outgoing, str(exc))
             return None
         except Exception as exc:
-            outgoing.last_error = str(exc)
-            outgoing.save(update_fields=["last_error", "updated_at"])
+            _after_post_error(outgoing, exc)
             raise
     event_id = str(event["id"])
     if not _remember_remote_ids(outgoing, files, event):
@@ -269,6 +267,14 @@ def send_deposit(
         outgoing.save(update_fields=["last_error", "updated_at"])
         raise
     return {**event, "status": EventStatus.SENT}
+
+
+def _after_post_error(outgoing: OutgoingEvent, exc: Exception) -> None:
+    """Record a failed POST. Unanswered (ambiguous), it may still land on HubEE: the row keeps
+    the unfinished mark, and check_unfinished_attempt holds the next try until it cannot."""
+    if not getattr(exc, "ambiguous", False):
+        outgoing.last_error = str(exc)
+    outgoing.save(update_fields=["last_error", "updated_at"])
 
 
 def _event_with_id(events: list[dict[str, Any]], event_id: str) -> dict[str, Any] | None:

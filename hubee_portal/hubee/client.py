@@ -105,6 +105,11 @@ class HubEEConfig:
             raise ValueError("backoff_base and backoff_cap must be >= 0")
 
 
+# Server errors after which the POST's processing is over (the application failed, or the
+# gateway lost it). A 504 or a timeout say the application may still be working on it.
+SETTLED_SERVER_ERRORS = frozenset({500, 502, 503})
+
+
 @dataclass
 class HubEEStats:
     """Counters of one client. `calls` counts every HTTP request sent, token ones included."""
@@ -568,7 +573,10 @@ class HubEEClient:
                     # Throttled, never connected or no token: HubEE did not process it.
                     self._before_retry(state, error)
                     continue
-                exhausted = state.retries_used >= state.max_retries
+                # Without an answer (timeout, connection cut, gateway error) HubEE may still be
+                # processing the POST after our read-back: never resend it in this call.
+                settled = error.status_code in SETTLED_SERVER_ERRORS
+                exhausted = not settled or state.retries_used >= state.max_retries
                 if not exhausted:
                     self._before_retry(state, error)  # also gives HubEE time to settle
                 found = self._find_created_event(

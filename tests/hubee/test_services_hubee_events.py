@@ -103,15 +103,39 @@ def test_read_timeout_then_identical_known_event_is_not_taken_as_ours(
 ) -> None:
     add_token(rsps)
     rsps.add(responses.POST, EVENTS_URL, body=requests.ReadTimeout("read timed out"))
-    created = event(NEW_EVENT_ID)
-    rsps.add(responses.POST, EVENTS_URL, json=created, status=201)
     # Same content as ours, but it was there before the call.
     rsps.add(responses.GET, CASE_URL, json=case_with(event(OTHER_EVENT_ID.upper())))
 
-    result = client.create_event(CASE_ID, PAYLOAD, known_event_ids=iter([OTHER_EVENT_ID]))
+    with pytest.raises(TransientError) as caught:
+        client.create_event(CASE_ID, PAYLOAD, known_event_ids=iter([OTHER_EVENT_ID]))
 
-    assert result["id"] == NEW_EVENT_ID
-    assert len(api_calls(rsps, "POST")) == 2
+    assert caught.value.ambiguous is True
+    assert len(api_calls(rsps, "POST")) == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [requests.ReadTimeout("read timed out"), requests.ConnectionError("reset"), 504],
+    ids=["read-timeout", "connection-cut", "504"],
+)
+def test_no_answer_is_never_resent_in_the_same_call(
+    rsps: responses.RequestsMock, client: HubEEClient, sleeps: list[float], failure: object
+) -> None:
+    """HubEE may still be processing a POST it did not answer: resending it now, even after an
+    empty read-back, could create it twice. The caller tries again once it cannot land."""
+    add_token(rsps)
+    if isinstance(failure, int):
+        rsps.add(responses.POST, EVENTS_URL, status=failure)
+    else:
+        rsps.add(responses.POST, EVENTS_URL, body=failure)
+    rsps.add(responses.GET, CASE_URL, json=case_with())
+
+    with pytest.raises(TransientError) as caught:
+        client.create_event(CASE_ID, PAYLOAD)
+
+    assert caught.value.ambiguous is True
+    assert [c.request.method for c in api_calls(rsps)] == ["POST", "GET"]
+    assert sleeps == []
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dossiers import outbox
 from dossiers.models import NotificationFailure, OutgoingEvent
-from hubee_portal.hubee import HubEEClient
+from hubee_portal.hubee import HubEEClient, TransientError
 from hubee_portal.sandbox import services as sandbox
 from tests.dossiers.conftest import Hubee
 
@@ -88,3 +88,58 @@ def test_a_push_whose_post_failed_is_retried_at_once(hubee, monkeypatch):
 
     assert hubee.sync(demarche).pending_failures == 0
     assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
+
+
+def test_an_unanswered_post_is_held_until_it_cannot_land_then_sent_once(
+    hubee, monkeypatch, settings
+):
+    """The POST timed out: HubEE may still create the event after our read-back found nothing.
+    The push keeps its unfinished mark and waits for the HTTP timeouts before a new POST."""
+    settings.HUBEE_CONNECT_TIMEOUT, settings.HUBEE_READ_TIMEOUT = 10, 120
+    demarche = hubee.demarche(automatic_status="SI_RECEIVED")
+    case = hubee.deposit(demarche)
+    real_create_event = HubEEClient.create_event
+    landed_late = []
+
+    def times_out(self, case_id, payload, **kwargs):
+        landed_late.append((self, case_id, payload, kwargs))
+        raise TransientError("HubEE unreachable (ReadTimeout)", ambiguous=True)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(HubEEClient, "create_event", times_out)
+        assert hubee.sync(demarche).pending_failures == 1
+    outgoing = OutgoingEvent.objects.get()
+    assert outgoing.last_error == outbox.UNFINISHED_ATTEMPT
+
+    start = timezone.now()
+    with time_machine.travel(start + timedelta(seconds=60)):
+        assert hubee.sync(demarche).pending_failures == 1  # held: it may still land
+    assert sandbox.status_pushes(case) == []
+
+    # It did land, late: the next try after the timeouts finds it instead of posting again.
+    self_, case_id, payload, kwargs = landed_late[0]
+    real_create_event(self_, case_id, payload, **kwargs)
+    with time_machine.travel(start + timedelta(seconds=131)):
+        assert hubee.sync(demarche).pending_failures == 0
+    assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
+    outgoing.refresh_from_db()
+    assert (outgoing.state, outgoing.attempts) == ("sent", 1)
+
+
+def test_an_unanswered_post_that_never_landed_is_sent_once_after_the_timeouts(
+    hubee, monkeypatch, settings
+):
+    settings.HUBEE_CONNECT_TIMEOUT, settings.HUBEE_READ_TIMEOUT = 10, 120
+    demarche = hubee.demarche(automatic_status="SI_RECEIVED")
+    case = hubee.deposit(demarche)
+
+    def times_out(self, case_id, payload, **kwargs):
+        raise TransientError("HubEE unreachable (ReadTimeout)", ambiguous=True)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(HubEEClient, "create_event", times_out)
+        hubee.sync(demarche)
+    with time_machine.travel(timezone.now() + timedelta(seconds=131)):
+        assert hubee.sync(demarche).pending_failures == 0
+    assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
+    assert OutgoingEvent.objects.get().attempts == 2
