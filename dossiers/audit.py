@@ -37,13 +37,9 @@ def record(
 
 def retention_limit(now: datetime | None = None) -> datetime:
     """The date before which entries may be deleted."""
-    now = now or timezone.now()
-    months = settings.AUDIT_RETENTION_MONTHS
-    year, month = divmod(now.month - 1 - months, 12)
-    year += now.year
-    month += 1
-    day = min(now.day, 28)  # every month has a 28th: never a later date than the limit
-    return now.replace(year=year, month=month, day=day)
+    from dossiers.retention import months_before
+
+    return months_before(now or timezone.now(), settings.AUDIT_RETENTION_MONTHS)
 
 
 def purge_expired(now: datetime | None = None) -> int:

@@ -1,11 +1,14 @@
 """RGPD retention: Demarche.retention_months after a final status (DONE, REFUSED, CLOSED), a
 dossier loses its files and personal data. The row stays as an anonymous trace for statistics:
-SHA-256 of the external id, dates, statuses, event types. The audit log is not touched (it has
-its own retention, settings.AUDIT_RETENTION_MONTHS)."""
+a keyed hash of the external id (HMAC: sequential numbers cannot be hashed again to find it),
+dates, statuses, event types. HubEE's case id stays: a random id that lets the sync recognise a
+case HubEE sends again. The audit log is not touched (its own retention,
+settings.AUDIT_RETENTION_MONTHS: it proves who saw which télédossier number)."""
 
 from __future__ import annotations
 
-import hashlib
+import calendar
+import contextlib
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -16,27 +19,40 @@ from django.db import transaction
 from django.db.models import DateTimeField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from demarches.enums import CaseStatus
 from demarches.models import Demarche
-from dossiers import storage
+from dossiers import lease, storage
+from dossiers.actions import RETURN_FOLDER
+from dossiers.enums import OutgoingState
 from dossiers.models import (
     Dossier,
     Evenement,
+    NotificationFailure,
     OutgoingAttachment,
     OutgoingEvent,
     PieceJointe,
     PurgeRun,
 )
+from dossiers.sync import LEASE_TTL
 
 logger = logging.getLogger(__name__)
 
 FINAL_STATUSES = [CaseStatus.DONE, CaseStatus.REFUSED, CaseStatus.CLOSED]
+ERASED = "Effacé par la purge RGPD."
 
 
 def months_before(now: datetime, months: int) -> datetime:
+    """Same day `months` earlier, or that month's last day (31 May − 1 month = 30 April)."""
     year, month = divmod(now.month - 1 - months, 12)
-    return now.replace(year=now.year + year, month=month + 1, day=min(now.day, 28))
+    year, month = now.year + year, month + 1
+    last_day = calendar.monthrange(year, month)[1]
+    return now.replace(year=year, month=month, day=min(now.day, last_day))
+
+
+def trace_hash(external_id: str) -> str:
+    return salted_hmac("hubee-portal.retention", external_id, algorithm="sha256").hexdigest()
 
 
 def with_final_at(queryset: QuerySet[Dossier]) -> QuerySet[Dossier]:
@@ -71,30 +87,65 @@ class PurgeResult:
     files: int = 0
     bytes: int = 0
     errors: list[int] = field(default_factory=list)
+    # Expired but kept this time: a push to HubEE still pending, or the démarche being synced.
+    postponed: list[int] = field(default_factory=list)
+    busy_demarches: list[int] = field(default_factory=list)
     run: PurgeRun | None = None
+
+    @property
+    def purged(self) -> int:
+        return len(self.dossiers) - len(self.errors) - len(self.postponed)
 
 
 def purge(dry_run: bool = False, now: datetime | None = None) -> PurgeResult:
     now = now or timezone.now()
     result = PurgeResult()
     for demarche in Demarche.objects.order_by("pk"):
-        for dossier in expired(demarche, now).select_related("demarche"):
-            files, size = _files_of(dossier)
-            result.dossiers.append(dossier)
-            result.files += len(files)
-            result.bytes += size
-            if not dry_run and not _purge_one(dossier, files, now):
-                result.errors.append(dossier.pk)
+        owner = lease.new_owner()
+        # Never beside the démarche's sync, which could store again what the purge erases.
+        if not dry_run and not lease.acquire(demarche.pk, owner, LEASE_TTL):
+            result.busy_demarches.append(demarche.pk)
+            continue
+        try:
+            _purge_demarche(demarche, result, dry_run, now)
+        finally:
+            if not dry_run:
+                lease.release(demarche.pk, owner)
     if not dry_run:
         result.run = PurgeRun.objects.create(
             started_at=now,
             finished_at=timezone.now(),
-            dossiers_purged=len(result.dossiers) - len(result.errors),
+            dossiers_purged=result.purged,
             files_deleted=result.files,
             bytes_deleted=result.bytes,
-            details={"dossiers": [d.pk for d in result.dossiers], "errors": result.errors},
+            details={
+                "dossiers": [d.pk for d in result.dossiers],
+                "errors": result.errors,
+                "postponed": result.postponed,
+                "busy_demarches": result.busy_demarches,
+            },
         )
     return result
+
+
+def _purge_demarche(demarche: Demarche, result: PurgeResult, dry_run: bool, now: datetime):
+    pending = set(
+        OutgoingEvent.objects.filter(
+            dossier__demarche=demarche, state=OutgoingState.PENDING
+        ).values_list("dossier_id", flat=True)
+    )
+    for dossier in expired(demarche, now).select_related("demarche"):
+        result.dossiers.append(dossier)
+        if dossier.pk in pending:
+            # Its push would reach HubEE emptied (message, author, files): purge it next time.
+            result.postponed.append(dossier.pk)
+            continue
+        files, size = _files_of(dossier)
+        if dry_run or _purge_one(dossier, files, now):
+            result.files += len(files)
+            result.bytes += size
+        else:
+            result.errors.append(dossier.pk)
 
 
 def _files_of(dossier: Dossier) -> tuple[list[Path], int]:
@@ -126,6 +177,11 @@ def _purge_one(dossier: Dossier, files: list[Path], now: datetime) -> bool:
             path.unlink(missing_ok=True)
         except OSError:
             ok = False
+            continue
+        if path.parent.parent.name == RETURN_FOLDER:
+            # A returned-documents batch folder, removed once empty (OSError: files left).
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
     try:
         folder = storage.resolve_inside(root, dossier.folder_name)
         if folder.is_dir():
@@ -135,12 +191,14 @@ def _purge_one(dossier: Dossier, files: list[Path], now: datetime) -> bool:
     if not ok:
         logger.warning("purge: files of dossier %s not all removed, retried next run", dossier.pk)
         return False
-    digest = hashlib.sha256(dossier.external_id.encode()).hexdigest()
+    digest = trace_hash(dossier.external_id)
     with transaction.atomic():
         PieceJointe.objects.filter(dossier=dossier).delete()
         OutgoingAttachment.objects.filter(outgoing__dossier=dossier).delete()
         Evenement.objects.filter(dossier=dossier).update(message="", comment="", author="", raw={})
         OutgoingEvent.objects.filter(dossier=dossier).update(message="", author="", last_error="")
+        # Their error texts may name the folder (the external id) or a file name.
+        NotificationFailure.objects.filter(case_id=dossier.hubee_case_id).update(error=ERASED)
         Dossier.objects.filter(pk=dossier.pk).update(
             external_id=digest,
             folder_name=f"purge-{digest}",

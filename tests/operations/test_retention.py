@@ -15,9 +15,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from dossiers import tasks
-from dossiers.enums import AuditAction
-from dossiers.models import AuditEntry, Dossier, Evenement, PieceJointe, PurgeRun
+from dossiers import lease, retention, tasks
+from dossiers.enums import AuditAction, FailureKind
+from dossiers.models import (
+    AuditEntry,
+    Dossier,
+    Evenement,
+    NotificationFailure,
+    OutgoingEvent,
+    PieceJointe,
+    PurgeRun,
+)
 from tests.factories import (
     AdminFactory,
     DemarcheFactory,
@@ -98,8 +106,11 @@ def test_expired_lose_files_and_personal_data(dossiers):
     assert not PieceJointe.objects.filter(dossier=old).exists()
     event = Evenement.objects.get(dossier=old)
     assert (event.message, event.raw) == ("", {})
-    # The anonymous trace: hash of the external id, dates and statuses.
-    assert old.external_id == hashlib.sha256(external_id.encode()).hexdigest()
+    # The anonymous trace: keyed hash of the external id, dates and statuses. A plain SHA-256
+    # of a sequential number could be recomputed to find it again.
+    assert old.external_id == retention.trace_hash(external_id)
+    assert old.external_id != hashlib.sha256(external_id.encode()).hexdigest()
+    assert len(old.external_id) == 64
     assert old.status == "DONE" and old.received_at and old.hubee_closed_at
     assert event.action_type == "SENDING_MESSAGE"
     # Others untouched, files included.
@@ -171,3 +182,126 @@ def test_final_date_from_the_event_when_hubee_gives_none(dossiers):
         tasks.purge_expired_dossiers()
     d.refresh_from_db()
     assert d.purged_at is not None
+
+
+@pytest.mark.parametrize(
+    ("now", "months", "expected"),
+    [
+        ("2026-05-31", 1, "2026-04-30"),
+        ("2026-03-31", 1, "2026-02-28"),
+        ("2028-03-31", 1, "2028-02-29"),  # leap year
+        ("2026-01-15", 1, "2025-12-15"),
+        ("2026-11-29", 36, "2023-11-29"),
+        ("2026-02-28", 12, "2025-02-28"),
+    ],
+)
+def test_months_before_keeps_the_day_or_takes_the_last_one(now, months, expected):
+    from datetime import datetime
+
+    start = datetime.fromisoformat(now).replace(hour=2, tzinfo=timezone.get_current_timezone())
+    assert retention.months_before(start, months).date().isoformat() == expected
+
+
+def test_a_dossier_with_a_pending_push_is_postponed(dossiers):
+    _, old, *_ = dossiers
+    OutgoingEvent.objects.create(
+        dossier=old, action_type="SENDING_MESSAGE", message="Votre acte est prêt.", author="Agent"
+    )
+    out = StringIO()
+    call_command("hubee_purge", stdout=out)
+    old.refresh_from_db()
+    assert old.purged_at is None and old.applicant_last_name == "Ancien"
+    assert OutgoingEvent.objects.get().message == "Votre acte est prêt."
+    assert "reporté (un envoi à HubEE est encore en attente)" in out.getvalue()
+    run = PurgeRun.objects.get()
+    assert (run.dossiers_purged, run.details["postponed"]) == (0, [old.pk])
+    OutgoingEvent.objects.update(state="sent")
+    call_command("hubee_purge", stdout=StringIO())
+    old.refresh_from_db()
+    assert old.purged_at is not None
+
+
+def test_a_demarche_being_synced_is_purged_next_time(dossiers):
+    demarche, old, *_ = dossiers
+    syncing = lease.new_owner()
+    assert lease.acquire(demarche.pk, syncing, timedelta(minutes=10))
+    out = StringIO()
+    call_command("hubee_purge", stdout=out)
+    old.refresh_from_db()
+    assert old.purged_at is None
+    assert f"Démarche {demarche.pk} : synchronisation en cours" in out.getvalue()
+    assert PurgeRun.objects.get().details["busy_demarches"] == [demarche.pk]
+    lease.release(demarche.pk, syncing)
+    call_command("hubee_purge", stdout=StringIO())
+    old.refresh_from_db()
+    assert old.purged_at is not None
+
+
+def test_failure_texts_of_the_case_are_erased(dossiers):
+    _, old, recent, _ = dossiers
+    texts = {}
+    for d in (old, recent):
+        failure = NotificationFailure.objects.create(
+            demarche=d.demarche,
+            notification_id=d.hubee_case_id,
+            case_id=d.hubee_case_id,
+            kind=FailureKind.LOCAL,
+            error=f"Erreur disque ({d.folder}/{d.applicant_last_name}.pdf)",
+        )
+        texts[d.pk] = (failure.pk, failure.error)
+    call_command("hubee_purge", stdout=StringIO())
+    assert NotificationFailure.objects.get(pk=texts[old.pk][0]).error == retention.ERASED
+    assert NotificationFailure.objects.get(pk=texts[recent.pk][0]).error == texts[recent.pk][1]
+
+
+def test_a_file_that_cannot_be_deleted_is_retried_and_not_counted(dossiers, monkeypatch):
+    _, old, *_ = dossiers
+    from pathlib import Path
+
+    real_unlink = Path.unlink
+
+    def refuse(self, missing_ok=False):
+        if self.name == "Ancien.pdf":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_unlink(self, missing_ok=missing_ok)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "unlink", refuse)
+        call_command("hubee_purge", stdout=StringIO())
+    old.refresh_from_db()
+    assert old.purged_at is None and old.applicant_last_name == "Ancien"
+    run = PurgeRun.objects.get()
+    assert (run.dossiers_purged, run.files_deleted, run.details["errors"]) == (0, 0, [old.pk])
+    call_command("hubee_purge", stdout=StringIO())
+    old.refresh_from_db()
+    assert old.purged_at is not None
+
+
+def test_returned_documents_and_their_batch_folder_go(dossiers):
+    from dossiers.actions import RETURN_FOLDER
+    from dossiers.models import OutgoingAttachment
+
+    _, old, recent, _ = dossiers
+    folders = {}
+    for d in (old, recent):
+        outgoing = OutgoingEvent.objects.create(
+            dossier=d, action_type="ATTACH_DEPOSIT", author="Agent", state="sent"
+        )
+        batch = f"{RETURN_FOLDER}/{d.pk:032x}"
+        item = OutgoingAttachment.objects.create(
+            outgoing=outgoing,
+            position=0,
+            file_name="acte.pdf",
+            attachment_type="Acte",
+            mime_type="application/pdf",
+            size=5,
+            sha256="0" * 64,
+            stored_path=f"{batch}/acte.pdf",
+        )
+        item.absolute_path.parent.mkdir(parents=True)
+        item.absolute_path.write_bytes(b"%PDF ")
+        folders[d.pk] = item.absolute_path.parent
+    call_command("hubee_purge", stdout=StringIO())
+    assert not folders[old.pk].exists()
+    assert (folders[recent.pk] / "acte.pdf").exists()
+    assert not OutgoingAttachment.objects.filter(outgoing__dossier=old).exists()

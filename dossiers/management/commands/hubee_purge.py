@@ -23,14 +23,22 @@ class Command(BaseCommand):
         result = purge(dry_run=dry_run)
         verb = "serait purgé" if dry_run else "purgé"
         for dossier in result.dossiers:
-            failed = " (fichiers non supprimés, nouvel essai au prochain passage)"
+            if dossier.pk in result.postponed:
+                outcome = "reporté (un envoi à HubEE est encore en attente)"
+            elif dossier.pk in result.errors:
+                outcome = "fichiers non tous supprimés : nouvel essai au prochain passage"
+            else:
+                outcome = verb
             self.stdout.write(
                 f"Dossier {dossier.pk} (démarche {dossier.demarche_id}, statut {dossier.status}, "
-                f"final le {dossier.final_at:%d/%m/%Y}) : {verb}"
-                + (failed if dossier.pk in result.errors else "")
+                f"final le {dossier.final_at:%d/%m/%Y}) : {outcome}"
+            )
+        for demarche_id in result.busy_demarches:
+            self.stdout.write(
+                f"Démarche {demarche_id} : synchronisation en cours, purgée au prochain passage."
             )
         prefix = "Simulation : " if dry_run else ""
+        count = len(result.dossiers) if dry_run else result.purged
         self.stdout.write(
-            f"{prefix}{len(result.dossiers)} dossier(s), {result.files} fichier(s), "
-            f"{result.bytes} octet(s)."
+            f"{prefix}{count} dossier(s), {result.files} fichier(s), {result.bytes} octet(s)."
         )
