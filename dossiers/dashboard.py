@@ -183,9 +183,10 @@ def build(user, now: datetime | None = None) -> Dashboard:
 
 
 def last_integrity_checks(demarche_ids: list[int]) -> list[IntegrityCheck]:
-    latest = IntegrityCheck.objects.filter(demarche=OuterRef("demarche")).order_by(
-        "-started_at", "-pk"
-    )
+    # Finished checks only: one running (or killed by the task timeout) proves nothing.
+    latest = IntegrityCheck.objects.filter(
+        demarche=OuterRef("demarche"), finished_at__isnull=False
+    ).order_by("-started_at", "-pk")
     return list(
         IntegrityCheck.objects.filter(demarche_id__in=demarche_ids)
         .filter(pk=Subquery(latest.values("pk")[:1]))

@@ -26,6 +26,8 @@ SUBJECTS = {
     "sync_stale": "pas de synchronisation réussie récente",
     "given_up": "notification HubEE abandonnée",
     "disk": "dossier de téléchargement presque plein",
+    "integrity": "fichiers manquants ou altérés",
+    "purge": "purge RGPD incomplète",
 }
 # Retry delays after a failed send: 5 min, 10, 20… up to 6 h (the schedule runs every 5 min).
 FIRST_RETRY = timedelta(minutes=5)

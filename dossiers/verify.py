@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -10,15 +12,25 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from demarches.models import Demarche
+from dossiers import storage
 from dossiers.enums import AttachmentState
 from dossiers.models import IntegrityCheck, PieceJointe
 
 CHUNK = 1024 * 1024
 
 
+class NotARegularFile(OSError):
+    """A FIFO, device or folder where a stored file should be: never read (it could block)."""
+
+
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    # O_NOFOLLOW: a symbolic link put in place of a file is not followed out of the folder;
+    # O_NONBLOCK: opening a FIFO does not wait for a writer.
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotARegularFile(f"{path} n'est pas un fichier ordinaire")
+        digest = hashlib.sha256()
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -48,14 +60,13 @@ def verify_demarche(demarche: Demarche) -> IntegrityCheck:
     checked = 0
     for pk, stored_path, sha256 in pieces.iterator():
         checked += 1
-        path = root / stored_path
         try:
-            if sha256_of(path) != sha256:
+            if sha256_of(storage.resolve_inside(root, stored_path)) != sha256:
                 altered.append(pk)
         except FileNotFoundError:
             missing.append(pk)
-        except OSError:
-            altered.append(pk)  # unreadable: no longer what was received
+        except (OSError, storage.UnsafePathError):
+            altered.append(pk)  # unreadable, a link, not a file: no longer what was received
     check.files_checked = checked
     check.missing = len(missing)
     check.altered = len(altered)

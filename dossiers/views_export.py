@@ -54,7 +54,11 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     rows = filterset.in_queue(filterset.qs)
     ordering = list(rows.query.order_by) or ["-received_at"]
     rows = rows.order_by(*ordering, "-pk").annotate(files=Count("pieces_jointes"))
-    audit.record(user, AuditAction.EXPORT, detail=request.GET.urlencode()[:255])
+    # The filters, never the search words: they are often a name, kept here 36 months.
+    criteria = request.GET.copy()
+    searched = bool(criteria.pop("q", None) and request.GET.get("q", "").strip())
+    detail = criteria.urlencode() + ("&recherche" if searched else "")
+    audit.record(user, AuditAction.EXPORT, detail=detail.lstrip("&")[:255])
 
     writer = csv.writer(Echo(), delimiter=";")
     tz = timezone.get_current_timezone()

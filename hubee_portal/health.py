@@ -5,7 +5,8 @@ database unreachable; no worker heartbeat for HEALTH_WORKER_SILENCE_MINUTES; an 
 démarche whose credentials were refused on its last run, whose last HEALTH_FAILED_RUNS runs
 all failed, or with no successful sync (ok or partial) for HEALTH_SYNC_MAX_AGE_MINUTES (counted
 from its creation when it never synced); a given-up notification not yet acknowledged (the
-« Acquitter » action of the admin); a download folder with less than HEALTH_MIN_FREE_MB free.
+« Acquitter » action of the admin); a download folder with less than HEALTH_MIN_FREE_MB free;
+files missing or altered at a démarche's last integrity check; a purge that left files.
 
 The answer holds ids, process codes, counts and dates only: never a name, an e-mail, a file
 name, a path or an error text (those may carry personal data).
@@ -32,7 +33,8 @@ HEARTBEAT_NAME = "worker"
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # database, worker, credentials, sync_failing, sync_stale, given_up, disk
+    kind: str  # database, worker, credentials, sync_failing, sync_stale, given_up, disk,
+    # integrity, purge
     subject: str  # "" or "demarche-<id>"
     detail: str  # French, no personal data
 
@@ -100,6 +102,8 @@ def check(now: datetime | None = None) -> Report:
     _check_worker(report, now)
     _check_demarches(report, now)
     _check_notifications(report)
+    _check_integrity(report)
+    _check_purge(report)
     return report
 
 
@@ -236,6 +240,51 @@ def _check_notifications(report: Report) -> None:
                 f"demarche-{demarche_id}",
                 f"Démarche {demarche_id} : {count} notification(s) HubEE abandonnée(s), à "
                 "examiner puis acquitter dans l'administration.",
+            )
+        )
+
+
+def _check_integrity(report: Report) -> None:
+    """The last finished integrity check of each démarche found every file intact."""
+    from django.db.models import OuterRef, Subquery
+
+    from dossiers.models import IntegrityCheck
+
+    latest = IntegrityCheck.objects.filter(
+        demarche=OuterRef("demarche"), finished_at__isnull=False
+    ).order_by("-started_at", "-pk")
+    failed = (
+        IntegrityCheck.objects.filter(pk=Subquery(latest.values("pk")[:1]))
+        .exclude(missing=0, altered=0)
+        .order_by("demarche_id")
+        .values_list("demarche_id", "missing", "altered", "started_at")
+    )
+    for demarche_id, missing, altered, started_at in failed:
+        report.problems.append(
+            Problem(
+                "integrity",
+                f"demarche-{demarche_id}",
+                f"Démarche {demarche_id} : {missing} fichier(s) manquant(s) et {altered} "
+                f"altéré(s) au contrôle d'intégrité du "
+                f"{timezone.localtime(started_at):%d/%m/%Y}. Restaurez-les depuis la sauvegarde "
+                "puis relancez « python manage.py hubee_verify ».",
+            )
+        )
+
+
+def _check_purge(report: Report) -> None:
+    from dossiers.models import PurgeRun
+
+    last = PurgeRun.objects.order_by("-started_at", "-pk").values_list("details", flat=True)
+    errors = (last.first() or {}).get("errors") or []
+    if errors:
+        report.problems.append(
+            Problem(
+                "purge",
+                "",
+                f"La dernière purge RGPD n'a pas pu supprimer les fichiers de {len(errors)} "
+                "dossier(s) : leurs données personnelles sont conservées au-delà de la durée "
+                "prévue (nouvel essai à chaque purge ; voir les journaux du worker).",
             )
         )
 

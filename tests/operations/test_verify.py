@@ -57,6 +57,34 @@ def test_finds_a_deleted_and_an_altered_file(stored):
     assert f"pièce jointe {altered.pk} altérée" in out
 
 
+def test_a_link_out_of_the_folder_or_a_fifo_is_altered_and_never_blocks(stored, tmp_path):
+    import os
+
+    linked, fifo, *_ = PieceJointe.objects.order_by("pk")
+    outside = tmp_path / "ailleurs.pdf"
+    outside.write_bytes(linked.absolute_path.read_bytes())  # same bytes, outside the folder
+    linked.absolute_path.unlink()
+    linked.absolute_path.symlink_to(outside)
+    fifo.absolute_path.unlink()
+    os.mkfifo(fifo.absolute_path)  # reading it would wait for a writer for ever
+    code, _ = run()
+    assert code == 1
+    check = IntegrityCheck.objects.get()
+    assert check.details == {"missing": [], "altered": [linked.pk, fifo.pk]}
+
+
+def test_a_check_still_running_is_not_shown_as_passed(stored, client):
+    from tests.factories import AdminFactory
+
+    deleted = PieceJointe.objects.order_by("pk").first()
+    deleted.absolute_path.unlink()
+    run()
+    IntegrityCheck.objects.create(demarche=stored)  # started, not finished (or killed)
+    client.force_login(AdminFactory())
+    page = client.get(reverse("home")).content.decode()
+    assert "À examiner" in page
+
+
 def test_select_by_id_and_unknown(stored, hubee):
     other = hubee.demarche("recensementCitoyen")
     assert run("--demarche", str(other.pk))[0] == 0

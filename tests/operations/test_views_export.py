@@ -83,10 +83,20 @@ def test_admin_gets_all_and_filters_apply(client, setup, admin_user):
     assert [r[0] for r in rows(client.get(URL, {"file": "traites"}))[1:]] == ["A-2"]
 
 
-def test_formula_is_neutralised(client, setup, admin_user):
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_formula_is_neutralised(client, setup, admin_user, start):
+    DossierFactory(demarche=setup[0], external_id="A-3", applicant_last_name=f"{start}1+1")
     client.force_login(admin_user)
-    [row] = rows(client.get(URL, {"q": "A-2"}))[1:]
-    assert row[4] == "'=1+1"
+    [row] = rows(client.get(URL, {"q": "A-3"}))[1:]
+    assert row[4] == f"'{start}1+1"
+
+
+def test_the_audit_keeps_the_filters_not_the_search_words(client, setup, admin_user):
+    client.force_login(admin_user)
+    rows(client.get(URL, {"q": "Dupré", "status": "SI_RECEIVED"}))
+    assert AuditEntry.objects.get(action="export").detail == "status=SI_RECEIVED&recherche"
+    rows(client.get(URL, {"q": "  "}))
+    assert AuditEntry.objects.order_by("-pk").first().detail == ""
 
 
 def test_login_required(client, setup):

@@ -201,6 +201,37 @@ def test_low_disk_space(client, healthy, monkeypatch, settings):
     assert response.json()["disk"][0]["ok"] is False
 
 
+def test_files_missing_or_altered_at_the_last_integrity_check(client, healthy):
+    from dossiers.models import IntegrityCheck, PieceJointe
+    from dossiers.verify import verify_demarche
+
+    piece = PieceJointe.objects.first()
+    piece.absolute_path.write_bytes(b"modifie")
+    verify_demarche(healthy)
+    response = client.get(URL)
+    assert response.status_code == 503
+    assert kinds(response) == {"integrity"}
+    assert piece.file_name not in response.content.decode()
+    # A check still running says nothing yet; a finished clean one clears it.
+    IntegrityCheck.objects.create(demarche=healthy)
+    assert client.get(URL).status_code == 503
+    piece.absolute_path.write_bytes(b"")
+    PieceJointe.objects.filter(pk=piece.pk).delete()
+    verify_demarche(healthy)
+    assert client.get(URL).status_code == 200
+
+
+def test_a_purge_that_left_files(client, healthy):
+    from dossiers.models import PurgeRun
+
+    PurgeRun.objects.create(details={"dossiers": [1, 2], "errors": [2]})
+    response = client.get(URL)
+    assert response.status_code == 503
+    assert kinds(response) == {"purge"}
+    PurgeRun.objects.create(details={"dossiers": [2], "errors": []})
+    assert client.get(URL).status_code == 200
+
+
 def test_real_disk_usage_of_a_missing_folder(tmp_path):
     free, total = health.disk_usage(tmp_path / "pas" / "encore" / "cree")
     assert 0 < free <= total
