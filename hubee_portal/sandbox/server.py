@@ -22,6 +22,10 @@ _ids_lock = threading.Lock()
 class SandboxRequestHandler(WSGIRequestHandler):
     """One instance per TCP connection; marks its first request as a new connection."""
 
+    # TCP_NODELAY: the WSGI handler writes headers and body in separate send()s; with Nagle,
+    # a kept-alive connection holds the body until the client's delayed ACK (up to 40 ms).
+    disable_nagle_algorithm = True
+
     def setup(self) -> None:
         super().setup()
         with _ids_lock:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 from django.conf import settings
 
 from hubee_portal.hubee import HubEEClient, HubEEConfig
+from hubee_portal.sandbox.server import SandboxRequestHandler, make_server
 
 PYTHON = sys.executable
 MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
@@ -162,3 +165,33 @@ def test_truncated_download_drops_the_connection_and_the_client_recovers(
     # The cut closed the first connection: the retry had to open a new one.
     assert downloads[1][3] is True
     assert downloads[0][4] != downloads[1][4]
+
+
+def test_accepted_connections_send_without_waiting_for_acks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Nagle's algorithm on a kept-alive connection delays each answer's body until the client
+    # acknowledges its headers: TCP_NODELAY must be on every accepted socket.
+    nodelay: list[int] = []
+    handled = threading.Event()
+    original = SandboxRequestHandler.handle
+
+    def handle(self: SandboxRequestHandler) -> None:
+        nodelay.append(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        handled.set()
+        original(self)
+
+    monkeypatch.setattr(SandboxRequestHandler, "handle", handle)
+    server = make_server(port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        # Closed without a request: the handler reads EOF and never calls the app.
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10):
+            pass
+        assert handled.wait(10), "the server never accepted the connection"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+    assert nodelay == [1]
