@@ -14,3 +14,12 @@ class DossiersConfig(AppConfig):
             ensure_schedule()
 
         post_migrate.connect(create_schedule, sender=self, weak=False)
+
+        from django_q.signals import post_execute_in_worker, pre_execute
+
+        from dossiers import worker_beat
+
+        pre_execute.connect(worker_beat.task_started, dispatch_uid="hubee-worker-beat-start")
+        post_execute_in_worker.connect(
+            worker_beat.task_finished, dispatch_uid="hubee-worker-beat-stop"
+        )
