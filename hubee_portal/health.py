@@ -85,6 +85,13 @@ def disk_usage(path: Path) -> tuple[int, int]:
     return usage.free, usage.total
 
 
+def device_of(path: Path) -> int:
+    """The file system holding path (or its nearest existing parent)."""
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path.stat().st_dev
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -137,6 +144,7 @@ def _check_demarches(report: Report, now: datetime) -> None:
 
     max_age = timedelta(minutes=settings.HEALTH_SYNC_MAX_AGE_MINUTES)
     min_free = settings.HEALTH_MIN_FREE_MB * 1024 * 1024
+    full: dict[object, list[tuple[int, int]]] = {}
     for demarche in Demarche.objects.order_by("pk"):
         subject = f"demarche-{demarche.pk}"
         runs = SyncRun.objects.filter(demarche=demarche).exclude(
@@ -201,8 +209,9 @@ def _check_demarches(report: Report, now: datetime) -> None:
 
         try:
             free, total = disk_usage(Path(demarche.download_folder))
+            device = device_of(Path(demarche.download_folder))
         except OSError:
-            free, total = 0, 0
+            free, total, device = 0, 0, None
         disk = {
             "folder": subject,
             "free_bytes": free,
@@ -211,14 +220,24 @@ def _check_demarches(report: Report, now: datetime) -> None:
         }
         report.disks.append(disk)
         if not disk["ok"]:
-            report.problems.append(
-                Problem(
-                    "disk",
-                    subject,
-                    f"Dossier de téléchargement de la démarche {demarche.pk} : "
-                    f"{free // (1024 * 1024)} Mo libres (seuil {settings.HEALTH_MIN_FREE_MB} Mo).",
-                )
+            # One problem per file system: five folders on one full disk are one incident.
+            full.setdefault(device if device is not None else subject, []).append(
+                (demarche.pk, free)
             )
+    for folders in full.values():
+        ids = ", ".join(str(pk) for pk, _ in folders)
+        free = min(free for _, free in folders)
+        where = (
+            f"de la démarche {ids}" if len(folders) == 1 else f"des démarches {ids} (même disque)"
+        )
+        report.problems.append(
+            Problem(
+                "disk",
+                f"demarche-{folders[0][0]}",
+                f"Dossier de téléchargement {where} : {free // (1024 * 1024)} Mo libres "
+                f"(seuil {settings.HEALTH_MIN_FREE_MB} Mo).",
+            )
+        )
 
 
 def _check_notifications(report: Report) -> None:

@@ -240,3 +240,18 @@ def test_real_disk_usage_of_a_missing_folder(tmp_path):
 @pytest.mark.parametrize("method", ["post", "put"])
 def test_get_only(client, healthy, method):
     assert getattr(client, method)(URL).status_code == 405
+
+
+def test_one_full_disk_is_one_problem_for_all_its_folders(client, healthy, hubee, monkeypatch):
+    other = hubee.demarche("recensementCitoyen")
+    SyncRun.objects.create(demarche=other, status=RunStatus.OK, finished_at=timezone.now())
+    monkeypatch.setattr(health, "disk_usage", lambda path: (10 * 1024 * 1024, 10**12))
+    monkeypatch.setattr(health, "device_of", lambda path: 42)
+    response = client.get(URL)
+    disk = [p for p in response.json()["problems"] if p["kind"] == "disk"]
+    assert len(disk) == 1
+    assert f"des démarches {healthy.pk}, {other.pk} (même disque)" in disk[0]["detail"]
+    assert [d["ok"] for d in response.json()["disk"]] == [False, False]
+    monkeypatch.setattr(health, "device_of", lambda path: hash(str(path)))
+    disk = [p for p in client.get(URL).json()["problems"] if p["kind"] == "disk"]
+    assert len(disk) == 2
