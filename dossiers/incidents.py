@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import mail_admins
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from dossiers.models import Incident
+from dossiers.models import Heartbeat, Incident
 from hubee_portal import health
 
 logger = logging.getLogger(__name__)
@@ -33,40 +33,60 @@ SUBJECTS = {
 FIRST_RETRY = timedelta(minutes=5)
 LAST_RETRY = timedelta(hours=6)
 NO_RECIPIENT = "Aucun destinataire : ADMIN_EMAILS est vide."
+# An incident closes once its problem has been gone this long (three checks in a row).
+CLEAR_AFTER = timedelta(minutes=15)
+LOCK_NAME = "incidents"  # a Heartbeat row, locked while incidents are evaluated
 
 
 def evaluate(now: datetime | None = None) -> tuple[int, int]:
-    """Open new incidents, close cleared ones, then send the mails that are due;
+    """Open new incidents, close those clear for CLEAR_AFTER, then send the mails that are due;
     returns (opened, closed)."""
     now = now or timezone.now()
-    report = health.check(now)
-    if not report.database:
-        return 0, 0  # nothing can be recorded; /healthz and the monitoring tool say it
-    current = {(p.kind, p.subject): p for p in report.problems}
-    with transaction.atomic():
-        open_incidents = {
-            (i.kind, i.subject): i
-            for i in Incident.objects.select_for_update().filter(closed_at__isnull=True)
-        }
-        cleared = [i.pk for key, i in open_incidents.items() if key not in current]
-        Incident.objects.filter(pk__in=cleared).update(closed_at=now)
-        opened = 0
-        for key, problem in current.items():
-            if key in open_incidents:
-                continue
-            try:
-                with transaction.atomic():
-                    Incident.objects.create(
-                        kind=problem.kind,
-                        subject=problem.subject,
-                        detail=problem.detail,
-                        opened_at=now,
-                    )
-            except IntegrityError:
-                continue  # another worker opened it at the same moment
-            opened += 1
+    Heartbeat.objects.get_or_create(name=LOCK_NAME)
+    try:
+        with transaction.atomic():
+            # One evaluation at a time (the worker's schedule and the cron's hubee_check): the
+            # report is read under the lock, so a stale one never closes a fresh incident.
+            Heartbeat.objects.filter(name=LOCK_NAME).update(beat_at=now)
+            report = health.check(now)
+            opened, closed = _apply(report, now)
+    except DatabaseError:
+        logger.warning("incidents not evaluated: database unreachable")
+        return 0, 0  # nothing can be recorded; /healthz and the cron's exit code say it
     send_due_mails(now)
-    return opened, len(cleared)
+    return opened, closed
+
+
+def _apply(report: health.Report, now: datetime) -> tuple[int, int]:
+    current = {(p.kind, p.subject): p for p in report.problems}
+    open_incidents = {
+        (i.kind, i.subject): i
+        for i in Incident.objects.select_for_update().filter(closed_at__isnull=True)
+    }
+    # Back before CLEAR_AFTER: the same incident goes on (no new mail for a flapping problem).
+    Incident.objects.filter(
+        pk__in=[i.pk for key, i in open_incidents.items() if key in current],
+        clear_since__isnull=False,
+    ).update(clear_since=None)
+    clear = [i for key, i in open_incidents.items() if key not in current]
+    Incident.objects.filter(pk__in=[i.pk for i in clear if i.clear_since is None]).update(
+        clear_since=now
+    )
+    closing = [i.pk for i in clear if i.clear_since and now - i.clear_since >= CLEAR_AFTER]
+    Incident.objects.filter(pk__in=closing).update(closed_at=now)
+    opened = 0
+    for key, problem in current.items():
+        if key in open_incidents:
+            continue
+        try:
+            with transaction.atomic():
+                Incident.objects.create(
+                    kind=problem.kind, subject=problem.subject, detail=problem.detail, opened_at=now
+                )
+        except IntegrityError:
+            continue  # opened meanwhile by a run that did not take the lock (older version)
+        opened += 1
+    return opened, len(closing)
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -479,6 +479,7 @@ class Incident(models.Model):
     mail_error = models.CharField("erreur d'envoi", max_length=200, blank=True)
 
     class Meta:
+    clear_since = models.DateTimeField("problème absent depuis", null=True, blank=True)
         verbose_name = "incident"
         verbose_name_plural = "incidents"
         ordering = ["-opened_at", "-pk"]

@@ -44,21 +44,86 @@ def test_worker_stops_beating_once_then_cleared_then_again(healthy):
     incident = Incident.objects.get()
     assert incident.kind == "worker" and incident.notified_at is not None
 
-    with time_machine.travel(start + timedelta(minutes=12), tick=False):
-        health.beat()
-        assert incidents.evaluate() == (0, 1)
+    def beat_and_evaluate(minutes: int) -> tuple[int, int]:
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            health.beat()
+            return incidents.evaluate()
+
+    # Back: closed only once it has stayed fine for 15 minutes.
+    assert beat_and_evaluate(12) == (0, 0)
+    assert beat_and_evaluate(22) == (0, 0)
+    incident.refresh_from_db()
+    assert incident.closed_at is None and len(mail.outbox) == 1
+    assert beat_and_evaluate(27) == (0, 1)
     incident.refresh_from_db()
     assert incident.closed_at is not None and incident.closed_notified_at is not None
     assert len(mail.outbox) == 2
     assert mail.outbox[1].subject == "[HubEE Portal] Résolu : le worker ne donne plus signe de vie"
-    with time_machine.travel(start + timedelta(minutes=13), tick=False):
-        assert incidents.evaluate() == (0, 0)
+    assert beat_and_evaluate(28) == (0, 0)
     assert len(mail.outbox) == 2  # the end is announced once
 
-    with time_machine.travel(start + timedelta(minutes=30), tick=False):
+    with time_machine.travel(start + timedelta(minutes=40), tick=False):
         assert incidents.evaluate() == (1, 0)
     assert len(mail.outbox) == 3
     assert Incident.objects.filter(closed_at__isnull=True).count() == 1
+
+
+def test_a_flapping_problem_stays_one_incident(healthy):
+    """Gone at one check, back at the next: the same incident, no « Résolu » then a new mail."""
+    start = timezone.now()
+    for minutes, beats in ((6, False), (12, True), (20, False), (26, True), (35, False)):
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            if beats:
+                health.beat()
+            incidents.evaluate()
+    assert Incident.objects.count() == 1
+    assert len(mail.outbox) == 1
+    incident = Incident.objects.get()
+    assert incident.closed_at is None and incident.clear_since is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_report_never_clears_an_incident_opened_meanwhile(healthy, monkeypatch):
+    """The cron's hubee_check and the worker at the same moment: the first read a healthy
+    report; the second sees the worker gone and opens an incident. Reports are read under the
+    lock, so the first cannot then apply its older report to the new incident."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    real_check = health.check
+    first_has_its_report = threading.Event()
+
+    def check(now=None):
+        report = real_check(now)
+        if threading.current_thread().name == "first":
+            report.problems = []
+            first_has_its_report.set()
+            time.sleep(0.5)  # the second evaluation tries meanwhile
+        else:
+            report.problems = [health.Problem("worker", "", "Le worker est arrêté.")]
+        return report
+
+    monkeypatch.setattr(health, "check", check)
+
+    def evaluate(wait: threading.Event | None):
+        try:
+            if wait:
+                wait.wait(5)
+            incidents.evaluate()
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=evaluate, args=(None,), name="first")
+    second = threading.Thread(target=evaluate, args=(first_has_its_report,), name="second")
+    first.start()
+    second.start()
+    first.join()
+    second.join()
+    incident = Incident.objects.get()
+    assert incident.closed_at is None and incident.clear_since is None
+    assert len(mail.outbox) == 1
 
 
 def test_credentials_refused_and_keeps_failing(hubee, big_disk, settings):
@@ -77,11 +142,12 @@ def test_credentials_refused_and_keeps_failing(hubee, big_disk, settings):
             failure_kind=RunFailure.HUBEE,
         )
     incidents.evaluate()
+    assert [m.subject for m in mail.outbox[1:]] == ["[HubEE Portal] Synchronisations en échec"]
+    with time_machine.travel(timezone.now() + timedelta(minutes=16), tick=False):
+        health.beat()
+        incidents.evaluate()
     assert {i.kind for i in Incident.objects.filter(closed_at__isnull=True)} == {"sync_failing"}
-    assert [m.subject for m in mail.outbox[1:]] == [
-        "[HubEE Portal] Résolu : identifiants HubEE refusés",
-        "[HubEE Portal] Synchronisations en échec",
-    ]
+    assert mail.outbox[-1].subject == "[HubEE Portal] Résolu : identifiants HubEE refusés"
 
 
 def test_given_up_notification_and_full_disk(healthy, monkeypatch):
@@ -104,7 +170,10 @@ def test_given_up_notification_and_full_disk(healthy, monkeypatch):
         assert healthy.download_folder not in message.body
     failure.resolved_at = timezone.now()
     failure.save()
-    assert incidents.evaluate() == (0, 1)
+    assert incidents.evaluate() == (0, 0)  # closed once gone for 15 minutes
+    with time_machine.travel(timezone.now() + timedelta(minutes=15), tick=False):
+        health.beat()
+        assert incidents.evaluate() == (0, 1)
     assert mail.outbox[-1].subject == "[HubEE Portal] Résolu : notification HubEE abandonnée"
     assert APPLICANT["lastName"] not in mail.outbox[-1].body
 
@@ -173,6 +242,9 @@ def test_incident_cleared_before_any_mail_gets_none(healthy, monkeypatch):
     with time_machine.travel(start + timedelta(minutes=6), tick=False):
         incidents.evaluate()
     with time_machine.travel(start + timedelta(minutes=7), tick=False):
+        health.beat()
+        assert incidents.evaluate() == (0, 0)
+    with time_machine.travel(start + timedelta(minutes=22), tick=False):
         health.beat()
         assert incidents.evaluate() == (0, 1)
     monkeypatch.setattr(incidents, "mail_admins", mail.mail_admins)
