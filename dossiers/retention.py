@@ -11,6 +11,7 @@ import calendar
 import contextlib
 import logging
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 FINAL_STATUSES = [CaseStatus.DONE, CaseStatus.REFUSED, CaseStatus.CLOSED]
 ERASED = "Effacé par la purge RGPD."
+# A démarche being synced is tried again BUSY_ATTEMPTS times in all, BUSY_WAIT seconds apart.
+BUSY_ATTEMPTS = 4
+BUSY_WAIT = 20.0
 
 
 def months_before(now: datetime, months: int) -> datetime:
@@ -100,17 +104,26 @@ class PurgeResult:
 def purge(dry_run: bool = False, now: datetime | None = None) -> PurgeResult:
     now = now or timezone.now()
     result = PurgeResult()
-    for demarche in Demarche.objects.order_by("pk"):
-        owner = lease.new_owner()
-        # Never beside the démarche's sync, which could store again what the purge erases.
-        if not dry_run and not lease.acquire(demarche.pk, owner, LEASE_TTL):
-            result.busy_demarches.append(demarche.pk)
-            continue
-        try:
-            _purge_demarche(demarche, result, dry_run, now)
-        finally:
-            if not dry_run:
-                lease.release(demarche.pk, owner)
+    waiting = list(Demarche.objects.order_by("pk"))
+    for attempt in range(BUSY_ATTEMPTS):
+        if attempt:
+            time.sleep(BUSY_WAIT)  # a sync takes seconds: try the busy ones again soon
+        busy = []
+        for demarche in waiting:
+            owner = lease.new_owner()
+            # Never beside the démarche's sync, which could store again what the purge erases.
+            if not dry_run and not lease.acquire(demarche.pk, owner, LEASE_TTL):
+                busy.append(demarche)
+                continue
+            try:
+                _purge_demarche(demarche, result, dry_run, now)
+            finally:
+                if not dry_run:
+                    lease.release(demarche.pk, owner)
+        waiting = busy
+        if not waiting:
+            break
+    result.busy_demarches = [demarche.pk for demarche in waiting]
     if not dry_run:
         result.run = PurgeRun.objects.create(
             started_at=now,

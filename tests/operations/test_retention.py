@@ -221,12 +221,15 @@ def test_a_dossier_with_a_pending_push_is_postponed(dossiers):
     assert old.purged_at is not None
 
 
-def test_a_demarche_being_synced_is_purged_next_time(dossiers):
+def test_a_demarche_being_synced_is_tried_again_then_left_for_next_time(dossiers, monkeypatch):
     demarche, old, *_ = dossiers
     syncing = lease.new_owner()
     assert lease.acquire(demarche.pk, syncing, timedelta(minutes=10))
+    waits = []
+    monkeypatch.setattr(retention.time, "sleep", waits.append)
     out = StringIO()
     call_command("hubee_purge", stdout=out)
+    assert waits == [retention.BUSY_WAIT] * (retention.BUSY_ATTEMPTS - 1)
     old.refresh_from_db()
     assert old.purged_at is None
     assert f"Démarche {demarche.pk} : synchronisation en cours" in out.getvalue()
@@ -235,6 +238,17 @@ def test_a_demarche_being_synced_is_purged_next_time(dossiers):
     call_command("hubee_purge", stdout=StringIO())
     old.refresh_from_db()
     assert old.purged_at is not None
+
+
+def test_a_sync_that_ends_meanwhile_lets_the_purge_through(dossiers, monkeypatch):
+    demarche, old, *_ = dossiers
+    syncing = lease.new_owner()
+    assert lease.acquire(demarche.pk, syncing, timedelta(minutes=10))
+    monkeypatch.setattr(retention.time, "sleep", lambda s: lease.release(demarche.pk, syncing))
+    call_command("hubee_purge", stdout=StringIO())
+    old.refresh_from_db()
+    assert old.purged_at is not None
+    assert PurgeRun.objects.get().details["busy_demarches"] == []
 
 
 def test_failure_texts_of_the_case_are_erased(dossiers):
