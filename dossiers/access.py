@@ -38,8 +38,9 @@ def dossiers_for(user: User) -> QuerySet[Dossier]:
     dossiers = Dossier.objects.filter(purged_at__isnull=True)
     if is_admin(user):
         return dossiers
-    # One row per dossier: (démarche, agent) is unique in the habilitations table.
-    return dossiers.filter(demarche__agents=user)
+    # A subquery, not a join: the list can then walk the (démarche, date) index in order.
+    habilitations = Demarche.agents.through.objects.filter(user=user).values("demarche_id")
+    return dossiers.filter(demarche_id__in=habilitations)
 
 
 def get_dossier(user: User, pk: int) -> Dossier:

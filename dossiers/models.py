@@ -61,8 +61,17 @@ class Dossier(TimestampedModel):
             )
         ]
         indexes = [
-            models.Index(fields=["demarche", "status"], name="dossier_demarche_status_idx"),
-            models.Index(fields=["-received_at"], name="dossier_received_idx"),
+            # purged_at included: the list counts its queues with an index-only scan.
+            models.Index(
+                fields=["demarche", "status", "purged_at"], name="dossier_demarche_status_idx"
+            ),
+            # The list's order (newest first, then id), read in order with no sort: for everyone,
+            # and for one démarche (its filter, or each of an agent's démarches). Not partial on
+            # purged_at: SQLite, without statistics, would then pick them for every other sort.
+            models.Index(fields=["-received_at", "-id"], name="dossier_received_idx"),
+            models.Index(
+                fields=["demarche", "-received_at", "-id"], name="dossier_demarche_received_idx"
+            ),
             models.Index(fields=["external_id"], name="dossier_external_id_idx"),
         ]
 
@@ -470,6 +479,7 @@ class Incident(models.Model):
     opened_at = models.DateTimeField("ouvert le", default=timezone.now)
     notified_at = models.DateTimeField("administrateurs prévenus le", null=True, blank=True)
     closed_at = models.DateTimeField("clos le", null=True, blank=True)
+    clear_since = models.DateTimeField("problème absent depuis", null=True, blank=True)
     closed_notified_at = models.DateTimeField(
         "fin de l'incident annoncée le", null=True, blank=True
     )
@@ -479,7 +489,6 @@ class Incident(models.Model):
     mail_error = models.CharField("erreur d'envoi", max_length=200, blank=True)
 
     class Meta:
-    clear_since = models.DateTimeField("problème absent depuis", null=True, blank=True)
         verbose_name = "incident"
         verbose_name_plural = "incidents"
         ordering = ["-opened_at", "-pk"]
