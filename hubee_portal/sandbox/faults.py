@@ -20,6 +20,7 @@ SERVER_ERROR = "5xx"
 TRUNCATE = "truncate"
 WRONG_DIGEST = "digest"
 LOST_ANSWER = "lost-answer"
+THROTTLE = "429"
 SERVER_ERROR_STATUSES = (500, 502, 503)
 
 # Indirection so tests can record sleeps instead of waiting.
@@ -61,6 +62,11 @@ def server_error(faults: FaultSettings, resource: str) -> int | None:
     if not hits(faults, SERVER_ERROR, resource, faults.error_rate):
         return None
     return _rng(faults, "status", resource, 0).choice(SERVER_ERROR_STATUSES)
+
+
+def throttled(faults: FaultSettings, resource: str) -> bool:
+    """Whether the gateway answers 429 to this attempt instead of processing it."""
+    return hits(faults, THROTTLE, resource, faults.throttle_rate)
 
 
 def reset_counters() -> None:

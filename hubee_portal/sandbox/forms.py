@@ -9,11 +9,12 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from . import content
-from .models import FaultSettings
-from .services import FAULT_FIELDS
+from .models import FaultSettings, Subscription
+from .services import FAULT_FIELDS, RETENTION_FIELDS
 from .workflow import MAX_TEXT
 
 MAX_SEED = 2**31 - 1
+MAX_DAYS_LATER = 3650
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -157,4 +158,36 @@ class FaultForm(forms.ModelForm):
     class Meta:
         model = FaultSettings
         fields = list(FAULT_FIELDS)
-        widgets = {"error_rate": forms.NumberInput(attrs={"step": "0.05", "min": 0, "max": 1})}
+        widgets = {
+            "error_rate": forms.NumberInput(attrs={"step": "0.05", "min": 0, "max": 1}),
+            "throttle_rate": forms.NumberInput(attrs={"step": "0.05", "min": 0, "max": 1}),
+        }
+
+
+class RetentionForm(forms.ModelForm):
+    """A démarche's retention settings (API.md §9.4)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        # Unique ids per subscription: several of these forms share one page.
+        self.auto_id = f"id_{self.instance.pk}_%s"
+        status = self.fields["status_before_file_deletion"]
+        status.choices = [("", "Aucun : fichiers supprimés à l'archivage seulement")] + [
+            choice for choice in status.choices if choice[0]
+        ]
+
+    class Meta:
+        model = Subscription
+        fields = list(RETENTION_FIELDS)
+
+
+class PurgeForm(_FrenchForm):
+    jours = forms.IntegerField(
+        label="Comme si nous étions ce nombre de jours plus tard",
+        min_value=0,
+        max_value=MAX_DAYS_LATER,
+        initial=0,
+        help_text="0 : la purge du jour. 31 : un télédossier clos aujourd'hui est archivé puis "
+        "supprimé (avec les délais par défaut).",
+    )

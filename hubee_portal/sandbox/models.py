@@ -17,6 +17,13 @@ DEFAULT_SI_BRANCH_CODE = "06088"
 DEFAULT_OSL_SIRET = "13000000000000"
 DEFAULT_OSL_BRANCH_CODE = "00000"
 DEFAULT_TOKEN_LIFETIME = 3600
+# HubEE's retention settings per démarche: the documented examples (API.md §9.4), real values
+# are not published.
+DEFAULT_STATUS_BEFORE_FILE_DELETION = CaseStatus.SI_RECEIVED
+DEFAULT_TIME_BEFORE_FILE_DELETION = 1
+DEFAULT_TIME_BEFORE_ARCHIVING = 1
+DEFAULT_TIME_BEFORE_FOLDER_DELETION = 30
+DEFAULT_THROTTLE_RETRY_AFTER = 1
 
 
 class Subscription(models.Model):
@@ -55,6 +62,27 @@ class Subscription(models.Model):
     )
     allows_document_return = models.BooleanField(
         "autorise le renvoi de documents par le SI", default=False
+    )
+    status_before_file_deletion = models.CharField(
+        "statut qui déclenche la suppression des fichiers (statusBeforeFileDeletion)",
+        max_length=15,
+        choices=CaseStatus.choices,
+        default=DEFAULT_STATUS_BEFORE_FILE_DELETION,
+        blank=True,
+        help_text="Vide : les fichiers ne sont supprimés qu'à l'archivage.",
+    )
+    time_before_file_deletion = models.PositiveIntegerField(
+        "délai avant la suppression des fichiers, en jours (timeBeforeFileDeletion)",
+        default=DEFAULT_TIME_BEFORE_FILE_DELETION,
+        help_text="Compté depuis le passage au statut ci-dessus, plus un jour.",
+    )
+    time_before_archiving = models.PositiveIntegerField(
+        "délai avant l'archivage d'un télédossier clos, en jours (timeBeforeArchiving)",
+        default=DEFAULT_TIME_BEFORE_ARCHIVING,
+    )
+    time_before_folder_deletion = models.PositiveIntegerField(
+        "délai avant la suppression d'un télédossier archivé, en jours (timeBeforeFolderDeletion)",
+        default=DEFAULT_TIME_BEFORE_FOLDER_DELETION,
     )
     created_at = models.DateTimeField("créé le", auto_now_add=True)
     updated_at = models.DateTimeField("modifié le", auto_now=True)
@@ -114,6 +142,7 @@ class Case(models.Model):
     update_date_time = models.DateTimeField("modifié le", null=True, blank=True)
     transmission_date_time = models.DateTimeField("transmis le", null=True, blank=True)
     close_date_time = models.DateTimeField("clos le", null=True, blank=True)
+    archive_date_time = models.DateTimeField("archivé le", null=True, blank=True)
     purged = models.BooleanField(
         "purgé", default=False, help_text="Un télédossier purgé répond 404 partout."
     )
@@ -126,6 +155,24 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+
+class StatusChange(models.Model):
+    """When a case reached a status: HubEE's purge counts its delays from these dates."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="status_changes", verbose_name="télédossier"
+    )
+    status = models.CharField("statut", max_length=15, choices=CaseStatus.choices)
+    at = models.DateTimeField("le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "changement de statut du bac à sable"
+        verbose_name_plural = "changements de statut du bac à sable"
+        ordering = ["case", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.status} le {self.at:%d/%m/%Y %H:%M}"
 
 
 class Event(models.Model):
@@ -312,6 +359,17 @@ class FaultSettings(models.Model):
         "réponse perdue après une création d'événement",
         default=False,
         help_text="HubEE enregistre l'événement mais répond 504 : ne pas le renvoyer.",
+    )
+    throttle_rate = models.FloatField(
+        "taux de limitation de débit (429)",
+        default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="La passerelle refuse la requête avant tout traitement, comme WSO2.",
+    )
+    throttle_retry_after = models.PositiveIntegerField(
+        "délai Retry-After des réponses 429 (s)",
+        default=DEFAULT_THROTTLE_RETRY_AFTER,
+        help_text="0 : le client peut réessayer aussitôt.",
     )
     faults_per_resource = models.PositiveSmallIntegerField(
         "tentatives touchées par ressource",

@@ -1,9 +1,10 @@
 """Staff pages of the sandbox: the OSL side, for people.
 
 Deposit test télédossiers, act on a case as the citizen or the operator would, see each case's
-status and events as HubEE sees them, and switch the simulated faults. Staff accounts only;
-unlike the API views, these pages need the normal login. Every action is a POST form (CSRF),
-and works without JavaScript. The logic lives in `services`; these views stay thin.
+status and events as HubEE sees them, run HubEE's purge on an adjustable clock, and switch the
+simulated faults. Staff accounts only; unlike the API views, these pages need the normal login.
+Every action is a POST form (CSRF), and works without JavaScript. The logic lives in `services`;
+these views stay thin.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import mimetypes
 import secrets
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -22,6 +24,7 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services, storage
@@ -33,6 +36,8 @@ from .forms import (
     DocumentsForm,
     FaultForm,
     MessageForm,
+    PurgeForm,
+    RetentionForm,
     complement_type,
 )
 from .models import Attachment, Case, Event, FaultSettings, Subscription
@@ -315,6 +320,73 @@ def attachment(request: HttpRequest, case_id: uuid.UUID, attachment_id: uuid.UUI
     return FileResponse(
         handle, as_attachment=True, filename=found.file_name, content_type=found.mime_type
     )
+
+
+# -- HubEE's purge -----------------------------------------------------------------------------
+
+
+def _render_purge(
+    request: HttpRequest,
+    *,
+    purge_form: PurgeForm | None = None,
+    bound: RetentionForm | None = None,
+) -> HttpResponse:
+    rows = []
+    for subscription in Subscription.objects.all():
+        if bound is not None and bound.instance.pk == subscription.pk:
+            form = bound
+        else:
+            form = RetentionForm(instance=subscription)
+        rows.append(
+            {
+                "object": subscription,
+                "name": services.PROCESS_NAMES.get(subscription.process_code, subscription.name),
+                "form": form,
+            }
+        )
+    return render(
+        request,
+        "sandbox/purge.html",
+        {"subscriptions": rows, "purge_form": purge_form or PurgeForm()},
+        status=400 if purge_form is not None or bound is not None else 200,
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def purge_rules(request: HttpRequest) -> HttpResponse:
+    """The démarches' retention settings, and HubEE's purge run "as if N days later"."""
+    if request.method != "POST":
+        return _render_purge(request)
+    form = PurgeForm(request.POST)
+    if not form.is_valid():
+        return _render_purge(request, purge_form=form)
+    days = form.cleaned_data["jours"]
+    result = services.run_purge(now=timezone.now() + timedelta(days=days))
+    when = timezone.localtime(result.now)
+    messages.success(
+        request,
+        f"Purge de HubEE passée comme le {when:%d/%m/%Y à %H:%M} : "
+        f"{result.files_deleted} fichier(s) supprimé(s), {result.cases_archived} télédossier(s) "
+        f"archivé(s), {result.cases_deleted} télédossier(s) supprimé(s).",
+    )
+    return redirect("sandbox:osl-purge-rules")
+
+
+@staff_required
+@require_POST
+def retention(request: HttpRequest, subscription_id: uuid.UUID) -> HttpResponse:
+    subscription = get_object_or_404(Subscription, pk=subscription_id)
+    form = RetentionForm(request.POST, instance=subscription)
+    if not form.is_valid():
+        return _render_purge(request, bound=form)
+    services.set_retention(
+        subscription, **{name: form.cleaned_data[name] for name in services.RETENTION_FIELDS}
+    )
+    messages.success(
+        request, f"Règles de conservation de la démarche {subscription.process_code} enregistrées."
+    )
+    return redirect("sandbox:osl-purge-rules")
 
 
 # -- faults ------------------------------------------------------------------------------------

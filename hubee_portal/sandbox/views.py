@@ -1,7 +1,8 @@
 """The fake HubEE API an SI talks to (API.md §2.2 and §5).
 
 Views stay thin: `api_view` does what HubEE's gateway does (latency, method override, bearer
-token, identification headers, injected 5xx, call log) and `workflow` holds the rules.
+token, throttling, identification headers, injected 5xx, call log) and `workflow` holds the
+rules.
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ INVALID_TOKEN_BODY = {
         }
     ]
 }
+# WSO2's throttling fault, in HubEE's Error format like its 900901 (API.md §11: a GUESS, HubEE
+# documents no 429).
+THROTTLED_CODE = 900802
+THROTTLED_MESSAGE = "Message throttled out : You have exceeded your quota"
 DEFAULT_MAX_RESULT = 25
 IDENTIFICATION_HEADERS = ("editorName", "applicationName", "softwareVersion")
 MAX_HEADER_CHARS = 50
@@ -72,14 +77,24 @@ _DIGEST_PREFIX_RE = re.compile(r"^sha-?256=", re.IGNORECASE)
 class ApiError(Exception):
     """An answer in HubEE's Error format: `{"errors":[{"code":..,"message":..}]}`."""
 
-    def __init__(self, status: int, message: str, code: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.status = status
         self.message = message
         self.code = status if code is None else code
+        self.headers = headers or {}
         super().__init__(message)
 
     def response(self) -> HttpResponse:
-        return error_response(self.status, self.message, self.code)
+        response = error_response(self.status, self.message, self.code)
+        for name, value in self.headers.items():
+            response[name] = value
+        return response
 
 
 def error_response(status: int, message: str, code: int | None = None) -> JsonResponse:
@@ -147,6 +162,12 @@ class ApiCall:
             return json.loads(raw)
         except ValueError as exc:
             raise self.invalid("body", f"Unable to parse JSON - {exc}") from exc
+
+    def check_throttle(self) -> None:
+        if faults.throttled(self.faults, self.resource):
+            logger.info("Sandbox: injected HTTP 429 on %s", self.resource)
+            retry_after = str(self.faults.throttle_retry_after)
+            raise ApiError(429, THROTTLED_MESSAGE, THROTTLED_CODE, {"Retry-After": retry_after})
 
     def check_server_error(self) -> None:
         status = faults.server_error(self.faults, self.resource)
@@ -261,6 +282,8 @@ def api_view(
                     call.method = _effective_method(request, methods, override)
                     if authenticated:
                         _authenticate(call)
+                        # WSO2 throttles once the token is known, before anything else.
+                        call.check_throttle()
                         if checked is not None:
                             _check_request(call, checked)
                         _identification(call)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from . import storage
 from .enums import ActionType, AttachmentStatus, CaseStatus, EventStatus, Party
-from .models import Attachment, Case, Event, Notification
+from .models import Attachment, Case, Event, Notification, StatusChange
 
 # Simulator rule of API.md §6.2: an SI moves a case forward only.
 STATUS_ORDER: dict[str, int] = {
@@ -228,6 +228,7 @@ def set_case_status(case: Case, new_status: str, now: datetime) -> None:
     if new_status == CaseStatus.CLOSED:
         case.close_date_time = now
     case.save(update_fields=["status", "update_date_time", "close_date_time"])
+    StatusChange.objects.create(case=case, status=new_status, at=now)
 
 
 # -- notifications and events -------------------------------------------------------------------

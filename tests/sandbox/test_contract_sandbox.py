@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -17,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 from django.conf import settings
+from django.utils import timezone
 from werkzeug.datastructures import Headers
 
 CONTRACT_FILE = "api_folder_v1.2.7.yaml"
@@ -33,7 +35,12 @@ if not CONTRACT_PATH or not Path(CONTRACT_PATH).is_file():
 
 from dossiers.models import Dossier  # noqa: E402
 from dossiers.sync import sync_demarche  # noqa: E402
-from hubee_portal.hubee import BadRequestError, HubEEClient, HubEEConfig  # noqa: E402
+from hubee_portal.hubee import (  # noqa: E402
+    BadRequestError,
+    HubEEClient,
+    HubEEConfig,
+    NotFoundError,
+)
 from hubee_portal.sandbox import contract, services  # noqa: E402
 from hubee_portal.sandbox.models import Subscription  # noqa: E402
 from hubee_portal.sandbox.openapi_contract import (  # noqa: E402
@@ -209,6 +216,38 @@ def test_every_answer_of_a_whole_exchange_validates(
     assert statuses >= {200, 201, 204, 400, 401, 403, 404, 405}
     refused = [seen for seen in checked.seen if seen[2] == 400]
     assert refused == [("GET", "/notifications", 400)]  # only the bad maxResult above
+
+
+def test_purged_archived_deleted_and_throttled_answers_validate(
+    checked: Checked, subscription: Subscription, tmp_path: Path
+) -> None:
+    """HubEE's purge (DELETED files, ARCHIVED case, deleted case) and the gateway's 429: every
+    answer the client meets stays inside the contract."""
+    client = _client(checked, subscription)
+    purged_files, archived, deleted = (
+        services.deposit_case(subscription, files=etat_civil_files()) for _ in range(3)
+    )
+    client.create_event(str(purged_files.id), status_event("SI_RECEIVED"))
+    services.osl_close(deleted)
+    services.run_purge(now=timezone.now() + timedelta(days=32))
+    services.osl_close(archived)
+    services.run_purge(now=timezone.now() + timedelta(days=3))
+    services.set_faults(throttle_rate=1.0, throttle_retry_after=0)
+
+    client.list_notifications(25)
+    for case in (purged_files, archived):
+        data = client.get_case(str(case.id))
+        attachment_id = data["attachments"][0]["id"]
+        with pytest.raises(NotFoundError):
+            client.download_case_attachment(str(case.id), attachment_id, _bytes_io(b""), None)
+    assert data["status"] == "ARCHIVED"
+    with pytest.raises(NotFoundError):
+        client.get_case(str(deleted.id))
+
+    assert checked.violations == []
+    assert contract.recorded() == []
+    statuses = {status for _, _, status in checked.seen}
+    assert statuses >= {200, 404, 429}
 
 
 def _bytes_io(data: bytes):

@@ -211,3 +211,59 @@ def test_reset_faults(db: None) -> None:
 def test_unknown_fault_is_refused(db: None) -> None:
     with pytest.raises(services.SandboxError):
         services.set_faults(typo=1)
+
+
+def test_throttling_answers_429_before_processing_the_request(
+    subscription: Subscription, raw: requests.Session
+) -> None:
+    case = services.deposit_case(subscription, files=etat_civil_files())
+    headers = bearer(raw, subscription)  # the token endpoint is not throttled
+    services.set_faults(throttle_rate=1.0, throttle_retry_after=7)
+    url = f"{API}/cases/{case.id}/events"
+
+    refused = raw.post(url, json=status_event("SI_RECEIVED"), headers=headers)
+
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "7"
+    assert refused.json() == {
+        "errors": [
+            {"code": 900802, "message": "Message throttled out : You have exceeded your quota"}
+        ]
+    }
+    assert services.status_pushes(case) == []  # not processed
+    accepted = raw.post(url, json=status_event("SI_RECEIVED"), headers=headers)
+    assert accepted.status_code == 201
+    assert services.status_pushes(case) == ["SI_RECEIVED"]
+    assert services.call_counts().throttled == 1
+
+
+def test_client_waits_retry_after_then_sends_the_post_again_once(
+    subscription: Subscription, client: HubEEClient, client_sleeps: list[float]
+) -> None:
+    case = services.deposit_case(subscription, files=etat_civil_files())
+    services.set_faults(throttle_rate=1.0, throttle_retry_after=3)
+
+    event = client.create_event(str(case.id), status_event("SI_RECEIVED"))
+
+    assert event["caseNewStatus"] == "SI_RECEIVED"
+    assert services.status_pushes(case) == ["SI_RECEIVED"]
+    events_route = "/teledossiers/v1/cases/{caseId}/events"
+    assert services.call_counts(path=events_route).by_status == {429: 1, 201: 1}
+    # 429 means "not processed": no read-back of the case to look for a created event.
+    assert services.call_counts(path="/teledossiers/v1/cases/{caseId}").calls == 0
+    assert client_sleeps == [3.0]
+    assert client.stats.retries == 1
+
+
+def test_throttling_with_retry_after_zero_on_every_attempt(
+    subscription: Subscription, make_client: Callable[..., HubEEClient], client_sleeps: list[float]
+) -> None:
+    client = make_client(subscription, retries=2)
+    services.set_faults(throttle_rate=1.0, throttle_retry_after=0, faults_per_resource=0)
+
+    with pytest.raises(TransientError) as caught:
+        client.list_notifications(25)
+
+    assert caught.value.status_code == 429 and caught.value.retry_after == 0.0
+    assert client_sleeps == [0.0, 0.0]
+    assert services.call_counts(path="/teledossiers/v1/notifications").throttled == 3

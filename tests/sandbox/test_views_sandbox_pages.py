@@ -357,6 +357,8 @@ def test_fault_switches(
         "truncate_downloads": "on",
         "wrong_digest": "on",
         "drop_response_after_post": "on",
+        "throttle_rate": "0",
+        "throttle_retry_after": "2",
         "faults_per_resource": "1",
     }
 
@@ -366,6 +368,7 @@ def test_fault_switches(
     row = FaultSettings.load()
     assert (row.seed, row.error_rate, row.token_lifetime) == (3, 1.0, 120)
     assert row.truncate_downloads and row.wrong_digest and row.drop_response_after_post
+    assert (row.throttle_rate, row.throttle_retry_after) == (0.0, 2)
     # The switch is live: the first call of a client gets a 5xx, its retry passes.
     make_client(subscription).list_notifications(25)
     page = _html(staff.get(reverse("sandbox:osl-faults")))
