@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -121,6 +120,112 @@ def sync_demarche(
         lease.release(demarche.pk, owner)
 
 
+def case_key(notification: Notification) -> str:
+    return (notification.case_id or notification.id).lower()
+
+
+class CaseWorkers:
+    """Threads fed notifications across listings, case by case.
+
+    A case's notifications run in the order submitted, on one thread at a time; different cases
+    run concurrently. Threads start at the first submit; leaving the block waits for the queued
+    work (or, on an exception, only for the notifications already started).
+    """
+
+    def __init__(
+        self, size: int, process: Callable[[Notification], None], *, stop: Callable[[], bool]
+    ) -> None:
+        self.size = size
+        self._process = process
+        self._stop = stop
+        self._condition = threading.Condition()
+        self._queues: dict[str, deque[Notification]] = {}  # cases queued or running
+        self._ready: deque[str] = deque()  # cases waiting for a thread
+        self._pending = 0  # notifications submitted and not finished
+        self._closing = False
+        self._cancelled = False
+        self._error: BaseException | None = None
+        self._threads: list[threading.Thread] = []
+
+    def __enter__(self) -> CaseWorkers:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        with self._condition:
+            self._closing = True
+            self._cancelled = exc_type is not None
+            self._condition.notify_all()
+        for thread in self._threads:
+            thread.join()
+        if exc_type is None and self._error is not None:
+            raise self._error
+
+    @property
+    def pending(self) -> int:
+        with self._condition:
+            return self._pending
+
+    def submit(self, notifications: Iterable[Notification]) -> None:
+        with self._condition:
+            for notification in notifications:
+                self._pending += 1
+                key = case_key(notification)
+                queue = self._queues.get(key)
+                if queue is None:
+                    self._queues[key] = deque([notification])
+                    self._ready.append(key)
+                else:  # queued or running: its thread takes it after the earlier ones
+                    queue.append(notification)
+            self._condition.notify_all()
+        while len(self._threads) < self.size:
+            thread = threading.Thread(
+                target=self._work, name=f"hubee-sync-{len(self._threads) + 1}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+
+    def wait(self, *, most: int) -> None:
+        """Until at most `most` notifications are queued or running."""
+        with self._condition:
+            while self._pending > most and self._error is None:
+                self._condition.wait()
+            if self._error is not None:
+                raise self._error
+
+    def _work(self) -> None:
+        while True:
+            with self._condition:
+                while not self._ready and not self._closing:
+                    self._condition.wait()
+                if not self._ready:
+                    return
+                key = self._ready.popleft()
+            try:
+                self._run_case(key)
+            finally:
+                connection.close()  # each thread has its own database connection
+
+    def _run_case(self, key: str) -> None:
+        while True:
+            with self._condition:
+                queue = self._queues[key]
+                if not queue:
+                    del self._queues[key]
+                    return
+                notification = queue.popleft()
+                skip = self._cancelled or self._error is not None
+            try:
+                if not skip and not self._stop():
+                    self._process(notification)
+            except BaseException as exc:  # a bug: stop feeding, report it to the loop
+                with self._condition:
+                    self._error = self._error or exc
+            finally:
+                with self._condition:
+                    self._pending -= 1
+                    self._condition.notify_all()
+
+
 class DemarcheSync:
     def __init__(
         self,
@@ -181,42 +286,53 @@ class DemarcheSync:
         return outcome
 
     def _loop(self) -> None:
+        with CaseWorkers(self.concurrency, self._process_one, stop=self._stopped) as workers:
+            while not self.fatal:
+                # List again while the workers still have work queued: no idle wait at the end
+                # of each batch for its slowest dossier.
+                workers.wait(most=2 * self.concurrency)
+                if self.fatal:
+                    return
+                if not lease.renew(self.demarche.pk, self.owner, LEASE_TTL):
+                    raise TransientError("lease lost: another run took this démarche over")
+                in_flight = workers.pending
+                fresh, full = self._list_fresh(in_flight)
+                if fresh:
+                    self.seen.update(n.id for n in fresh)
+                    self._dispatch(fresh, workers)
+                elif full and in_flight:
+                    # Notifications still in flight may hide newer ones: ask once they are done.
+                    workers.wait(most=0)
+                else:
+                    return
+
+    def _list_fresh(self, in_flight: int) -> tuple[list[Notification], bool]:
+        """Notifications not seen in this run, and whether the listing came back full."""
         batch_size = self.demarche.connection.batch_size
-        while True:
-            if not lease.renew(self.demarche.pk, self.owner, LEASE_TTL):
-                raise TransientError("lease lost: another run took this démarche over")
-            max_result = batch_size
+        # Notifications in flight are still on HubEE (deleted once handled): they are listed too.
+        max_result = min(batch_size + in_flight, MAX_LIST_SIZE)
+        batch = self.client.list_notifications(max_result)
+        fresh = [n for n in batch if n.id not in self.seen]
+        if not fresh and len(batch) >= max_result and self.failed:
+            # Head-of-line blocking: the failed ones fill the batch, ask for more.
+            max_result = min(batch_size + in_flight + len(self.failed), MAX_LIST_SIZE)
             batch = self.client.list_notifications(max_result)
             fresh = [n for n in batch if n.id not in self.seen]
-            if not fresh and len(batch) >= max_result and self.failed:
-                # Head-of-line blocking: the failed ones fill the batch, ask for more.
-                max_result = min(batch_size + len(self.failed), MAX_LIST_SIZE)
-                batch = self.client.list_notifications(max_result)
-                fresh = [n for n in batch if n.id not in self.seen]
-            if not fresh:
-                return
-            self.seen.update(n.id for n in fresh)
-            self._process_batch(fresh)
-            if self.fatal:
-                return
+        return fresh, len(batch) >= max_result
 
-    def _process_batch(self, notifications: list[Notification]) -> None:
-        # Notifications of one case run in order, in one thread; cases run concurrently.
+    def _dispatch(self, notifications: list[Notification], workers: CaseWorkers) -> None:
         groups: dict[str, list[Notification]] = defaultdict(list)
         for notification in notifications:
-            groups[notification.case_id or notification.id].append(notification)
-        if self.concurrency == 1 or len(groups) == 1:
+            groups[case_key(notification)].append(notification)
+        if workers.pending == 0 and (self.concurrency == 1 or len(groups) == 1):
+            # Nothing in flight and nothing to overlap: no thread, no second database connection.
             for group in groups.values():
                 self._process_group(group)
             return
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            list(pool.map(self._process_group_in_thread, groups.values()))
+        workers.submit(notifications)
 
-    def _process_group_in_thread(self, group: list[Notification]) -> None:
-        try:
-            self._process_group(group)
-        finally:
-            connection.close()  # each thread has its own database connection
+    def _stopped(self) -> bool:
+        return self.fatal is not None
 
     def _process_group(self, group: list[Notification]) -> None:
         for notification in group:

@@ -1,0 +1,239 @@
+"""The sync's workers are fed across listings: per-case order, one thread per case, stops.
+
+No timing is asserted: threads are held with events, and a wait that runs out only turns a
+broken behaviour into a failed assertion instead of a hung test.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from dossiers.enums import RunStatus
+from dossiers.models import Dossier, Evenement, NotificationFailure
+from dossiers.sync import CaseWorkers, DemarcheSync
+from hubee_portal.hubee import AuthenticationError, Notification
+from hubee_portal.sandbox import services as sandbox
+
+GUARD = 20  # seconds a held thread waits before giving up (only reached when broken)
+
+
+def notification(case: str) -> Notification:
+    return Notification.from_api({"id": str(uuid.uuid4()), "caseId": case, "eventId": None})
+
+
+class Recorder:
+    """Wraps a handler: logs starts and ends, notes a case running on two threads at once."""
+
+    def __init__(self, handler: Callable[[Notification], None]) -> None:
+        self.handler = handler
+        self.lock = threading.Lock()
+        self.active: set[str] = set()
+        self.overlaps: list[str] = []
+        self.log: list[tuple[str, str]] = []
+
+    def __call__(self, item: Notification) -> None:
+        key = item.case_id.lower()
+        with self.lock:
+            if key in self.active:
+                self.overlaps.append(key)
+            self.active.add(key)
+            self.log.append(("start", item.id))
+        try:
+            self.handler(item)
+        finally:
+            with self.lock:
+                self.active.discard(key)
+                self.log.append(("end", item.id))
+
+    def index(self, what: str, item: Notification) -> int:
+        return self.log.index((what, item.id))
+
+
+# -- the workers on their own ------------------------------------------------------------------
+
+
+def test_a_case_submitted_again_while_running_waits_for_its_thread():
+    a1, b1, a2, c1 = (notification(c) for c in ("aaaa", "bbbb", "aaaa", "cccc"))
+    release_a1, b1_done, c1_done = threading.Event(), threading.Event(), threading.Event()
+    a2_started_early: list[bool] = []
+
+    def handler(item: Notification) -> None:
+        if item is a1:
+            release_a1.wait(GUARD)
+        elif item is b1:
+            b1_done.set()
+        elif item is c1:
+            c1_done.set()
+
+    record = Recorder(handler)
+    with CaseWorkers(2, record, stop=lambda: False) as workers:
+        workers.submit([a1, b1])
+        assert b1_done.wait(GUARD)
+        # a1 holds one thread, the other is free: a2 must queue behind a1, c1 runs at once.
+        workers.submit([a2, c1])
+        assert c1_done.wait(GUARD)
+        with record.lock:
+            a2_started_early.append(("start", a2.id) in record.log)
+        release_a1.set()
+        workers.wait(most=0)
+        assert workers.pending == 0
+
+    assert a2_started_early == [False]
+    assert record.overlaps == []
+    assert record.index("end", a1) < record.index("start", a2)
+
+
+def test_notifications_of_one_case_run_in_submitted_order():
+    cases = [f"case-{n}" for n in range(6)]
+    batches = [[notification(case) for case in cases] for _ in range(4)]
+    record = Recorder(lambda item: None)
+    with CaseWorkers(3, record, stop=lambda: False) as workers:
+        for batch in batches:
+            workers.submit(batch)
+    assert record.overlaps == []
+    for position in range(len(cases)):
+        ends = [record.index("end", batch[position]) for batch in batches]
+        starts = [record.index("start", batch[position]) for batch in batches]
+        assert all(end < start for end, start in zip(ends, starts[1:], strict=False))
+
+
+def test_a_stop_skips_what_is_queued():
+    stopped = threading.Event()
+    items = [notification("same-case") for _ in range(5)]
+
+    def handler(item: Notification) -> None:
+        if item is items[1]:
+            stopped.set()
+
+    record = Recorder(handler)
+    with CaseWorkers(2, record, stop=stopped.is_set) as workers:
+        workers.submit(items)
+    assert [what for what, _ in record.log] == ["start", "end", "start", "end"]
+    assert workers.pending == 0
+
+
+def test_an_unexpected_error_in_a_worker_reaches_the_loop():
+    class Boom(BaseException):
+        pass
+
+    def handler(item: Notification) -> None:
+        raise Boom
+
+    with pytest.raises(Boom), CaseWorkers(2, handler, stop=lambda: False) as workers:
+        workers.submit([notification("x"), notification("y")])
+        workers.wait(most=0)
+
+
+# -- the sync ----------------------------------------------------------------------------------
+
+ONE_FILE = [("a.pdf", "t", "application/pdf", b"%PDF-1")]
+
+
+@pytest.fixture
+def recorded(monkeypatch) -> Recorder:
+    """DemarcheSync.handle through a Recorder; set `record.handler` to act around it."""
+    original = DemarcheSync.handle
+    syncs: list[DemarcheSync] = []
+    record = Recorder(lambda item: original(syncs[0], item))
+
+    def handle(self: DemarcheSync, item: Notification) -> None:
+        if not syncs:
+            syncs.append(self)
+        record(item)
+
+    monkeypatch.setattr(DemarcheSync, "handle", handle)
+    record.original = lambda item: original(syncs[0], item)
+    return record
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_get_the_next_listing_before_the_batch_is_done(hubee, recorded):
+    demarche = hubee.demarche(rules={"allows_messages": True}, allows_messages=True)
+    hubee.connection.batch_size = 2
+    hubee.connection.save()
+    first, second, third = (hubee.deposit(demarche, files=ONE_FILE) for _ in range(3))
+    sandbox.osl_message(first, "Une précision sur ma demande.")
+    seen: dict[str, list[Notification]] = {}
+    third_done = threading.Event()
+    released: list[bool] = []
+
+    def handler(item: Notification) -> None:
+        case = item.case_id.lower()
+        seen.setdefault(case, []).append(item)
+        if case == str(first.id) and item.is_new_case:
+            # In flight until the third case, listed after it, is done: a barrier at the end
+            # of each batch would wait for this one first.
+            released.append(third_done.wait(GUARD))
+        recorded.original(item)
+        if case == str(third.id):
+            third_done.set()
+
+    recorded.handler = handler
+    outcome = hubee.sync(demarche, concurrency=2)
+
+    assert outcome.run.status == RunStatus.OK, outcome.run.message
+    assert released == [True]
+    assert recorded.overlaps == []
+    new_case, message = seen[str(first.id)]
+    assert new_case.is_new_case and not message.is_new_case
+    assert recorded.index("end", new_case) < recorded.index("start", message)
+    assert set(seen) == {str(first.id), str(second.id), str(third.id)}
+    assert Dossier.objects.count() == 3
+    assert Evenement.objects.filter(message="Une précision sur ma demande.").exists()
+    assert sandbox.pending_si_notifications(demarche.subscription) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failed_notifications_ahead_do_not_hide_newer_ones_from_the_workers(hubee):
+    demarche = hubee.demarche()
+    purged = [hubee.deposit(demarche, files=ONE_FILE) for _ in range(30)]
+    for case in purged:
+        sandbox.purge_case(case)
+    good = [hubee.deposit(demarche, files=ONE_FILE) for _ in range(5)]
+
+    outcome = hubee.sync(demarche, concurrency=4)
+
+    assert set(Dossier.objects.values_list("hubee_case_id", flat=True)) == {c.id for c in good}
+    assert outcome.run.status == RunStatus.PARTIAL
+    assert outcome.pending_failures == 30
+    assert NotificationFailure.objects.filter(resolved_at__isnull=True).count() == 30
+    assert sandbox.pending_si_notifications(demarche.subscription) == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refused_credentials_in_a_worker_stop_the_run(hubee, recorded, monkeypatch):
+    demarche = hubee.demarche()
+    for _ in range(20):
+        hubee.deposit(demarche, files=ONE_FILE)
+    client = hubee.client(demarche)
+    listings: list[int] = []
+    list_notifications = client.list_notifications
+
+    def counted(max_result: int) -> list[Notification]:
+        listings.append(max_result)
+        return list_notifications(max_result)
+
+    monkeypatch.setattr(client, "list_notifications", counted)
+    calls: list[str] = []
+
+    def handler(item: Notification) -> None:
+        with recorded.lock:
+            calls.append(item.id)
+            refuse = len(calls) == 3
+        if refuse:
+            raise AuthenticationError("jeton refusé")
+        recorded.original(item)
+
+    recorded.handler = handler
+    outcome = hubee.sync(demarche, concurrency=2)
+
+    assert outcome.run.status == RunStatus.FAILED
+    assert "Identifiants refusés" in outcome.run.message
+    assert listings == [25]  # no listing after the stop
+    # The other thread may finish the one it had started; nothing queued starts.
+    assert 3 <= len(calls) <= 4
+    assert sandbox.pending_si_notifications(demarche.subscription) == 20 - (len(calls) - 1)
