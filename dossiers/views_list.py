@@ -17,18 +17,32 @@ QUEUE_KEYS = {Queue.TODO: "todo", Queue.WAITING: "waiting", Queue.DONE: "done"}
 
 
 class CountedPaginator(Paginator):
-    """A paginator told its count, so that it runs no COUNT query of its own."""
+    """A paginator told its count, so that it runs no COUNT query of its own.
+
+    The object list must be ordered on a unique key (the list always ends its order with the
+    id), so that the reversed order is the exact mirror of the order.
+    """
 
     def __init__(self, object_list, per_page, count: int):
         super().__init__(object_list, per_page)
         self.count = count
 
     def page(self, number):
-        page = super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        # Pages past the middle are counted from the end, in the reversed order: the last page
+        # skips no row instead of all the others.
+        if bottom > self.count - top:
+            ids = self.object_list.reverse()[self.count - top : self.count - bottom]
+        else:
+            ids = self.object_list[bottom:top]
         # OFFSET walks the index for ids only; the full rows and their unread subqueries are
         # computed for the page's ids alone, not for every row skipped before them.
-        page.object_list = self.object_list.filter(pk__in=page.object_list.values("pk"))
-        return page
+        rows = self.object_list.filter(pk__in=ids.values("pk"))
+        return self._get_page(rows, number, self)
 
 
 def queue_counts(filtered) -> tuple[int, dict[str, int]]:

@@ -37,6 +37,15 @@ class Command(BaseCommand):
         pages.add_argument("--files-per-dossier", type=int, default=3)
         pages.add_argument("--events-per-dossier", type=int, default=2)
         pages.add_argument("--repeats", type=int, default=30, help="Rendus par page.")
+        pages.add_argument(
+            "--no-analyze",
+            dest="analyze",
+            action="store_false",
+            help=(
+                "PostgreSQL : ne pas lancer VACUUM ANALYZE après l'insertion (base sans "
+                "statistiques, comme sur un serveur où l'autovacuum est coupé)."
+            ),
+        )
         for subparser in (ingest, memory, pages):
             subparser.add_argument(
                 "--database-url",
@@ -67,6 +76,7 @@ class Command(BaseCommand):
                     events_per=options["events_per_dossier"],
                     repeats=options["repeats"],
                     database_url=database_url,
+                    analyze=options["analyze"],
                 )
                 lines = benchmarks_pages.format_pages(report)
             else:
