@@ -39,7 +39,9 @@ def test_admin_sees_integrity_then_the_state_of_the_portal(page, live_server, tm
 
     page.get_by_role("link", name="État du portail").click()
     expect(page.get_by_role("heading", name="Santé")).to_be_visible()
-    expect(page.locator("#content-main")).to_contain_text("Tout fonctionne.")
+    # The altered file is a problem that needs a person, and the only one.
+    expect(page.locator("#content-main")).to_contain_text("1 problème demande votre attention.")
+    expect(page.locator("#problemes")).to_contain_text("0 fichier(s) manquant(s) et 1 altéré(s)")
     row = page.get_by_role("row", name=portal.demarche.name)
     expect(row).to_contain_text("0 manquant, 1 altéré")
     expect(row).to_contain_text("mois après un statut final")
@@ -48,7 +50,7 @@ def test_admin_sees_integrity_then_the_state_of_the_portal(page, live_server, tm
 
     # The admin's first page says the same, with the way to this page.
     page.goto(f"{live_server.url}/admin/")
-    expect(page.locator("#etat-portail")).to_contain_text("Tout fonctionne.")
+    expect(page.locator("#etat-portail")).to_contain_text("1 problème demande votre attention.")
     check(page, Axe(), "admin index")
 
 
