@@ -91,6 +91,9 @@ class DemoResult:
         return bool(self.created)
 
 
+PURGE_SCHEDULE_NAME = "Bac à sable : purge quotidienne de HubEE"
+
+
 def client_id(process_code: str) -> str:
     return f"demo-{process_code}"
 
@@ -112,6 +115,7 @@ def set_up(base_url: str = DEFAULT_BASE_URL, dossiers: int = DEFAULT_DOSSIERS) -
         connection = _connection(result, base_url)
         agent = _agent(result)
         subscriptions = []
+        _purge_schedule(result)
         for process_code in content.SUPPORTED_PROCESS_CODES:
             demarche, subscription = _demarche(result, organisation, connection, process_code)
             if not demarche.agents.filter(pk=agent.pk).exists():
@@ -131,6 +135,22 @@ def set_up(base_url: str = DEFAULT_BASE_URL, dossiers: int = DEFAULT_DOSSIERS) -
         if dossiers:
             result.created.append(f"{dossiers} télédossiers {subscription.process_code}")
     return result
+
+
+def _purge_schedule(result: DemoResult) -> None:
+    """HubEE purges every night: so does the demo's fake HubEE (run by the portal's worker)."""
+    from django_q.models import Schedule
+
+    _, created = Schedule.objects.update_or_create(
+        name=PURGE_SCHEDULE_NAME,
+        defaults={
+            "func": "hubee_portal.sandbox.services.run_purge",
+            "schedule_type": Schedule.DAILY,
+            "repeats": -1,
+        },
+    )
+    if created:
+        result.created.append("purge quotidienne du bac à sable")
 
 
 def _organisation(result: DemoResult) -> Organisation:

@@ -97,6 +97,16 @@ def test_first_run_prepares_the_whole_demo(download_root: Path) -> None:
     assert set(agent.demarches.all()) == set(demarches.values())
     assert "10 télédossiers déposés" in output
     assert f"{BASE_URL}/sandbox/" in output
+    # The fake HubEE purges every night, run by the portal's worker like HubEE's own batch.
+    from django_q.models import Schedule
+
+    from hubee_portal.sandbox import demo
+
+    schedule = Schedule.objects.get(name=demo.PURGE_SCHEDULE_NAME)
+    assert (schedule.func, schedule.schedule_type) == (
+        "hubee_portal.sandbox.services.run_purge",
+        Schedule.DAILY,
+    )
 
 
 def test_second_run_changes_nothing_and_shows_no_password() -> None:
