@@ -1,7 +1,7 @@
 """The dashboard: per démarche counts, news since my last visit, oldest untreated dossier,
 syncs and failures, the 30-day chart, and « Synchroniser maintenant »."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -150,6 +150,37 @@ def test_chart_and_its_table(client):
     page = response.content.decode()
     assert 'role="img"' in page and '<title id="chart-title">' in page
     assert "Voir ces données sous forme de tableau" in page
+
+
+def test_chart_counts_local_days_across_a_dst_change(client):
+    """Days are Paris days: 00:30 belongs to its day, not to the UTC day before (here on the
+    day summer time starts, a 23-hour day)."""
+    a = DemarcheFactory()
+    paris = timezone.get_current_timezone()
+    now = datetime(2026, 3, 29, 12, 0, tzinfo=paris)
+    for received in (
+        datetime(2026, 3, 29, 0, 30),  # today, 23:30 UTC the day before
+        datetime(2026, 3, 28, 23, 50),  # yesterday
+        datetime(2026, 2, 28, 0, 0),  # the first day of the chart, at its first instant
+        datetime(2026, 2, 27, 23, 59),  # the day before the chart: not counted
+    ):
+        DossierFactory(demarche=a, received_at=received.replace(tzinfo=paris))
+    client.force_login(agent_for(a))
+    with time_machine.travel(now, tick=False):
+        chart = client.get(HOME).context["board"].chart
+    counts = [bar.count for bar in chart.bars]
+    assert chart.bars[0].day == date(2026, 2, 28) and chart.bars[-1].day == date(2026, 3, 29)
+    assert counts[-1] == 1 and counts[-2] == 1 and counts[0] == 1
+    assert chart.total == 3
+
+
+def test_an_agent_without_demarche_gets_an_empty_dashboard(client):
+    DossierFactory()
+    client.force_login(agent_for())
+    response = client.get(HOME)
+    assert response.status_code == 200
+    board = response.context["board"]
+    assert board.summaries == [] and board.chart.total == 0
 
 
 def test_sync_now_runs_the_sync_of_my_enabled_demarches(portal, login):
