@@ -193,17 +193,23 @@ class CaseWorkers:
                 raise self._error
 
     def _work(self) -> None:
-        while True:
-            with self._condition:
-                while not self._ready and not self._closing:
-                    self._condition.wait()
-                if not self._ready:
-                    return
-                key = self._ready.popleft()
-            try:
-                self._run_case(key)
-            finally:
-                connection.close()  # each thread has its own database connection
+        # One database connection per thread for the whole run (a new PostgreSQL connection
+        # per case cost a connect each); closed when the thread ends.
+        try:
+            while True:
+                with self._condition:
+                    while not self._ready and not self._closing:
+                        self._condition.wait()
+                    if not self._ready:
+                        return
+                    key = self._ready.popleft()
+                try:
+                    self._run_case(key)
+                finally:
+                    if connection.errors_occurred:  # never carry a broken one to the next case
+                        connection.close()
+        finally:
+            connection.close()
 
     def _run_case(self, key: str) -> None:
         while True:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from dossiers.enums import RunStatus
 from dossiers.models import Dossier, Evenement, NotificationFailure
@@ -237,3 +239,33 @@ def test_refused_credentials_in_a_worker_stop_the_run(hubee, recorded, monkeypat
     # The other thread may finish the one it had started; nothing queued starts.
     assert 3 <= len(calls) <= 4
     assert sandbox.pending_si_notifications(demarche.subscription) == 20 - (len(calls) - 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_thread_keeps_one_database_connection_and_closes_it_at_the_end(hubee, monkeypatch):
+    demarche = hubee.demarche()
+    for _ in range(12):
+        hubee.deposit(demarche, files=ONE_FILE)
+    connects: Counter[str] = Counter()
+    closes: Counter[str] = Counter()
+    connect, close = BaseDatabaseWrapper.connect, BaseDatabaseWrapper.close
+
+    def counted_connect(self: BaseDatabaseWrapper) -> None:
+        connects[threading.current_thread().name] += 1
+        connect(self)
+
+    def counted_close(self: BaseDatabaseWrapper) -> None:
+        if self.connection is not None:
+            closes[threading.current_thread().name] += 1
+        close(self)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "connect", counted_connect)
+    monkeypatch.setattr(BaseDatabaseWrapper, "close", counted_close)
+
+    outcome = hubee.sync(demarche, concurrency=3)
+
+    assert outcome.run.notifications_handled == 12
+    workers = {name for name in connects if name.startswith("hubee-sync-")}
+    assert len(workers) >= 2  # the cases were spread over threads
+    assert {name: connects[name] for name in workers} == dict.fromkeys(workers, 1)
+    assert {name: closes[name] for name in workers} == dict.fromkeys(workers, 1)
