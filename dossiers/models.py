@@ -471,7 +471,8 @@ class PurgeRun(models.Model):
 
 class Incident(models.Model):
     """Something that needs an administrator (a /healthz problem): opened once, mailed once,
-    closed when the condition clears. A later occurrence is a new incident."""
+    closed (and its end mailed) once the condition has been clear for 15 minutes. A later
+    occurrence is a new incident."""
 
     kind = models.CharField("nature", max_length=20)
     subject = models.CharField("objet", max_length=50, blank=True)
