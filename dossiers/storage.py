@@ -99,9 +99,10 @@ def open_temp(folder: Path) -> tuple[Path, BinaryIO]:
     return temp, open(temp, "xb")  # noqa: SIM115  (closed by write_atomic)
 
 
-def commit(temp: Path, final: Path) -> None:
+def commit(temp: Path, final: Path, *, sync_folder: bool = True) -> None:
     os.replace(temp, final)
-    _fsync_dir(final.parent)
+    if sync_folder:
+        _fsync_dir(final.parent)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -112,10 +113,21 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(final: Path, write: Callable[[BinaryIO], T]) -> T:
+def sync_dirs(folders: Iterable[Path], created: Iterable[Path] = ()) -> None:
+    """Make the renames into `folders` durable, one fsync per folder; for each folder of
+    `created` (made since its parent was last synced), its own entry in its parent too."""
+    for folder in folders:
+        _fsync_dir(folder)
+    for folder in created:
+        _fsync_dir(folder.parent)
+
+
+def write_atomic(final: Path, write: Callable[[BinaryIO], T], *, sync_folder: bool = True) -> T:
     """Run `write(file)` on a temp file next to `final`, fsync, then rename onto `final`.
 
-    A final name never holds a partial file; on any error the temp file is removed.
+    A final name never holds a partial file; on any error the temp file is removed. With
+    `sync_folder=False` the rename is durable only once the caller has run `sync_dirs` on the
+    folder: one fsync for several files.
     """
     ensure_dir(final.parent)
     temp, handle = open_temp(final.parent)
@@ -124,7 +136,7 @@ def write_atomic(final: Path, write: Callable[[BinaryIO], T]) -> T:
             result = write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        commit(temp, final)
+        commit(temp, final, sync_folder=sync_folder)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

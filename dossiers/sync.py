@@ -38,6 +38,7 @@ from dossiers.models import Dossier, Evenement, NotificationFailure, PieceJointe
 from dossiers.outbox import queue_automatic_statuses, send_pending
 from hubee_portal.hubee import (
     AuthenticationError,
+    DownloadResult,
     HubEEClient,
     HubEEError,
     NotFoundError,
@@ -395,16 +396,22 @@ class DemarcheSync:
         self.client.delete_notification(notification.id)
 
     def ingest_case(self, case_id: str) -> Dossier:
-        purged = Dossier.objects.filter(hubee_case_id=case_id, purged_at__isnull=False).first()
-        if purged is not None:
+        # Read once, before the call: only this thread handles this case in this run, and the
+        # lease keeps other runs away.
+        known = Dossier.objects.filter(hubee_case_id=case_id).first()
+        if known is not None and known.purged_at is not None:
             # Its retention period is over: never bring personal data or files back.
-            return purged
+            return known
         case = self.client.get_case(case_id)
-        dossier, created = self.store_case(case_id, case)
+        dossier, created = self.store_case(case_id, case, known)
         if created:
             self.counters.add(dossiers_created=1)
-        self.store_attachments(dossier, case.get("attachments") or [], event=None)
-        self.download_pending(dossier, event=None)
+        pieces = self.store_attachments(
+            dossier, case.get("attachments") or [], event=None, new_dossier=created
+        )
+        # A new dossier's rows are the ones just made: no need to read them back.
+        pending = [p for p in pieces if p.state == AttachmentState.PENDING] if created else None
+        self.download_pending(dossier, event=None, pieces=pending)
         send_pending(self.client, dossier, case.get("events") or [])
         return dossier
 
@@ -441,7 +448,10 @@ class DemarcheSync:
 
     # -- records -------------------------------------------------------------------------------
 
-    def store_case(self, case_id: str, case: dict[str, Any]) -> tuple[Dossier, bool]:
+    def store_case(
+        self, case_id: str, case: dict[str, Any], known: Dossier | None = None
+    ) -> tuple[Dossier, bool]:
+        """Create or update the case's dossier; `known` is its row as read by the caller."""
         if not isinstance(case, dict) or str(case.get("id", "")).lower() != case_id.lower():
             raise InvalidDataError(
                 "HubEE a renvoyé un cas qui ne correspond pas à la notification."
@@ -465,7 +475,7 @@ class DemarcheSync:
             "raw": _without_events(case),
         }
         with transaction.atomic():
-            dossier = Dossier.objects.filter(hubee_case_id=case_id).first()
+            dossier = known
             if dossier is not None:
                 for name, value in values.items():
                     setattr(dossier, name, value)
@@ -516,15 +526,27 @@ class DemarcheSync:
         return evenement
 
     def store_attachments(
-        self, dossier: Dossier, attachments: Iterable[Any], *, event: Evenement | None
-    ) -> None:
-        """Reserve one row and one final path per attachment before any byte is written."""
+        self,
+        dossier: Dossier,
+        attachments: Iterable[Any],
+        *,
+        event: Evenement | None,
+        new_dossier: bool = False,
+    ) -> list[PieceJointe]:
+        """Reserve one row and one final path per attachment before any byte is written.
+
+        Returns the rows created. `new_dossier`: the dossier was created by this notification,
+        so it has no rows yet.
+        """
         folder = self.root / dossier.folder_name
+        created: list[PieceJointe] = []
         with transaction.atomic():
-            existing = {
-                str(pj.hubee_attachment_id): pj
-                for pj in PieceJointe.objects.filter(dossier=dossier)
-            }
+            existing = {}
+            if not new_dossier:
+                existing = {
+                    str(pj.hubee_attachment_id): pj
+                    for pj in PieceJointe.objects.filter(dossier=dossier)
+                }
             taken = {Path(pj.stored_path).name for pj in existing.values()}
             for attachment in attachments:
                 if not isinstance(attachment, dict) or not is_uuid(attachment.get("id")):
@@ -547,40 +569,69 @@ class DemarcheSync:
                 taken.add(name)
                 unavailable = hubee_status in UNAVAILABLE_STATUSES
                 size = attachment.get("size")
-                PieceJointe.objects.create(
-                    dossier=dossier,
-                    evenement=event,
-                    hubee_attachment_id=attachment_id,
-                    file_name=str(attachment.get("fileName") or "")[:1000],
-                    stored_path=f"{dossier.folder_name}/{name}",
-                    attachment_type=str(attachment.get("type") or "")[:100],
-                    mime_type=str(attachment.get("mimeType") or "")[:255],
-                    size=size if isinstance(size, int) and size >= 0 else None,
-                    hubee_status=hubee_status,
-                    state=AttachmentState.UNAVAILABLE if unavailable else AttachmentState.PENDING,
-                    state_detail=_unavailable_reason(hubee_status) if unavailable else "",
+                created.append(
+                    PieceJointe(
+                        dossier=dossier,
+                        evenement=event,
+                        hubee_attachment_id=attachment_id,
+                        file_name=str(attachment.get("fileName") or "")[:1000],
+                        stored_path=f"{dossier.folder_name}/{name}",
+                        attachment_type=str(attachment.get("type") or "")[:100],
+                        mime_type=str(attachment.get("mimeType") or "")[:255],
+                        size=size if isinstance(size, int) and size >= 0 else None,
+                        hubee_status=hubee_status,
+                        state=(
+                            AttachmentState.UNAVAILABLE if unavailable else AttachmentState.PENDING
+                        ),
+                        state_detail=_unavailable_reason(hubee_status) if unavailable else "",
+                    )
                 )
+            # One INSERT for all (the primary keys come back: SQLite ≥ 3.35, PostgreSQL).
+            PieceJointe.objects.bulk_create(created)
+        return created
 
-    def download_pending(self, dossier: Dossier, *, event: Evenement | None) -> None:
-        pieces = PieceJointe.objects.filter(
-            dossier=dossier,
-            evenement=event,
-            state__in=[AttachmentState.PENDING, AttachmentState.CORRUPT],
-        )
+    def download_pending(
+        self,
+        dossier: Dossier,
+        *,
+        event: Evenement | None,
+        pieces: Iterable[PieceJointe] | None = None,
+    ) -> None:
+        """Download the rows still to fetch (`pieces`, or read from the database), then make
+        the files durable together and mark them stored."""
+        if pieces is None:
+            pieces = PieceJointe.objects.filter(
+                dossier=dossier,
+                evenement=event,
+                state__in=[AttachmentState.PENDING, AttachmentState.CORRUPT],
+            )
         waiting = []
-        for piece in pieces:
-            if piece.hubee_status == "PENDING":
-                waiting.append(piece)
-                continue
-            self.download(dossier, piece, event)
+        written: list[tuple[PieceJointe, DownloadResult]] = []
+        folders: dict[Path, bool] = {}  # folder -> created by this download
+        try:
+            for piece in pieces:
+                if piece.hubee_status == "PENDING":
+                    waiting.append(piece)
+                    continue
+                target = storage.resolve_inside(self.root, piece.stored_path)
+                if target.parent not in folders:
+                    folders[target.parent] = not target.parent.is_dir()
+                written.append((piece, self.download(dossier, piece, event, target)))
+        except Exception:
+            # Keep what arrived: the rerun does not fetch it again.
+            self._mark_stored(written, folders)
+            raise
+        self._mark_stored(written, folders)
         if waiting:
             raise PendingAttachmentError(
                 f"{len(waiting)} pièce(s) encore en cours de dépôt sur HubEE : nouvel essai "
                 "à la prochaine synchronisation."
             )
 
-    def download(self, dossier: Dossier, piece: PieceJointe, event: Evenement | None) -> None:
-        target = storage.resolve_inside(self.root, piece.stored_path)
+    def download(
+        self, dossier: Dossier, piece: PieceJointe, event: Evenement | None, target: Path
+    ) -> DownloadResult:
+        """Fetch one file to its final name (fsynced, renamed; the folder is not synced)."""
         case_id = str(dossier.hubee_case_id)
         attachment_id = str(piece.hubee_attachment_id)
 
@@ -594,22 +645,38 @@ class DemarcheSync:
             )
 
         try:
-            result = storage.write_atomic(target, fetch)
+            return storage.write_atomic(target, fetch, sync_folder=False)
         except TransientError as exc:
             if type(exc).__name__ == "CorruptDownloadError":
                 PieceJointe.objects.filter(pk=piece.pk).update(
                     state=AttachmentState.CORRUPT, state_detail=str(exc)
                 )
             raise
-        PieceJointe.objects.filter(pk=piece.pk).update(
-            state=AttachmentState.STORED,
-            state_detail="",
-            sha256=result.sha256_hex,
-            size=result.size,
-            downloaded_at=timezone.now(),
-            updated_at=timezone.now(),
+
+    def _mark_stored(
+        self, written: list[tuple[PieceJointe, DownloadResult]], folders: dict[Path, bool]
+    ) -> None:
+        """One fsync per folder (and its parent's if new), then the rows say STORED: a row
+        never claims a file whose name a power cut could still lose."""
+        if not written:
+            return
+        storage.sync_dirs(folders, created=[f for f, new in folders.items() if new])
+        now = timezone.now()
+        for piece, result in written:
+            piece.state = AttachmentState.STORED
+            piece.state_detail = ""
+            piece.sha256 = result.sha256_hex
+            piece.size = result.size
+            piece.downloaded_at = now
+            piece.updated_at = now
+        PieceJointe.objects.bulk_update(
+            [piece for piece, _ in written],
+            ["state", "state_detail", "sha256", "size", "downloaded_at", "updated_at"],
         )
-        self.counters.add(files_downloaded=1, bytes_downloaded=result.size)
+        self.counters.add(
+            files_downloaded=len(written),
+            bytes_downloaded=sum(result.size for _, result in written),
+        )
 
     # -- journal -------------------------------------------------------------------------------
 
