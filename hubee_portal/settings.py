@@ -107,12 +107,19 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'hubee_portal.sqlite3'}")
 }
+SQLITE_SYNCHRONOUS = env.str("SQLITE_SYNCHRONOUS", default="FULL").upper()
+if SQLITE_SYNCHRONOUS not in {"FULL", "NORMAL", "EXTRA"}:
+    raise ImproperlyConfigured(
+        f"SQLITE_SYNCHRONOUS vaut FULL (par défaut), EXTRA ou NORMAL, pas {SQLITE_SYNCHRONOUS!r}."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # WAL lets the web server read while the worker writes; IMMEDIATE takes the write
             # lock at BEGIN so concurrent writers wait (busy timeout) instead of failing.
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # synchronous=FULL: a COMMIT is on disk before the sync deletes the notification on
+            # HubEE (NORMAL could lose the last rows to a power cut).
+            "init_command": f"PRAGMA journal_mode=WAL; PRAGMA synchronous={SQLITE_SYNCHRONOUS};",
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }

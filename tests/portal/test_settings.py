@@ -69,10 +69,19 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
         "with connection.cursor() as c:\n"
         "    c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])\n"
         "    c.execute('PRAGMA busy_timeout'); print(c.fetchone()[0])\n"
+        "    c.execute('PRAGMA synchronous'); print(c.fetchone()[0])\n"
     )
     result = run(code, {"DATA_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "none")})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["wal", "20000"]
+    # synchronous=FULL (2): a commit is on disk before HubEE's notification is deleted.
+    assert result.stdout.split() == ["wal", "20000", "2"]
+
+    env = {"DATA_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "none")}
+    result = run(code, {**env, "SQLITE_SYNCHRONOUS": "normal"})
+    assert result.stdout.split()[-1] == "1"
+    result = run(code, {**env, "SQLITE_SYNCHRONOUS": "OFF"})
+    assert result.returncode != 0
+    assert "SQLITE_SYNCHRONOUS vaut FULL (par défaut), EXTRA ou NORMAL, pas 'OFF'" in result.stderr
 
 
 def test_missing_secret_key_without_debug_is_a_clear_startup_error(tmp_path):
