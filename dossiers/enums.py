@@ -51,6 +51,7 @@ class RunFailure(models.TextChoices):
     CREDENTIALS = "credentials", "Identifiants refusés par HubEE"
     HUBEE = "hubee", "HubEE injoignable ou en erreur"
     DISK = "disk", "Dossier de téléchargement inutilisable"
+    LEASE = "lease", "Démarche reprise par une autre synchronisation"
 
 
 class FailureKind(models.TextChoices):

@@ -21,6 +21,8 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache
 
@@ -114,6 +116,25 @@ def release(demarche_id: int, owner: str) -> None:
     )
 
 
+RENEWALS_PER_TTL = 3  # a renewal that fails once still leaves two chances before expiry
+
+
+@contextmanager
+def held(demarche_id: int, ttl: timedelta, owner: str | None = None) -> Iterator[KeepAlive | None]:
+    """The démarche's lease for the block, renewed from a thread, then released. Yields None
+    (and runs nothing of the block's work) when another run holds it: check before working.
+    `keeper.lost` is set if the lease is lost meanwhile: stop starting work then."""
+    owner = owner or new_owner()
+    if not acquire(demarche_id, owner, ttl):
+        yield None
+        return
+    try:
+        with KeepAlive(demarche_id, owner, ttl) as keeper:
+            yield keeper
+    finally:
+        release(demarche_id, owner)
+
+
 class KeepAlive:
     """Renews a lease from a daemon thread while a run holds it, so that a batch longer than
     the lease's TTL (big files, slow HubEE) is never taken over by another server meanwhile.
@@ -134,7 +155,7 @@ class KeepAlive:
         self.demarche_id = demarche_id
         self.owner = owner
         self.ttl = ttl
-        self.interval = interval if interval is not None else ttl.total_seconds() / 3
+        self.interval = interval if interval is not None else ttl.total_seconds() / RENEWALS_PER_TTL
         self.max_hold = max_hold.total_seconds()
         self.lost = threading.Event()
         self.renewals = 0

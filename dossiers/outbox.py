@@ -36,33 +36,43 @@ from hubee_portal.hubee import (
 logger = logging.getLogger(__name__)
 
 AUTOMATIC_AUTHOR = f"{APPLICATION_NAME} (automatique)"
-# Written before each POST, replaced by its outcome. Still there on a pending push, it means the
-# process died during the POST: HubEE may have it, or may still be processing it.
+# Shown to agents while a POST's outcome is unknown (OutgoingEvent.post_unanswered_since set).
 UNFINISHED_ATTEMPT = "Envoi à HubEE commencé, sans réponse reçue (processus interrompu ?)."
 
 
 class UnfinishedAttemptError(TransientError):
-    """A POST of this push was cut off less than the HTTP timeouts ago: it may still land on
+    """A POST of this push went unanswered less than the HTTP timeouts ago: it may still land on
     HubEE after we read the case back, so sending it again now could push it twice."""
 
 
+def _settle() -> timedelta:
+    return timedelta(seconds=settings.HUBEE_CONNECT_TIMEOUT + settings.HUBEE_READ_TIMEOUT)
+
+
 def unfinished_attempt_wait(outgoing: OutgoingEvent) -> timedelta:
-    """How long a cut-off POST of this push may still land on HubEE (zero if none)."""
-    if outgoing.last_error != UNFINISHED_ATTEMPT:
+    """How long an unanswered POST of this push may still land on HubEE (zero if none)."""
+    if outgoing.post_unanswered_since is None:
         return timedelta(0)
-    settle = timedelta(seconds=settings.HUBEE_CONNECT_TIMEOUT + settings.HUBEE_READ_TIMEOUT)
-    return max(settle - (timezone.now() - outgoing.updated_at), timedelta(0))
+    return max(_settle() - (timezone.now() - outgoing.post_unanswered_since), timedelta(0))
 
 
 def check_unfinished_attempt(outgoing: OutgoingEvent) -> None:
     if unfinished_attempt_wait(outgoing):
-        settle = timedelta(seconds=settings.HUBEE_CONNECT_TIMEOUT + settings.HUBEE_READ_TIMEOUT)
         raise UnfinishedAttemptError(
-            "Un envoi précédent de cet événement a été interrompu il y a moins de "
-            f"{settle.total_seconds():.0f} s et peut encore aboutir chez HubEE : nouvel essai à "
-            "la prochaine synchronisation, pour ne pas l'envoyer deux fois.",
+            "Un envoi précédent de cet événement a été interrompu, sans réponse, il y a moins de "
+            f"{_settle().total_seconds():.0f} s et peut encore aboutir chez HubEE : nouvel essai "
+            "à la prochaine synchronisation, pour ne pas l'envoyer deux fois.",
             ambiguous=False,
         )
+
+
+def _before_post(outgoing: OutgoingEvent) -> None:
+    """Committed before the POST: a crash during it leaves the mark for the next run."""
+    check_unfinished_attempt(outgoing)
+    outgoing.attempts += 1
+    outgoing.last_error = UNFINISHED_ATTEMPT
+    outgoing.post_unanswered_since = timezone.now()
+    outgoing.save(update_fields=["attempts", "last_error", "post_unanswered_since", "updated_at"])
 
 
 # API.md §6.2: statuses only move forward.
@@ -165,19 +175,13 @@ def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[s
             ):
                 skip(dossier, outgoing)
                 continue
-            check_unfinished_attempt(outgoing)
-            outgoing.attempts += 1
-            outgoing.last_error = UNFINISHED_ATTEMPT
-            outgoing.save(update_fields=["attempts", "last_error", "updated_at"])
+            _before_post(outgoing)
             try:
                 event = client.create_event(
                     str(dossier.hubee_case_id), payload, known_event_ids=known
                 )
             except PermanentError as exc:
-                outgoing.state = OutgoingState.FAILED
-                outgoing.last_error = str(exc)
-                outgoing.save(update_fields=["state", "last_error", "updated_at"])
-                logger.warning("outgoing %s refused by HubEE", outgoing.pk)
+                _fail(outgoing, str(exc))
                 continue
             except Exception as exc:
                 _after_post_error(outgoing, exc)
@@ -210,10 +214,7 @@ def send_deposit(
         if event is not None:
             logger.info("outgoing %s already on HubEE as event %s", outgoing.pk, event.get("id"))
     if event is None:
-        check_unfinished_attempt(outgoing)
-        outgoing.attempts += 1
-        outgoing.last_error = UNFINISHED_ATTEMPT
-        outgoing.save(update_fields=["attempts", "last_error", "updated_at"])
+        _before_post(outgoing)
         try:
             event = client.create_event(case_id, payload, known_event_ids=known)
         except PermanentError as exc:
@@ -270,11 +271,14 @@ def send_deposit(
 
 
 def _after_post_error(outgoing: OutgoingEvent, exc: Exception) -> None:
-    """Record a failed POST. Unanswered (ambiguous), it may still land on HubEE: the row keeps
-    the unfinished mark, and check_unfinished_attempt holds the next try until it cannot."""
-    if not getattr(exc, "ambiguous", False):
+    """Record a failed POST. Unanswered (ambiguous), it may still land on HubEE: the mark stays,
+    counted from now, and check_unfinished_attempt holds the next try until it cannot."""
+    if getattr(exc, "ambiguous", False):
+        outgoing.post_unanswered_since = timezone.now()
+    else:
+        outgoing.post_unanswered_since = None
         outgoing.last_error = str(exc)
-    outgoing.save(update_fields=["last_error", "updated_at"])
+    outgoing.save(update_fields=["last_error", "post_unanswered_since", "updated_at"])
 
 
 def _event_with_id(events: list[dict[str, Any]], event_id: str) -> dict[str, Any] | None:
@@ -335,7 +339,10 @@ def _remember_remote_ids(
     with transaction.atomic():
         outgoing.hubee_event_id = event["id"]
         outgoing.last_error = ""  # the POST's outcome is known now
-        outgoing.save(update_fields=["hubee_event_id", "last_error", "updated_at"])
+        outgoing.post_unanswered_since = None
+        outgoing.save(
+            update_fields=["hubee_event_id", "last_error", "post_unanswered_since", "updated_at"]
+        )
         OutgoingAttachment.objects.bulk_update(files, ["hubee_attachment_id"])
     return True
 
@@ -368,7 +375,8 @@ def _cancel_deposit(
 def _fail(outgoing: OutgoingEvent, error: str) -> None:
     outgoing.state = OutgoingState.FAILED
     outgoing.last_error = error
-    outgoing.save(update_fields=["state", "last_error", "updated_at"])
+    outgoing.post_unanswered_since = None  # refused: nothing can still land
+    outgoing.save(update_fields=["state", "last_error", "post_unanswered_since", "updated_at"])
     logger.warning("outgoing %s refused by HubEE", outgoing.pk)
 
 
@@ -392,6 +400,7 @@ def record_sent(dossier: Dossier, outgoing: OutgoingEvent, event: dict[str, Any]
         outgoing.hubee_event_id = event["id"]
         outgoing.sent_at = now
         outgoing.last_error = ""
+        outgoing.post_unanswered_since = None
         outgoing.save()
         evenement, _ = Evenement.objects.update_or_create(
             hubee_event_id=event["id"],

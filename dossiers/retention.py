@@ -11,6 +11,7 @@ import calendar
 import contextlib
 import logging
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -110,20 +111,20 @@ def purge(dry_run: bool = False, now: datetime | None = None) -> PurgeResult:
             time.sleep(BUSY_WAIT)  # a sync takes seconds: try the busy ones again soon
         busy = []
         for demarche in waiting:
-            owner = lease.new_owner()
-            # Never beside the démarche's sync, which could store again what the purge erases.
-            if not dry_run and not lease.acquire(demarche.pk, owner, LEASE_TTL):
-                busy.append(demarche)
-                continue
-            try:
+            if dry_run:
                 _purge_demarche(demarche, result, dry_run, now)
-            finally:
-                if not dry_run:
-                    lease.release(demarche.pk, owner)
+                continue
+            # Never beside the démarche's sync, which could store again what the purge erases;
+            # renewed while it lasts (a first purge of years of dossiers can outlast the TTL).
+            with lease.held(demarche.pk, LEASE_TTL) as keeper:
+                if keeper is None:
+                    busy.append(demarche)
+                else:
+                    _purge_demarche(demarche, result, dry_run, now, keeper.lost)
         waiting = busy
         if not waiting:
             break
-    result.busy_demarches = [demarche.pk for demarche in waiting]
+    result.busy_demarches += [demarche.pk for demarche in waiting]
     if not dry_run:
         result.run = PurgeRun.objects.create(
             started_at=now,
@@ -141,13 +142,22 @@ def purge(dry_run: bool = False, now: datetime | None = None) -> PurgeResult:
     return result
 
 
-def _purge_demarche(demarche: Demarche, result: PurgeResult, dry_run: bool, now: datetime):
+def _purge_demarche(
+    demarche: Demarche,
+    result: PurgeResult,
+    dry_run: bool,
+    now: datetime,
+    lease_lost: threading.Event | None = None,
+) -> None:
     pending = set(
         OutgoingEvent.objects.filter(
             dossier__demarche=demarche, state=OutgoingState.PENDING
         ).values_list("dossier_id", flat=True)
     )
     for dossier in expired(demarche, now).select_related("demarche"):
+        if lease_lost is not None and lease_lost.is_set():
+            result.busy_demarches.append(demarche.pk)  # a sync has it: the rest next time
+            return
         result.dossiers.append(dossier)
         if dossier.pk in pending:
             # Its push would reach HubEE emptied (message, author, files): purge it next time.

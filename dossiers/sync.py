@@ -51,7 +51,6 @@ from hubee_portal.hubee import (
 logger = logging.getLogger(__name__)
 
 LEASE_TTL = timedelta(minutes=10)
-KEEPALIVE_INTERVAL = LEASE_TTL.total_seconds() / 3
 # Start of a run's message when HubEE refused the credentials (read by the health checks).
 CREDENTIALS_REFUSED = "Identifiants refusés par HubEE"
 MAX_LIST_SIZE = 1000
@@ -101,24 +100,19 @@ def sync_demarche(
     owner: str | None = None,
 ) -> SyncOutcome:
     """One pass over a démarche's notifications, under its lease."""
-    owner = owner or lease.new_owner()
-    if not lease.acquire(demarche.pk, owner, LEASE_TTL):
-        logger.info("démarche %s: already being synced elsewhere, skipped", demarche.pk)
-        return SyncOutcome(demarche, None, skipped=True)
-    try:
+    with lease.held(demarche.pk, LEASE_TTL, owner) as keeper:
+        if keeper is None:
+            logger.info("démarche %s: already being synced elsewhere, skipped", demarche.pk)
+            return SyncOutcome(demarche, None, skipped=True)
         run = SyncRun.objects.create(demarche=demarche)
         syncer = DemarcheSync(
             demarche,
             client or client_for(demarche),
             run,
-            owner=owner,
+            lease_lost=keeper.lost,
             concurrency=concurrency or settings.HUBEE_SYNC_CONCURRENCY,
         )
-        # Renewed from a thread too: one batch of big files may outlast the TTL.
-        with lease.KeepAlive(demarche.pk, owner, LEASE_TTL, interval=KEEPALIVE_INTERVAL):
-            return syncer.run()
-    finally:
-        lease.release(demarche.pk, owner)
+        return syncer.run()
 
 
 def case_key(notification: Notification) -> str:
@@ -240,13 +234,14 @@ class DemarcheSync:
         client: HubEEClient,
         run: SyncRun,
         *,
-        owner: str,
+        lease_lost: threading.Event | None = None,
         concurrency: int = 1,
     ) -> None:
         self.demarche = demarche
         self.client = client
         self.run_row = run
-        self.owner = owner
+        # Set by the lease's keep-alive thread: another run took the démarche over.
+        self.lease_lost = lease_lost or threading.Event()
         self.concurrency = max(1, concurrency)
         self.root = Path(demarche.download_folder)
         self.counters = RunCounters()
@@ -300,8 +295,12 @@ class DemarcheSync:
                 workers.wait(most=2 * self.concurrency)
                 if self.fatal:
                     return
-                if not lease.renew(self.demarche.pk, self.owner, LEASE_TTL):
-                    raise TransientError("lease lost: another run took this démarche over")
+                if self.lease_lost.is_set():
+                    self.fatal = (
+                        "Verrou de la démarche perdu : une autre synchronisation l'a reprise."
+                    )
+                    self.fatal_kind = RunFailure.LEASE
+                    return
                 in_flight = workers.pending
                 fresh, full = self._list_fresh(in_flight)
                 if fresh:
@@ -339,11 +338,11 @@ class DemarcheSync:
         workers.submit(notifications)
 
     def _stopped(self) -> bool:
-        return self.fatal is not None
+        return self.fatal is not None or self.lease_lost.is_set()
 
     def _process_group(self, group: list[Notification]) -> None:
         for notification in group:
-            if self.fatal:
+            if self._stopped():
                 return
             self._process_one(notification)
 

@@ -142,14 +142,11 @@ def send_outgoing(dossier_id: int) -> dict:
         return {"dossier": dossier_id, "skipped": "deleted"}
     if not OutgoingEvent.objects.filter(dossier=dossier, state=OutgoingState.PENDING).exists():
         return {"dossier": dossier_id, "sent": 0}
-    owner = lease.new_owner()
-    if not lease.acquire(dossier.demarche_id, owner, LEASE_TTL):
-        schedule_retry(dossier_id, BUSY_RETRY_DELAY, prefix=WAIT_SCHEDULE_PREFIX)
-        return {"dossier": dossier_id, "busy": True}
-    try:
+    with lease.held(dossier.demarche_id, LEASE_TTL) as keeper:
+        if keeper is None:
+            schedule_retry(dossier_id, BUSY_RETRY_DELAY, prefix=WAIT_SCHEDULE_PREFIX)
+            return {"dossier": dossier_id, "busy": True}
         _send_now(dossier)
-    finally:
-        lease.release(dossier.demarche_id, owner)
     return {
         "dossier": dossier_id,
         "pending": OutgoingEvent.objects.filter(

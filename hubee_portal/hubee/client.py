@@ -585,6 +585,8 @@ class HubEEClient:
                 if found is not None:
                     return found
                 if exhausted:
+                    # Answered, and not on the case: HubEE did not create it (safe to resend).
+                    error.ambiguous = not settled
                     raise
                 logger.info("HubEE POST %s%s: event not created, sending again", API_PREFIX, path)
                 continue

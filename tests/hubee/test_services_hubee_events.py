@@ -113,6 +113,25 @@ def test_read_timeout_then_identical_known_event_is_not_taken_as_ours(
     assert len(api_calls(rsps, "POST")) == 1
 
 
+def test_answered_errors_to_the_end_say_the_event_was_not_created(
+    rsps: responses.RequestsMock, make_client: Callable[..., HubEEClient], sleeps: list[float]
+) -> None:
+    """Each POST answered 500 and the case read back without it: HubEE finished each one
+    without creating the event, so the caller may send it again at once (not ambiguous)."""
+    client = make_client(retries=1)
+    add_token(rsps)
+    rsps.add(responses.POST, EVENTS_URL, status=500)
+    rsps.add(responses.POST, EVENTS_URL, status=500)
+    rsps.add(responses.GET, CASE_URL, json=case_with())
+    rsps.add(responses.GET, CASE_URL, json=case_with())
+
+    with pytest.raises(TransientError) as caught:
+        client.create_event(CASE_ID, PAYLOAD)
+
+    assert caught.value.ambiguous is False
+    assert [c.request.method for c in api_calls(rsps)] == ["POST", "GET", "POST", "GET"]
+
+
 @pytest.mark.parametrize(
     "failure",
     [requests.ReadTimeout("read timed out"), requests.ConnectionError("reset"), 504],

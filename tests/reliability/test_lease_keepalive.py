@@ -81,7 +81,7 @@ def test_the_sync_renews_its_lease_from_another_thread(hubee, monkeypatch):  # n
         return real_renew(*args, **kwargs)
 
     monkeypatch.setattr(lease, "renew", recording_renew)
-    monkeypatch.setattr(sync, "KEEPALIVE_INTERVAL", 0.01)
+    monkeypatch.setattr(lease, "RENEWALS_PER_TTL", sync.LEASE_TTL.total_seconds() / 0.01)
     demarche = hubee.demarche("EtatCivil")
     for _ in range(3):
         hubee.deposit(demarche)
@@ -95,3 +95,33 @@ def test_the_sync_renews_its_lease_from_another_thread(hubee, monkeypatch):  # n
     outcome = hubee.sync(demarche)
     assert outcome.run.dossiers_created == 3
     assert set(renewed_by) - {threading.get_ident()}, "no renewal from the keep-alive thread"
+
+
+def test_a_sync_that_loses_its_lease_starts_nothing_more(hubee, monkeypatch):  # noqa: F811
+    """Another server took the démarche over (after an expiry): the run stops feeding its
+    workers at once instead of handling the notifications beside the other run."""
+    from dossiers import sync
+    from dossiers.enums import RunFailure
+
+    monkeypatch.setattr(lease, "RENEWALS_PER_TTL", sync.LEASE_TTL.total_seconds() / 0.01)
+    demarche = hubee.demarche("EtatCivil")
+    for _ in range(4):
+        hubee.deposit(demarche)
+    original = sync.DemarcheSync.ingest_case
+    ingested = []
+
+    def taken_over_after_the_first(self, case_id):
+        result = original(self, case_id)
+        ingested.append(case_id)
+        if len(ingested) == 1:
+            DemarcheLease.objects.filter(demarche=demarche).update(owner="autre-serveur:1:1:x")
+            assert self.lease_lost.wait(10)
+        return result
+
+    monkeypatch.setattr(sync.DemarcheSync, "ingest_case", taken_over_after_the_first)
+    outcome = hubee.sync(demarche)
+    assert len(ingested) == 1
+    assert outcome.run.failure_kind == RunFailure.LEASE
+    assert "une autre synchronisation" in outcome.run.message
+    # The other server's lease is left alone.
+    assert DemarcheLease.objects.get(demarche=demarche).owner == "autre-serveur:1:1:x"

@@ -84,7 +84,9 @@ def test_a_push_whose_post_failed_is_retried_at_once(hubee, monkeypatch):
     case = hubee.deposit(demarche)
     outgoing = killed_during_the_post(hubee, monkeypatch, demarche)
     # The answer came back (an error): the outcome is known, nothing can still land.
-    OutgoingEvent.objects.filter(pk=outgoing.pk).update(last_error="HubEE: HTTP 503")
+    OutgoingEvent.objects.filter(pk=outgoing.pk).update(
+        last_error="HubEE: HTTP 503", post_unanswered_since=None
+    )
 
     assert hubee.sync(demarche).pending_failures == 0
     assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
@@ -143,3 +145,49 @@ def test_an_unanswered_post_that_never_landed_is_sent_once_after_the_timeouts(
         assert hubee.sync(demarche).pending_failures == 0
     assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
     assert OutgoingEvent.objects.get().attempts == 2
+
+
+def test_a_later_failure_never_erases_the_unanswered_mark(hubee, monkeypatch, settings):
+    """The POST went unanswered; the next try fails earlier (reading the case): the mark and
+    its window stay, so the try after that still does not post while the first may land."""
+    from dossiers import tasks
+
+    settings.HUBEE_CONNECT_TIMEOUT, settings.HUBEE_READ_TIMEOUT = 10, 120
+    monkeypatch.setattr(tasks, "client_for", hubee.client)  # the sandbox, in process
+    demarche = hubee.demarche(automatic_status="SI_RECEIVED")
+    case = hubee.deposit(demarche)
+    outgoing = killed_during_the_post(hubee, monkeypatch, demarche)
+    start = timezone.now()
+
+    def down(self, case_id):
+        raise TransientError("HubEE injoignable", status_code=503)
+
+    with monkeypatch.context() as patch, time_machine.travel(start + timedelta(seconds=30)):
+        patch.setattr(HubEEClient, "get_case", down)
+        tasks.send_outgoing(outgoing.dossier_id)
+    outgoing.refresh_from_db()
+    assert outgoing.post_unanswered_since is not None
+    with time_machine.travel(start + timedelta(seconds=90)):
+        tasks.send_outgoing(outgoing.dossier_id)
+    assert sandbox.status_pushes(case) == []  # still inside the window: not posted
+    with time_machine.travel(start + timedelta(seconds=131)):
+        tasks.send_outgoing(outgoing.dossier_id)
+    assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
+
+
+def test_an_agent_retry_keeps_the_mark(hubee, monkeypatch, settings):
+    from dossiers import actions, tasks
+    from tests.factories import AdminFactory
+
+    settings.HUBEE_CONNECT_TIMEOUT, settings.HUBEE_READ_TIMEOUT = 10, 120
+    monkeypatch.setattr(tasks, "client_for", hubee.client)  # the sandbox, in process
+    demarche = hubee.demarche(automatic_status="SI_RECEIVED")
+    case = hubee.deposit(demarche)
+    outgoing = killed_during_the_post(hubee, monkeypatch, demarche)
+    OutgoingEvent.objects.filter(pk=outgoing.pk).update(state="failed")
+    outgoing.refresh_from_db()
+    actions.retry(outgoing, AdminFactory())  # sent at once (tasks run inline in tests)…
+    outgoing.refresh_from_db()
+    assert outgoing.state == "pending" and outgoing.post_unanswered_since is not None
+    assert outbox.unfinished_attempt_wait(outgoing) > timedelta(0)
+    assert sandbox.status_pushes(case) == []  # …but held while the first POST may land
