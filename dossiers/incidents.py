@@ -19,7 +19,6 @@ from hubee_portal import health
 logger = logging.getLogger(__name__)
 
 SUBJECTS = {
-    "database": "base de données injoignable",
     "worker": "le worker ne donne plus signe de vie",
     "credentials": "identifiants HubEE refusés",
     "sync_failing": "synchronisations en échec",
@@ -61,7 +60,7 @@ def _apply(report: health.Report, now: datetime) -> tuple[int, int]:
     current = {(p.kind, p.subject): p for p in report.problems}
     open_incidents = {
         (i.kind, i.subject): i
-        for i in Incident.objects.select_for_update().filter(closed_at__isnull=True)
+        for i in Incident.objects.filter(closed_at__isnull=True)  # under the lock row
     }
     # Back before CLEAR_AFTER: the same incident goes on (no new mail for a flapping problem).
     Incident.objects.filter(

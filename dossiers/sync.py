@@ -51,8 +51,6 @@ from hubee_portal.hubee import (
 logger = logging.getLogger(__name__)
 
 LEASE_TTL = timedelta(minutes=10)
-# Start of a run's message when HubEE refused the credentials (read by the health checks).
-CREDENTIALS_REFUSED = "Identifiants refusés par HubEE"
 MAX_LIST_SIZE = 1000
 UNAVAILABLE_STATUSES = {"CORRUPTED", "REJECTED", "DELETED"}
 
@@ -250,12 +248,15 @@ class DemarcheSync:
         self.calls_at_start = client.stats.calls
         self.fatal: str | None = None
         self.fatal_kind: str = RunFailure.NONE
-        self.connection_failed = False
 
-    def _stop_on_credentials(self, exc: AuthenticationError) -> None:
-        self.fatal = f"{CREDENTIALS_REFUSED} : {exc}"
-        self.fatal_kind = RunFailure.CREDENTIALS
-        self.connection_failed = True
+    def _stop(self, kind: RunFailure, detail: str) -> None:
+        """Stop the run: no new notification is started. The message opens with the kind."""
+        self.fatal = f"{kind.label} : {detail}"
+        self.fatal_kind = kind
+
+    @property
+    def connection_failed(self) -> bool:
+        return self.fatal_kind in (RunFailure.CREDENTIALS, RunFailure.HUBEE)
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -268,16 +269,11 @@ class DemarcheSync:
                 logger.warning("démarche %s: %d partial files removed", self.demarche.pk, removed)
             self._loop()
         except AuthenticationError as exc:
-            self._stop_on_credentials(exc)
+            self._stop(RunFailure.CREDENTIALS, str(exc))
         except HubEEError as exc:
-            self.fatal = f"HubEE injoignable ou en erreur : {exc}"
-            self.fatal_kind = RunFailure.HUBEE
-            self.connection_failed = True
+            self._stop(RunFailure.HUBEE, str(exc))
         except OSError as exc:
-            self.fatal = (
-                f"Dossier de téléchargement inutilisable ({self.root}) : {exc.strerror or exc}"
-            )
-            self.fatal_kind = RunFailure.DISK
+            self._stop(RunFailure.DISK, f"{self.root} : {exc.strerror or exc}")
         self._finish()
         outcome.error = self.fatal
         if self.connection_failed:
@@ -296,10 +292,7 @@ class DemarcheSync:
                 if self.fatal:
                     return
                 if self.lease_lost.is_set():
-                    self.fatal = (
-                        "Verrou de la démarche perdu : une autre synchronisation l'a reprise."
-                    )
-                    self.fatal_kind = RunFailure.LEASE
+                    self._stop(RunFailure.LEASE, "son verrou a expiré pendant ce passage.")
                     return
                 in_flight = workers.pending
                 fresh, full = self._list_fresh(in_flight)
@@ -350,7 +343,7 @@ class DemarcheSync:
         try:
             self.handle(notification)
         except AuthenticationError as exc:
-            self._stop_on_credentials(exc)
+            self._stop(RunFailure.CREDENTIALS, str(exc))
             self._record_failure(notification, FailureKind.PERMANENT, str(exc))
         except NotFoundError as exc:
             self._record_failure(notification, FailureKind.NOT_FOUND, str(exc), not_found=True)

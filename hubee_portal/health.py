@@ -77,19 +77,12 @@ def beat(now: datetime | None = None) -> None:
     )
 
 
-def disk_usage(path: Path) -> tuple[int, int]:
-    """(free, total) bytes of the file system holding path, or its nearest existing parent."""
+def disk_usage(path: Path) -> tuple[int, int, int]:
+    """(free, total, device) of the file system holding path, or its nearest existing parent."""
     while not path.exists() and path.parent != path:
         path = path.parent
     usage = shutil.disk_usage(path)
-    return usage.free, usage.total
-
-
-def device_of(path: Path) -> int:
-    """The file system holding path (or its nearest existing parent)."""
-    while not path.exists() and path.parent != path:
-        path = path.parent
-    return path.stat().st_dev
+    return usage.free, usage.total, path.stat().st_dev
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -208,8 +201,7 @@ def _check_demarches(report: Report, now: datetime) -> None:
         report.demarches.append(entry)
 
         try:
-            free, total = disk_usage(Path(demarche.download_folder))
-            device = device_of(Path(demarche.download_folder))
+            free, total, device = disk_usage(Path(demarche.download_folder))
         except OSError:
             free, total, device = 0, 0, None
         disk = {
@@ -265,28 +257,21 @@ def _check_notifications(report: Report) -> None:
 
 def _check_integrity(report: Report) -> None:
     """The last finished integrity check of each démarche found every file intact."""
-    from django.db.models import OuterRef, Subquery
+    from demarches.models import Demarche
+    from dossiers.dashboard import last_integrity_checks
 
-    from dossiers.models import IntegrityCheck
-
-    latest = IntegrityCheck.objects.filter(
-        demarche=OuterRef("demarche"), finished_at__isnull=False
-    ).order_by("-started_at", "-pk")
-    failed = (
-        IntegrityCheck.objects.filter(pk=Subquery(latest.values("pk")[:1]))
-        .exclude(missing=0, altered=0)
-        .order_by("demarche_id")
-        .values_list("demarche_id", "missing", "altered", "started_at")
-    )
-    for demarche_id, missing, altered, started_at in failed:
+    ids = list(Demarche.objects.values_list("pk", flat=True))
+    for check in last_integrity_checks(ids):
+        if check.ok:
+            continue
         report.problems.append(
             Problem(
                 "integrity",
-                f"demarche-{demarche_id}",
-                f"Démarche {demarche_id} : {missing} fichier(s) manquant(s) et {altered} "
-                f"altéré(s) au contrôle d'intégrité du "
-                f"{timezone.localtime(started_at):%d/%m/%Y}. Restaurez-les depuis la sauvegarde "
-                "puis relancez « python manage.py hubee_verify ».",
+                f"demarche-{check.demarche_id}",
+                f"Démarche {check.demarche_id} : {check.missing} fichier(s) manquant(s) et "
+                f"{check.altered} altéré(s) au contrôle d'intégrité du "
+                f"{timezone.localtime(check.started_at):%d/%m/%Y}. Restaurez-les depuis la "
+                "sauvegarde puis relancez « python manage.py hubee_verify ».",
             )
         )
 

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-# The message prefix the sync wrote before failure_kind existed (dossiers.sync.CREDENTIALS_REFUSED).
+# The message prefix the sync wrote before failure_kind existed.
 CREDENTIALS_REFUSED = "Identifiants refusés par HubEE"
 
 

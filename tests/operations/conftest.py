@@ -13,7 +13,7 @@ APPLICANT = {"firstName": "Philomène", "lastName": "Zébulon-Quintard", "email"
 @pytest.fixture
 def big_disk(monkeypatch):
     """Plenty of free space unless a test says otherwise."""
-    monkeypatch.setattr(health, "disk_usage", lambda path: (500 * 1024**3, 1000 * 1024**3))
+    monkeypatch.setattr(health, "disk_usage", lambda path: (500 * 1024**3, 1000 * 1024**3, 1))
 
 
 @pytest.fixture

@@ -85,8 +85,9 @@ def test_a_flapping_problem_stays_one_incident(healthy):
 @pytest.mark.django_db(transaction=True)
 def test_a_stale_report_never_clears_an_incident_opened_meanwhile(healthy, monkeypatch):
     """The cron's hubee_check and the worker at the same moment: the first read a healthy
-    report; the second sees the worker gone and opens an incident. Reports are read under the
-    lock, so the first cannot then apply its older report to the new incident."""
+    report; the second sees the worker gone and opens an incident. Reports are read inside the
+    locked transaction, so the first cannot then apply its older report to the new incident.
+    (On SQLite the IMMEDIATE transaction is the lock; on PostgreSQL, the lock row's UPDATE.)"""
     import threading
     import time
 
@@ -158,7 +159,7 @@ def test_given_up_notification_and_full_disk(healthy, monkeypatch):
         error=APPLICANT["lastName"],
         given_up=True,
     )
-    monkeypatch.setattr(health, "disk_usage", lambda path: (10 * 1024 * 1024, 10**12))
+    monkeypatch.setattr(health, "disk_usage", lambda path: (10 * 1024 * 1024, 10**12, 1))
     assert incidents.evaluate() == (2, 0)
     assert incidents.evaluate() == (0, 0)
     assert sorted(m.subject for m in mail.outbox) == [

@@ -194,7 +194,7 @@ def test_given_up_notification_until_acknowledged(client, healthy, admin_client)
 
 def test_low_disk_space(client, healthy, monkeypatch, settings):
     settings.HEALTH_MIN_FREE_MB = 1024
-    monkeypatch.setattr(health, "disk_usage", lambda path: (1023 * 1024 * 1024, 10 * 1024**3))
+    monkeypatch.setattr(health, "disk_usage", lambda path: (1023 * 1024 * 1024, 10 * 1024**3, 1))
     response = client.get(URL)
     assert response.status_code == 503
     assert kinds(response) == {"disk"}
@@ -233,7 +233,8 @@ def test_a_purge_that_left_files(client, healthy):
 
 
 def test_real_disk_usage_of_a_missing_folder(tmp_path):
-    free, total = health.disk_usage(tmp_path / "pas" / "encore" / "cree")
+    free, total, device = health.disk_usage(tmp_path / "pas" / "encore" / "cree")
+    assert device == tmp_path.stat().st_dev
     assert 0 < free <= total
 
 
@@ -245,13 +246,14 @@ def test_get_only(client, healthy, method):
 def test_one_full_disk_is_one_problem_for_all_its_folders(client, healthy, hubee, monkeypatch):
     other = hubee.demarche("recensementCitoyen")
     SyncRun.objects.create(demarche=other, status=RunStatus.OK, finished_at=timezone.now())
-    monkeypatch.setattr(health, "disk_usage", lambda path: (10 * 1024 * 1024, 10**12))
-    monkeypatch.setattr(health, "device_of", lambda path: 42)
+    monkeypatch.setattr(health, "disk_usage", lambda path: (10 * 1024 * 1024, 10**12, 42))
     response = client.get(URL)
     disk = [p for p in response.json()["problems"] if p["kind"] == "disk"]
     assert len(disk) == 1
     assert f"des démarches {healthy.pk}, {other.pk} (même disque)" in disk[0]["detail"]
     assert [d["ok"] for d in response.json()["disk"]] == [False, False]
-    monkeypatch.setattr(health, "device_of", lambda path: hash(str(path)))
+    monkeypatch.setattr(
+        health, "disk_usage", lambda path: (10 * 1024 * 1024, 10**12, hash(str(path)))
+    )
     disk = [p for p in client.get(URL).json()["problems"] if p["kind"] == "disk"]
     assert len(disk) == 2

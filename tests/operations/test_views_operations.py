@@ -121,7 +121,7 @@ def test_retention_counts_purges_and_integrity(staff_client, healthy, monkeypatc
 
 
 def test_low_disk_is_shown(staff_client, healthy, monkeypatch):
-    monkeypatch.setattr(health, "disk_usage", lambda path: (10 * 1024 * 1024, 10**12))
+    monkeypatch.setattr(health, "disk_usage", lambda path: (10 * 1024 * 1024, 10**12, 1))
     text = page(staff_client)
     assert "10,0\xa0Mio" in text
     assert "Mo libres (seuil 1024 Mo)" in text
