@@ -363,13 +363,7 @@ def purge_rules(request: HttpRequest) -> HttpResponse:
         return _render_purge(request, purge_form=form)
     days = form.cleaned_data["jours"]
     result = services.run_purge(now=timezone.now() + timedelta(days=days))
-    when = timezone.localtime(result.now)
-    messages.success(
-        request,
-        f"Purge de HubEE passée comme le {when:%d/%m/%Y à %H:%M} : "
-        f"{result.files_deleted} fichier(s) supprimé(s), {result.cases_archived} télédossier(s) "
-        f"archivé(s), {result.cases_deleted} télédossier(s) supprimé(s).",
-    )
+    messages.success(request, result.summary())
     return redirect("sandbox:osl-purge-rules")
 
 

@@ -497,6 +497,13 @@ class PurgeResult:
     cases_archived: int = 0
     cases_deleted: int = 0
 
+    def summary(self) -> str:
+        return (
+            f"Purge de HubEE passée comme le {timezone.localtime(self.now):%d/%m/%Y à %H:%M} : "
+            f"{self.files_deleted} fichier(s) supprimé(s), {self.cases_archived} télédossier(s) "
+            f"archivé(s), {self.cases_deleted} télédossier(s) supprimé(s)."
+        )
+
 
 def set_retention(subscription: Subscription, **values: Any) -> Subscription:
     """Change a démarche's retention settings (RETENTION_FIELDS)."""

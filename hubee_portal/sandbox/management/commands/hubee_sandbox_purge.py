@@ -36,9 +36,4 @@ class Command(BaseCommand):
         if not 0 <= days_later <= MAX_DAYS_LATER:
             raise CommandError(f"--days-later doit être compris entre 0 et {MAX_DAYS_LATER}.")
         result = services.run_purge(now=timezone.now() + timedelta(days=days_later))
-        when = timezone.localtime(result.now)
-        self.stdout.write(
-            f"Purge de HubEE passée comme le {when:%d/%m/%Y à %H:%M} : "
-            f"{result.files_deleted} fichier(s) supprimé(s), {result.cases_archived} "
-            f"télédossier(s) archivé(s), {result.cases_deleted} télédossier(s) supprimé(s)."
-        )
+        self.stdout.write(result.summary())
