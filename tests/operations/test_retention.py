@@ -4,6 +4,7 @@ dry run changes nothing, the anonymous trace and the audit log remain."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import timedelta
 from io import StringIO
 
@@ -266,6 +267,33 @@ def test_failure_texts_of_the_case_are_erased(dossiers):
     call_command("hubee_purge", stdout=StringIO())
     assert NotificationFailure.objects.get(pk=texts[old.pk][0]).error == retention.ERASED
     assert NotificationFailure.objects.get(pk=texts[recent.pk][0]).error == texts[recent.pk][1]
+
+
+@pytest.mark.xfail(
+    strict=True, reason="the purge erases failures by case id across démarches (issue 11, #5)"
+)
+def test_failure_texts_of_another_demarche_for_the_same_case_are_left(dossiers):
+    """Purging A's dossier erases A's journal only: another démarche's failure for the same case
+    id (a notification it was refused, its connection answering A's case) is its own."""
+    _, old, *_ = dossiers
+    ours = NotificationFailure.objects.create(
+        demarche=old.demarche,
+        notification_id=uuid.uuid4(),
+        case_id=old.hubee_case_id,
+        kind=FailureKind.LOCAL,
+        error=f"Erreur disque ({old.folder}/{old.applicant_last_name}.pdf)",
+    )
+    refused = "Ce cas HubEE appartient déjà à une autre démarche du portail."
+    theirs = NotificationFailure.objects.create(
+        demarche=DemarcheFactory(),
+        notification_id=uuid.uuid4(),
+        case_id=old.hubee_case_id,
+        kind=FailureKind.INVALID,
+        error=refused,
+    )
+    call_command("hubee_purge", stdout=StringIO())
+    assert NotificationFailure.objects.get(pk=ours.pk).error == retention.ERASED
+    assert NotificationFailure.objects.get(pk=theirs.pk).error == refused
 
 
 def test_a_file_that_cannot_be_deleted_is_retried_and_not_counted(dossiers, monkeypatch):
