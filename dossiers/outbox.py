@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from demarches.enums import CaseStatus
@@ -30,6 +31,7 @@ from hubee_portal.hubee import (
     PermanentError,
     TransientError,
     find_matching_event,
+    is_uuid,
     parse_hubee_datetime,
 )
 
@@ -38,6 +40,16 @@ logger = logging.getLogger(__name__)
 AUTOMATIC_AUTHOR = f"{APPLICATION_NAME} (automatique)"
 # Shown to agents while a POST's outcome is unknown (OutgoingEvent.post_unanswered_since set).
 UNFINISHED_ATTEMPT = "Envoi à HubEE commencé, sans réponse reçue (processus interrompu ?)."
+FOREIGN_EVENT = (
+    "HubEE a répondu avec l'identifiant d'un événement déjà enregistré sur un autre dossier du "
+    "portail : cet autre dossier n'a pas été modifié et l'envoi est marqué en échec. Vérifiez "
+    "sur HubEE s'il a été reçu avant de le renvoyer, et faites vérifier la connexion HubEE de "
+    "la démarche par l'administrateur technique."
+)
+
+
+class ForeignEventError(Exception):
+    """HubEE answered an event id already stored on another dossier: that row is left alone."""
 
 
 class UnfinishedAttemptError(TransientError):
@@ -143,24 +155,15 @@ def payload_for(
 
 def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[str, Any]]) -> None:
     """Send the dossier's pending events in order. `case_events` is the case as just read."""
-    known = {
-        str(event_id)
-        for event_id in Evenement.objects.filter(dossier=dossier).values_list(
-            "hubee_event_id", flat=True
-        )
-    }
-    # Events other rows of the outbox already claimed (a deposit in progress) are not ours.
-    known.update(
-        str(event_id)
-        for event_id in OutgoingEvent.objects.filter(
-            dossier=dossier, hubee_event_id__isnull=False
-        ).values_list("hubee_event_id", flat=True)
-    )
-    for outgoing in OutgoingEvent.objects.filter(dossier=dossier, state=OutgoingState.PENDING):
+    pending = list(OutgoingEvent.objects.filter(dossier=dossier, state=OutgoingState.PENDING))
+    if not pending:
+        return
+    known = _claimed_event_ids(dossier, case_events)
+    for outgoing in pending:
         if outgoing.action_type == ActionType.ATTACH_DEPOSIT:
             event = send_deposit(client, dossier, outgoing, case_events, known)
             if event is not None:
-                record_sent(dossier, outgoing, event)
+                _record_or_fail(dossier, outgoing, event)
                 known.add(str(event["id"]).lower())
             continue
         payload = payload_for(outgoing)
@@ -186,8 +189,43 @@ def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[s
             except Exception as exc:
                 _after_post_error(outgoing, exc)
                 raise
-        record_sent(dossier, outgoing, event)
+        _record_or_fail(dossier, outgoing, event)
         known.add(str(event["id"]).lower())
+
+
+def _claimed_event_ids(dossier: Dossier, case_events: list[dict[str, Any]]) -> set[str]:
+    """Event ids never to take for one of this dossier's pushes: its events, those other rows
+    of the outbox already claimed (a deposit in progress), and any event of the case as read
+    that another dossier holds (a connection answering another démarche's ids)."""
+    on_case = [
+        str(event["id"]).lower()
+        for event in case_events
+        if isinstance(event, dict) and is_uuid(event.get("id"))
+    ]
+    mine_or_on_case = Q(dossier=dossier) | Q(hubee_event_id__in=on_case)
+    known = {
+        str(event_id)
+        for event_id in Evenement.objects.filter(mine_or_on_case).values_list(
+            "hubee_event_id", flat=True
+        )
+    }
+    known.update(
+        str(event_id)
+        for event_id in OutgoingEvent.objects.filter(
+            mine_or_on_case, hubee_event_id__isnull=False
+        ).values_list("hubee_event_id", flat=True)
+    )
+    return known
+
+
+def _record_or_fail(dossier: Dossier, outgoing: OutgoingEvent, event: dict[str, Any]) -> None:
+    try:
+        record_sent(dossier, outgoing, event)
+    except ForeignEventError:
+        logger.warning(
+            "outgoing %s: HubEE answered event %s of another dossier", outgoing.pk, event["id"]
+        )
+        _fail(outgoing, FOREIGN_EVENT)
 
 
 def send_deposit(
@@ -402,10 +440,10 @@ def record_sent(dossier: Dossier, outgoing: OutgoingEvent, event: dict[str, Any]
         outgoing.last_error = ""
         outgoing.post_unanswered_since = None
         outgoing.save()
-        evenement, _ = Evenement.objects.update_or_create(
-            hubee_event_id=event["id"],
-            defaults={
-                "dossier": dossier,
+        evenement = _store_sent_event(
+            dossier,
+            event["id"],
+            {
                 "action_type": outgoing.action_type,
                 "direction": Direction.SENT,
                 "message": outgoing.message,
@@ -423,6 +461,26 @@ def record_sent(dossier: Dossier, outgoing: OutgoingEvent, event: dict[str, Any]
             Dossier.objects.filter(pk=dossier.pk).update(
                 status=outgoing.case_new_status, updated_at=now
             )
+
+
+def _store_sent_event(dossier: Dossier, event_id: str, values: dict[str, Any]) -> Evenement:
+    """The dossier's row for the event HubEE created; ForeignEventError, and nothing written,
+    when another dossier holds that id (stored before, or meanwhile by another démarche)."""
+    evenement = Evenement.objects.filter(hubee_event_id=event_id).first()
+    if evenement is None:
+        try:
+            with transaction.atomic():
+                return Evenement.objects.create(dossier=dossier, hubee_event_id=event_id, **values)
+        except IntegrityError:
+            evenement = Evenement.objects.filter(hubee_event_id=event_id).first()
+            if evenement is None:
+                raise
+    if evenement.dossier_id != dossier.pk:
+        raise ForeignEventError(event_id)
+    for name, value in values.items():
+        setattr(evenement, name, value)
+    evenement.save()
+    return evenement
 
 
 def _record_returned_files(dossier: Dossier, outgoing: OutgoingEvent, evenement: Evenement) -> None:

@@ -221,7 +221,9 @@ def _purge_one(dossier: Dossier, files: list[Path], now: datetime) -> bool:
         Evenement.objects.filter(dossier=dossier).update(message="", comment="", author="", raw={})
         OutgoingEvent.objects.filter(dossier=dossier).update(message="", author="", last_error="")
         # Their error texts may name the folder (the external id) or a file name.
-        NotificationFailure.objects.filter(case_id=dossier.hubee_case_id).update(error=ERASED)
+        NotificationFailure.objects.filter(
+            demarche_id=dossier.demarche_id, case_id=dossier.hubee_case_id
+        ).update(error=ERASED)
         Dossier.objects.filter(pk=dossier.pk).update(
             external_id=digest,
             folder_name=f"purge-{digest}",

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.utils import timezone
 
 from demarches.enums import CaseStatus
@@ -57,6 +63,26 @@ UNAVAILABLE_STATUSES = {"CORRUPTED", "REJECTED", "DELETED"}
 
 class InvalidDataError(Exception):
     """HubEE sent something we cannot store (missing id, wrong case…)."""
+
+
+# HubEE ids are unique across the portal: a connection answering another démarche's ids
+# (misconfigured, or pointed at another server) never reaches that démarche's rows.
+CHECK_CONNECTION = (
+    " Vérifiez l'adresse de la connexion HubEE de cette démarche et ses identifiants : "
+    "ils doivent être ceux de son propre abonnement."
+)
+FOREIGN_CASE = (
+    "Ce cas HubEE appartient déjà à une autre démarche du portail : il n'a pas été modifié."
+    + CHECK_CONNECTION
+)
+FOREIGN_EVENT = (
+    "Cet événement HubEE appartient déjà à une autre démarche du portail : "
+    "il n'a pas été modifié." + CHECK_CONNECTION
+)
+OTHER_DOSSIER_EVENT = (
+    "Cet événement HubEE est déjà enregistré sur un autre dossier de cette démarche : il n'a "
+    "pas été déplacé. Signalez-le à l'assistance de HubEE avec l'identifiant de l'événement."
+)
 
 
 class PendingAttachmentError(Exception):
@@ -377,7 +403,7 @@ class DemarcheSync:
         if notification.is_new_case:
             self.ingest_case(notification.case_id)
         elif (notification.event_status or "").upper() == EventStatus.RECEIVED:
-            self.record_acknowledgement(notification.event_id)
+            self.record_acknowledgement(notification.case_id, notification.event_id)
         else:
             self.ingest_event(notification.case_id, notification.event_id)
         # Before the deletion: once HubEE has deleted it, no later run sees this notification
@@ -387,10 +413,36 @@ class DemarcheSync:
         ).update(resolved_at=timezone.now())
         self.client.delete_notification(notification.id)
 
+    def _own_case(self, dossier: Dossier | None) -> Dossier | None:
+        """The case's dossier if it is this démarche's; another démarche's is never touched."""
+        if dossier is not None and dossier.demarche_id != self.demarche.pk:
+            logger.warning(
+                "démarche %s: case %s belongs to démarche %s, refused",
+                self.demarche.pk,
+                dossier.hubee_case_id,
+                dossier.demarche_id,
+            )
+            raise InvalidDataError(FOREIGN_CASE)
+        return dossier
+
+    def _own_event(self, evenement: Evenement | None, dossier: Dossier | None) -> None:
+        """An event already stored elsewhere is never moved to `dossier` (None: a new case)."""
+        if evenement is None or (dossier is not None and evenement.dossier_id == dossier.pk):
+            return
+        owner = evenement.dossier.demarche_id
+        logger.warning(
+            "démarche %s: event %s belongs to dossier %s of démarche %s, refused",
+            self.demarche.pk,
+            evenement.hubee_event_id,
+            evenement.dossier_id,
+            owner,
+        )
+        raise InvalidDataError(FOREIGN_EVENT if owner != self.demarche.pk else OTHER_DOSSIER_EVENT)
+
     def ingest_case(self, case_id: str) -> Dossier:
         # Read once, before the call: only this thread handles this case in this run, and the
-        # lease keeps other runs away.
-        known = Dossier.objects.filter(hubee_case_id=case_id).first()
+        # lease keeps other runs away (another démarche's run: see store_case).
+        known = self._own_case(Dossier.objects.filter(hubee_case_id=case_id).first())
         if known is not None and known.purged_at is not None:
             # Its retention period is over: never bring personal data or files back.
             return known
@@ -404,21 +456,25 @@ class DemarcheSync:
         # A new dossier's rows are the ones just made: no need to read them back.
         pending = [p for p in pieces if p.state == AttachmentState.PENDING] if created else None
         self.download_pending(dossier, event=None, pieces=pending)
-        send_pending(self.client, dossier, case.get("events") or [])
+        # Only this démarche's dossier goes out through this démarche's connection.
+        send_pending(self.client, self._own_case(dossier), case.get("events") or [])
         return dossier
 
     def ingest_event(self, case_id: str, event_id: str | None) -> None:
         if not event_id or not is_uuid(event_id):
             raise InvalidDataError("Notification d'événement sans identifiant valide.")
+        # Read once, before the call, like ingest_case.
+        dossier = self._own_case(Dossier.objects.filter(hubee_case_id=case_id).first())
+        known = Evenement.objects.select_related("dossier").filter(hubee_event_id=event_id).first()
+        self._own_event(known, dossier)
         event = self.client.get_event(case_id, event_id)
-        dossier = Dossier.objects.filter(hubee_case_id=case_id).first()
         if dossier is None:
             # An event on a case we never stored (its first notification was lost or purged).
             dossier = self.ingest_case(case_id)
         if dossier.purged_at is not None:
             self.client.patch_event(case_id, event_id, EventStatus.RECEIVED)
             return
-        evenement = self.store_event(dossier, event, event_id)
+        evenement = self.store_event(dossier, event, event_id, known)
         if evenement.action_type == ActionType.ATTACH_DEPOSIT:
             self.store_attachments(dossier, event.get("attachments") or [], event=evenement)
             self.download_pending(dossier, event=evenement)
@@ -432,11 +488,22 @@ class DemarcheSync:
             self.client.patch_event(case_id, event_id, EventStatus.RECEIVED)
             Evenement.objects.filter(pk=evenement.pk).update(hubee_status=EventStatus.RECEIVED)
 
-    def record_acknowledgement(self, event_id: str | None) -> None:
-        if event_id and is_uuid(event_id):
-            Evenement.objects.filter(hubee_event_id=event_id).update(
-                hubee_status=EventStatus.RECEIVED, updated_at=timezone.now()
-            )
+    def record_acknowledgement(self, case_id: str, event_id: str | None) -> None:
+        if not event_id or not is_uuid(event_id):
+            return
+        if Evenement.objects.filter(
+            hubee_event_id=event_id,
+            dossier__demarche_id=self.demarche.pk,
+            dossier__hubee_case_id=case_id,
+        ).update(hubee_status=EventStatus.RECEIVED, updated_at=timezone.now()):
+            return
+        # Not ours: an unknown event is nothing to record, another démarche's is refused.
+        self._own_case(Dossier.objects.filter(hubee_case_id=case_id).first())
+        evenement = (
+            Evenement.objects.select_related("dossier").filter(hubee_event_id=event_id).first()
+        )
+        if evenement is not None and evenement.dossier.demarche_id != self.demarche.pk:
+            self._own_event(evenement, None)
 
     # -- records -------------------------------------------------------------------------------
 
@@ -466,15 +533,25 @@ class DemarcheSync:
             "hubee_closed_at": parse_hubee_datetime(case.get("closeDateTime")),
             "raw": _without_events(case),
         }
+        if known is not None:
+            for name, value in values.items():
+                setattr(known, name, value)
+            if status:
+                known.status = status
+            known.save()
+            return known, False
+        try:
+            return self._create_dossier(case_id, external_id, status, values), True
+        except IntegrityError:
+            # Another démarche's run stored the case since our read (each run holds its own
+            # lease): the first one keeps it, the unique constraint says who.
+            self._own_case(Dossier.objects.filter(hubee_case_id=case_id).first())
+            raise
+
+    def _create_dossier(
+        self, case_id: str, external_id: str, status: str, values: dict[str, Any]
+    ) -> Dossier:
         with transaction.atomic():
-            dossier = known
-            if dossier is not None:
-                for name, value in values.items():
-                    setattr(dossier, name, value)
-                if status:
-                    dossier.status = status
-                dossier.save()
-                return dossier, False
             # Only the names that could collide are read, not every folder of the démarche.
             base = storage.sanitize_component(external_id, case_id)
             taken = set(
@@ -493,29 +570,48 @@ class DemarcheSync:
             # Statuses go out only once the files are stored; queued now, in this transaction,
             # so that a crash cannot lose or repeat them.
             queue_automatic_statuses(dossier)
-            return dossier, True
+            return dossier
 
-    def store_event(self, dossier: Dossier, event: dict[str, Any], event_id: str) -> Evenement:
+    def store_event(
+        self,
+        dossier: Dossier,
+        event: dict[str, Any],
+        event_id: str,
+        known: Evenement | None = None,
+    ) -> Evenement:
+        """Create or update the event's row; `known` is its row as read by the caller (checked
+        to be this dossier's)."""
         if not isinstance(event, dict) or str(event.get("id", "")).lower() != event_id.lower():
             raise InvalidDataError("HubEE a renvoyé un événement qui ne correspond pas.")
-        evenement, _ = Evenement.objects.update_or_create(
-            hubee_event_id=event_id,
-            defaults={
-                "dossier": dossier,
-                "action_type": str(event.get("actionType") or "")[:100],
-                "direction": Direction.RECEIVED,
-                "message": str(event.get("message") or ""),
-                "comment": str(event.get("comment") or ""),
-                "author": str(event.get("author") or "")[:255],
-                "case_current_status": str(event.get("caseCurrentStatus") or "")[:20],
-                "case_new_status": str(event.get("caseNewStatus") or "")[:20],
-                "hubee_status": str(event.get("status") or "")[:12],
-                "hubee_created_at": parse_hubee_datetime(event.get("createDateTime")),
-                "hubee_updated_at": parse_hubee_datetime(event.get("updateDateTime")),
-                "raw": event,
-            },
-        )
-        return evenement
+        values = {
+            "action_type": str(event.get("actionType") or "")[:100],
+            "direction": Direction.RECEIVED,
+            "message": str(event.get("message") or ""),
+            "comment": str(event.get("comment") or ""),
+            "author": str(event.get("author") or "")[:255],
+            "case_current_status": str(event.get("caseCurrentStatus") or "")[:20],
+            "case_new_status": str(event.get("caseNewStatus") or "")[:20],
+            "hubee_status": str(event.get("status") or "")[:12],
+            "hubee_created_at": parse_hubee_datetime(event.get("createDateTime")),
+            "hubee_updated_at": parse_hubee_datetime(event.get("updateDateTime")),
+            "raw": event,
+        }
+        if known is not None:
+            self._own_event(known, dossier)
+            for name, value in values.items():
+                setattr(known, name, value)
+            known.save()
+            return known
+        try:
+            with transaction.atomic():
+                return Evenement.objects.create(dossier=dossier, hubee_event_id=event_id, **values)
+        except IntegrityError:
+            # Stored meanwhile by another démarche's run: it stays there.
+            self._own_event(
+                Evenement.objects.select_related("dossier").filter(hubee_event_id=event_id).first(),
+                dossier,
+            )
+            raise
 
     def store_attachments(
         self,

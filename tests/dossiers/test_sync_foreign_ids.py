@@ -46,9 +46,6 @@ FOREIGN_EVENT = (
     "Cet événement HubEE appartient déjà à une autre démarche du portail : il n'a pas été modifié."
 )
 MESSAGE_OF_A = "Votre acte de naissance est prêt, Camille."
-XFAIL = pytest.mark.xfail(
-    strict=True, reason="the sync looks HubEE ids up across démarches (issue 11, finding 5)"
-)
 
 
 def new_id() -> str:
@@ -172,7 +169,7 @@ class FakeHubEE:
 
 @pytest.fixture
 def portal(hubee, tmp_path, monkeypatch):
-    """A's dossier for case X (stored, acknowledged, one status pushed, a message pending)."""
+    """A's dossier for case X (stored, one status pushed, a message pending), and B."""
     a = hubee.demarche(
         "EtatCivil",
         automatic_status="SI_RECEIVED",
@@ -286,7 +283,6 @@ class Portal:
         assert len([r for r in self.fake.requests if r[0] != "GET"]) == writes
 
 
-@XFAIL
 def test_new_case_notification_for_a_case_of_another_demarche(portal):
     fake = portal.fake
     fake.add_case(portal.case_id, "PIRATE-0001", with_file=True)
@@ -302,7 +298,6 @@ def test_new_case_notification_for_a_case_of_another_demarche(portal):
     portal.assert_a_sends_its_own_message()
 
 
-@XFAIL
 def test_event_notification_on_a_case_of_another_demarche(portal):
     fake = portal.fake
     event_id = new_id()
@@ -320,7 +315,6 @@ def test_event_notification_on_a_case_of_another_demarche(portal):
     portal.assert_a_sends_its_own_message()
 
 
-@XFAIL
 def test_event_id_of_another_demarches_dossier_on_a_case_of_ours(portal):
     fake = portal.fake
     own = portal.other_case_of_b()
@@ -337,7 +331,6 @@ def test_event_id_of_another_demarches_dossier_on_a_case_of_ours(portal):
     portal.assert_a_sends_its_own_message()
 
 
-@XFAIL
 @pytest.mark.parametrize("on_case", ["own", "theirs"])
 def test_acknowledgement_of_an_event_of_another_demarche(portal, on_case):
     fake = portal.fake
@@ -353,7 +346,6 @@ def test_acknowledgement_of_an_event_of_another_demarche(portal, on_case):
     portal.assert_own_case_handled(own, outcome)
 
 
-@XFAIL
 def test_new_case_stored_by_another_demarche_while_we_read_it(portal):
     """Both démarches sync in parallel, each under its own lease, and both are told of the same
     new case: A commits it while B waits for HubEE's answer. B loses, and says so."""
@@ -389,7 +381,6 @@ def test_new_case_stored_by_another_demarche_while_we_read_it(portal):
     assert fake.writes_on(contested) == []
 
 
-@XFAIL
 def test_new_event_stored_by_another_demarche_while_we_read_it(portal):
     """Same race on an event id: A's row, committed while B waited for HubEE, stays A's."""
     fake = portal.fake
@@ -436,7 +427,6 @@ def pending_push_of_b(portal) -> tuple[Dossier, OutgoingEvent]:
     return dossier, outgoing
 
 
-@XFAIL
 def test_push_answered_with_an_event_id_of_another_demarche(portal):
     """B's HubEE answers B's push with the id of A's event: A's row is not taken over."""
     dossier, outgoing = pending_push_of_b(portal)
@@ -454,7 +444,6 @@ def test_push_answered_with_an_event_id_of_another_demarche(portal):
     assert Dossier.objects.get(pk=dossier.pk).status == "SI_RECEIVED"
 
 
-@XFAIL
 def test_event_of_another_demarche_on_the_case_is_not_taken_for_our_push(portal):
     """B's case, as B's HubEE reads it, shows A's event looking like B's push: B does not take
     it for its own (and A's row stays A's); B's push is sent."""

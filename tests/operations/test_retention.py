@@ -269,9 +269,6 @@ def test_failure_texts_of_the_case_are_erased(dossiers):
     assert NotificationFailure.objects.get(pk=texts[recent.pk][0]).error == texts[recent.pk][1]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the purge erases failures by case id across démarches (issue 11, #5)"
-)
 def test_failure_texts_of_another_demarche_for_the_same_case_are_left(dossiers):
     """Purging A's dossier erases A's journal only: another démarche's failure for the same case
     id (a notification it was refused, its connection answering A's case) is its own."""
