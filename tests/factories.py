@@ -140,3 +140,17 @@ def agent_for(*demarches, **kwargs):
     for demarche in demarches:
         demarche.agents.add(user)
     return user
+
+
+def staff_with(*permissions, **kwargs):
+    """An administrateur technique (is_staff, not superuser) holding these permissions, each
+    written "app_label.codename"."""
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(is_staff=True, **kwargs)
+    for name in permissions:
+        app_label, codename = name.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return user

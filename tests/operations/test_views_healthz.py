@@ -15,6 +15,7 @@ from django.utils import timezone
 from dossiers.enums import FailureKind, RunFailure, RunStatus
 from dossiers.models import Dossier, NotificationFailure, SyncRun
 from hubee_portal import health
+from tests.factories import staff_with
 from tests.operations.conftest import APPLICANT
 
 URL = reverse("healthz")
@@ -190,6 +191,26 @@ def test_given_up_notification_until_acknowledged(client, healthy, admin_client)
     failure.refresh_from_db()
     assert failure.resolved_at is not None
     assert client.get(URL).status_code == 200
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: any staff account may acknowledge")
+def test_a_view_only_account_cannot_acknowledge_a_given_up_notification(client, healthy):
+    failure = NotificationFailure.objects.create(
+        demarche=healthy,
+        notification_id="00000000-0000-0000-0000-000000000001",
+        kind=FailureKind.NOT_FOUND,
+        error="404",
+        given_up=True,
+    )
+    client.force_login(staff_with("demarches.view_demarche", "dossiers.view_notificationfailure"))
+    changelist = reverse("admin:dossiers_notificationfailure_changelist")
+    client.post(changelist, {"action": "acknowledge", "_selected_action": [failure.pk]})
+    failure.refresh_from_db()
+    assert failure.resolved_at is None
+    assert client.get(URL).status_code == 503
+    page = client.get(changelist)
+    assert page.status_code == 200 and str(failure.notification_id) in page.content.decode()
+    assert 'value="acknowledge"' not in page.content.decode()  # nor offered
 
 
 def test_low_disk_space(client, healthy, monkeypatch, settings):

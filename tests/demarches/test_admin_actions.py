@@ -1,0 +1,32 @@
+"""The démarche actions of the admin need the change permission, not just a staff account."""
+
+import pytest
+import responses
+from django.urls import reverse
+
+from demarches.models import Demarche
+from tests.factories import DemarcheFactory, staff_with
+
+pytestmark = pytest.mark.django_db
+
+TOKEN_URL = "https://auth.bas.hubee.numerique.gouv.fr/oauth2/token"
+CHANGELIST = reverse("admin:demarches_demarche_changelist")
+VIEW_ONLY = ("demarches.view_demarche", "dossiers.view_notificationfailure")
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: admin actions ignore permissions")
+@pytest.mark.parametrize(
+    ("action", "enabled"),
+    [("enable", False), ("disable", True), ("test_connection", False)],
+)
+@responses.activate
+def test_a_view_only_account_cannot_run_demarche_actions(client, action, enabled):
+    demarche = DemarcheFactory(enabled=enabled)
+    responses.post(TOKEN_URL, json={"access_token": "jeton", "expires_in": 3600})
+    client.force_login(staff_with(*VIEW_ONLY))
+    client.post(CHANGELIST, {"action": action, "_selected_action": [demarche.pk]})
+    assert Demarche.objects.get(pk=demarche.pk).enabled is enabled
+    assert not responses.calls  # the secret was not sent to the token URL either
+    page = client.get(CHANGELIST)
+    assert page.status_code == 200 and demarche.process_code in page.content.decode()
+    assert f'value="{action}"' not in page.content.decode()  # nor offered
