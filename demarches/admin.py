@@ -87,7 +87,9 @@ class DemarcheAdmin(admin.ModelAdmin):
         count = retention.expired(obj, schedule.next_run).count()
         return f"{text} : {count} dossier(s) à purger à cette date."
 
-    @admin.action(description="Tester la connexion (et activer si elle réussit)")
+    @admin.action(
+        description="Tester la connexion (et activer si elle réussit)", permissions=["change"]
+    )
     def test_connection(self, request, queryset):
         for demarche in queryset.select_related("connection"):
             ok, message = check_connection(demarche)
@@ -97,12 +99,12 @@ class DemarcheAdmin(admin.ModelAdmin):
             level = messages.SUCCESS if ok else messages.ERROR
             self.message_user(request, f"{demarche} : {message}", level)
 
-    @admin.action(description="Activer les démarches sélectionnées")
+    @admin.action(description="Activer les démarches sélectionnées", permissions=["change"])
     def enable(self, request, queryset):
         count = queryset.update(enabled=True)
         self.message_user(request, f"{count} démarche(s) activée(s).", messages.SUCCESS)
 
-    @admin.action(description="Désactiver les démarches sélectionnées")
+    @admin.action(description="Désactiver les démarches sélectionnées", permissions=["change"])
     def disable(self, request, queryset):
         count = queryset.update(enabled=False)
         self.message_user(request, f"{count} démarche(s) désactivée(s).", messages.SUCCESS)

@@ -97,14 +97,14 @@ class NotificationFailureAdmin(ReadOnlyAdmin):
     list_select_related = ["demarche"]
     actions = ["acknowledge"]
 
-    def has_change_permission(self, request, obj=None):
-        # Needed by the action below; the form itself stays read-only (no fields editable).
-        return request.user.is_superuser or request.user.is_staff
+    def has_acknowledge_permission(self, request):
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.acknowledge_{opts.model_name}")
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    @admin.action(description="Acquitter (un administrateur a pris connaissance)")
+    @admin.action(
+        description="Acquitter (un administrateur a pris connaissance)",
+        permissions=["acknowledge"],
+    )
     def acknowledge(self, request, queryset):
         count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
         self.message_user(request, f"{count} notification(s) acquittée(s).", messages.SUCCESS)

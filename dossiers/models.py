@@ -271,6 +271,8 @@ class NotificationFailure(models.Model):
         verbose_name = "notification en échec"
         verbose_name_plural = "notifications en échec"
         ordering = ["-last_attempt_at"]
+        # Acknowledging turns /healthz green: its own permission, the rows stay read-only.
+        permissions = [("acknowledge_notificationfailure", "Acquitter une notification en échec")]
         constraints = [
             models.UniqueConstraint(
                 fields=["demarche", "notification_id"], name="failure_unique_notification"

@@ -143,11 +143,11 @@ def agent_for(*demarches, **kwargs):
 
 
 def staff_with(*permissions, **kwargs):
-    """An administrateur technique (is_staff, not superuser) holding these permissions, each
-    written "app_label.codename"."""
+    """An administrateur technique (is_staff unless told otherwise, never superuser) holding
+    these permissions, each written "app_label.codename"."""
     from django.contrib.auth.models import Permission
 
-    user = UserFactory(is_staff=True, **kwargs)
+    user = UserFactory(**{"is_staff": True, **kwargs})
     for name in permissions:
         app_label, codename = name.split(".")
         user.user_permissions.add(

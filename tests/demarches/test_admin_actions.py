@@ -14,7 +14,6 @@ CHANGELIST = reverse("admin:demarches_demarche_changelist")
 VIEW_ONLY = ("demarches.view_demarche", "dossiers.view_notificationfailure")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: admin actions ignore permissions")
 @pytest.mark.parametrize(
     ("action", "enabled"),
     [("enable", False), ("disable", True), ("test_connection", False)],
@@ -30,3 +29,12 @@ def test_a_view_only_account_cannot_run_demarche_actions(client, action, enabled
     page = client.get(CHANGELIST)
     assert page.status_code == 200 and demarche.process_code in page.content.decode()
     assert f'value="{action}"' not in page.content.decode()  # nor offered
+
+
+@pytest.mark.parametrize(("action", "enabled"), [("enable", False), ("disable", True)])
+def test_the_change_permission_runs_them(client, action, enabled):
+    demarche = DemarcheFactory(enabled=enabled)
+    client.force_login(staff_with("demarches.view_demarche", "demarches.change_demarche"))
+    assert f'value="{action}"' in client.get(CHANGELIST).content.decode()
+    client.post(CHANGELIST, {"action": action, "_selected_action": [demarche.pk]})
+    assert Demarche.objects.get(pk=demarche.pk).enabled is not enabled

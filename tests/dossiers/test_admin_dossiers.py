@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from dossiers import audit
-from dossiers.enums import AuditAction
-from dossiers.models import AuditEntry, OutgoingEvent
+from dossiers.enums import AuditAction, FailureKind
+from dossiers.models import AuditEntry, NotificationFailure, OutgoingEvent
 from tests.factories import DemarcheFactory, DossierFactory, staff_with
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +63,40 @@ def test_view_permissions_show_only_the_habilitated_demarches(client, two_demarc
         response = client.get(reverse(f"admin:dossiers_{name}", args=[pk]))
         assert response.status_code == 302, name
         assert "Secret" not in response.content.decode()
+
+
+# -- notifications en échec: acknowledging is its own permission ----------------------------
+
+
+@pytest.fixture
+def given_up():
+    return NotificationFailure.objects.create(
+        demarche=DemarcheFactory(),
+        notification_id="00000000-0000-0000-0000-000000000002",
+        kind=FailureKind.NOT_FOUND,
+        error="404",
+        given_up=True,
+    )
+
+
+def test_the_acknowledge_permission_offers_and_runs_the_action(client, given_up):
+    client.force_login(
+        staff_with("dossiers.view_notificationfailure", "dossiers.acknowledge_notificationfailure")
+    )
+    changelist = reverse("admin:dossiers_notificationfailure_changelist")
+    assert 'value="acknowledge"' in admin_page(client, "notificationfailure_changelist")
+    response = client.post(
+        changelist, {"action": "acknowledge", "_selected_action": [given_up.pk]}, follow=True
+    )
+    assert "1 notification(s) acquittée(s)." in response.content.decode()
+    given_up.refresh_from_db()
+    assert given_up.resolved_at is not None
+
+
+def test_the_failure_form_stays_read_only_even_for_a_superuser(admin_client, given_up):
+    url = reverse("admin:dossiers_notificationfailure_change", args=[given_up.pk])
+    page = admin_client.get(url).content.decode()
+    assert 'name="_save"' not in page and 'name="error"' not in page
+    admin_client.post(url, {"error": "effacé", "given_up": ""})
+    given_up.refresh_from_db()
+    assert given_up.error == "404" and given_up.given_up

@@ -193,7 +193,6 @@ def test_given_up_notification_until_acknowledged(client, healthy, admin_client)
     assert client.get(URL).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: any staff account may acknowledge")
 def test_a_view_only_account_cannot_acknowledge_a_given_up_notification(client, healthy):
     failure = NotificationFailure.objects.create(
         demarche=healthy,
