@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils import timezone
 
+from dossiers.access import demarches_for, in_demarches_of, sees_all_dossiers
 from dossiers.models import (
     AgentPreference,
     AuditEntry,
@@ -62,6 +64,11 @@ class DossierAdmin(ReadOnlyAdmin):
     inlines = [PieceJointeInline, EvenementInline]
     exclude = ["raw"]
 
+    def get_queryset(self, request):
+        # The agent pages' rule: view_dossier alone opens no other démarche (the inlines, files
+        # and events, are reached only through a dossier shown here).
+        return in_demarches_of(request.user, super().get_queryset(request), "demarche")
+
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
@@ -116,6 +123,10 @@ class OutgoingEventAdmin(ReadOnlyAdmin):
     list_filter = ["state", "action_type", "automatic"]
     list_select_related = ["dossier"]
 
+    def get_queryset(self, request):
+        # Messages to the applicant: the dossier's own rule.
+        return in_demarches_of(request.user, super().get_queryset(request), "dossier__demarche")
+
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
@@ -127,6 +138,18 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
     list_select_related = []
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        # Entries about a dossier follow its démarche (a purged one too); the others (list,
+        # export, preferences, sync) name no dossier. A dossier deleted since keeps only its
+        # number: shown to those who see every démarche.
+        entries = super().get_queryset(request)
+        if sees_all_dossiers(request.user):
+            return entries
+        return entries.filter(
+            Q(dossier__demarche__in=demarches_for(request.user).values("pk"))
+            | Q(dossier__isnull=True, dossier_ref="")
+        )
 
 
 @admin.register(AgentPreference)

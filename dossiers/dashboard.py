@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from demarches.enums import CaseStatus
 from demarches.models import Demarche
-from dossiers.access import demarches_for, is_admin
+from dossiers.access import demarches_for, is_technical_admin
 from dossiers.alerts import preference_for
 from dossiers.enums import RunStatus
 from dossiers.models import (
@@ -80,7 +80,7 @@ class Dashboard:
     failures: list[NotificationFailure]
     chart: Chart
     running: bool
-    # Administrators only: the last integrity check of each démarche.
+    # Administrateurs techniques only: the last integrity check of each démarche they see.
     integrity: list[IntegrityCheck] = field(default_factory=list)
     admin: bool = False
 
@@ -177,8 +177,8 @@ def build(user, now: datetime | None = None) -> Dashboard:
         failures=failures,
         chart=chart(dossiers, now),
         running=any(run.status == RunStatus.RUNNING for run in runs),
-        integrity=last_integrity_checks(ids) if is_admin(user) else [],
-        admin=is_admin(user),
+        integrity=last_integrity_checks(ids) if is_technical_admin(user) else [],
+        admin=is_technical_admin(user),
     )
 
 

@@ -1,5 +1,6 @@
 """The administrators' one page: is the portal healthy, what does it keep and for how long, who
-is warned. Read-only; built from the /healthz checks, the schedules and the journals."""
+is warned, which staff accounts see only their habilitations. Read-only; built from the /healthz
+checks, the schedules, the journals and the accounts."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from demarches.models import Demarche
-from dossiers import incidents, retention, tasks
+from dossiers import access, incidents, retention, tasks
 from dossiers.dashboard import last_integrity_checks
 from dossiers.enums import RunStatus
 from dossiers.models import AuditEntry, Dossier, Incident, IntegrityCheck, PurgeRun, SyncRun
@@ -61,6 +62,8 @@ class Operations:
     admins: list[str]
     mail_failures: int
     worker_last_beat: datetime | None
+    # Staff accounts that see only their habilitations (no « Voir tous les dossiers »).
+    staff_without_view_all: list = field(default_factory=list)
 
     @property
     def problems(self) -> list[tuple[health.Problem, Incident | None]]:
@@ -93,6 +96,7 @@ def build(now: datetime | None = None) -> Operations:
         admins=[address for _, address in settings.ADMINS],
         mail_failures=incidents.awaiting_mail().exclude(mail_error="").count(),
         worker_last_beat=_parse(report.worker.get("last_beat")),
+        staff_without_view_all=list(access.technical_admins_without_view_all()),
     )
 
 

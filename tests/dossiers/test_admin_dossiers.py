@@ -3,10 +3,11 @@ the dossiers of the démarches they are habilitated on, like on the agent pages.
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dossiers import audit
 from dossiers.enums import AuditAction, FailureKind
-from dossiers.models import AuditEntry, NotificationFailure, OutgoingEvent
+from dossiers.models import AuditEntry, Dossier, NotificationFailure, OutgoingEvent
 from tests.factories import DemarcheFactory, DossierFactory, staff_with
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,6 @@ def admin_page(client, name, *args) -> str:
     return response.content.decode()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: view_dossier in the admin shows every dossier")
 def test_view_permissions_show_only_the_habilitated_demarches(client, two_demarches):
     a, _, mine, other = two_demarches
     staff = staff_with(*VIEW_DATA)
@@ -63,6 +63,40 @@ def test_view_permissions_show_only_the_habilitated_demarches(client, two_demarc
         response = client.get(reverse(f"admin:dossiers_{name}", args=[pk]))
         assert response.status_code == 302, name
         assert "Secret" not in response.content.decode()
+
+
+def test_a_supervisor_sees_every_demarche_in_the_admin(client, two_demarches):
+    _, _, mine, other = two_demarches
+    # An entry whose dossier was deleted since keeps only the number.
+    AuditEntry.objects.create(username="x", action=AuditAction.VIEW, dossier_ref="DILA-EFFACE")
+    client.force_login(staff_with(*VIEW_DATA, "dossiers.view_all_dossiers"))
+    dossiers = admin_page(client, "dossier_changelist")
+    assert mine.external_id in dossiers and other.external_id in dossiers
+    assert "Secret" in admin_page(client, "dossier_change", other.pk)
+    entries = admin_page(client, "auditentry_changelist")
+    assert other.external_id in entries and "DILA-EFFACE" in entries
+
+
+def test_audit_entries_without_a_dossier_are_seen_by_any_holder_of_the_view(client):
+    dossier = DossierFactory()
+    audit.record(None, AuditAction.EXPORT, detail="statut=DONE")
+    AuditEntry.objects.create(username="x", action=AuditAction.VIEW, dossier_ref="DILA-EFFACE")
+    audit.record(None, AuditAction.VIEW, dossier=dossier)
+    client.force_login(staff_with("dossiers.view_auditentry"))
+    entries = admin_page(client, "auditentry_changelist")
+    assert "statut=DONE" in entries
+    assert "DILA-EFFACE" not in entries and dossier.external_id not in entries
+
+
+def test_a_purged_dossier_stays_in_its_demarche_for_the_audit(client):
+    dossier = DossierFactory()
+    audit.record(None, AuditAction.VIEW, dossier=dossier)
+    Dossier.objects.filter(pk=dossier.pk).update(purged_at=timezone.now())
+    staff = staff_with("dossiers.view_auditentry", "dossiers.view_dossier")
+    dossier.demarche.agents.add(staff)
+    client.force_login(staff)
+    assert dossier.external_id in admin_page(client, "auditentry_changelist")
+    assert dossier.external_id in admin_page(client, "dossier_changelist")
 
 
 # -- notifications en échec: acknowledging is its own permission ----------------------------

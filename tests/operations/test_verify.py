@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils.html import escape
 from django_q.models import Schedule
 
 from dossiers import tasks
 from dossiers.models import IntegrityCheck, PieceJointe
-from tests.factories import agent_for
+from tests.factories import UserFactory, agent_for
 
 
 def run(*args) -> tuple[int, str]:
@@ -113,3 +114,16 @@ def test_dashboard_shows_results_to_admins_only(stored, client, admin_user):
     client.force_login(agent_for(stored))
     page = client.get(reverse("home")).content.decode()
     assert "Intégrité des fichiers" not in page
+
+
+def test_an_administrateur_technique_sees_the_integrity_of_its_demarches_only(stored, client):
+    PieceJointe.objects.first().absolute_path.unlink()
+    run()
+    client.force_login(agent_for(stored, is_staff=True))
+    page = client.get(reverse("home")).content.decode()
+    assert "Intégrité des fichiers" in page and "À examiner" in page
+    # Without habilitation: no démarche, no check; « État du portail » shows them all.
+    client.force_login(UserFactory(is_staff=True))
+    page = client.get(reverse("home")).content.decode()
+    assert "Intégrité des fichiers" not in page and escape(stored.name) not in page
+    assert reverse("operations") in page

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
 from dossiers import incidents, retention, tasks
+from dossiers.access import view_all_permission
 from dossiers.enums import FailureKind
 from dossiers.models import (
     Dossier,
@@ -20,7 +22,7 @@ from dossiers.models import (
     PurgeRun,
 )
 from hubee_portal import health
-from tests.factories import AdminFactory, UserFactory
+from tests.factories import AdminFactory, DemarcheFactory, UserFactory, staff_with
 from tests.operations.conftest import APPLICANT
 
 pytestmark = pytest.mark.django_db
@@ -148,6 +150,36 @@ def test_query_count_does_not_grow_with_dossiers(staff_client, healthy, hubee):
     before = count()
     for _ in range(5):
         hubee.deposit(healthy, applicant=APPLICANT)
+        healthy.agents.add(UserFactory(is_staff=True))
     hubee.sync(healthy)
     assert Dossier.objects.count() == 6
     assert count() == before
+
+
+def test_lists_the_staff_accounts_limited_to_their_habilitations(staff_client, healthy):
+    other = DemarcheFactory()
+    UserFactory(username="sans-habilitation", is_staff=True)
+    habilitated = UserFactory(username="habilite-deux", is_staff=True, first_name="Léa")
+    for demarche in (healthy, other):
+        demarche.agents.add(habilitated)
+    UserFactory(username="ancien-compte", is_staff=True, is_active=False)
+    UserFactory(username="agent-seul")
+    staff_with("dossiers.view_all_dossiers", username="superviseur")
+    group = Group.objects.create(name="Supervision")
+    group.permissions.add(view_all_permission().get())
+    UserFactory(username="superviseur-groupe", is_staff=True).groups.add(group)
+
+    response = staff_client.get(URL)
+    accounts = [
+        (a.username, a.habilitations) for a in response.context["ops"].staff_without_view_all
+    ]
+    assert accounts == [("habilite-deux", 2), ("sans-habilitation", 0)]
+    text = response.content.decode()
+    assert "habilitez chacun sur ses démarches" in text
+    assert "« Voir tous les dossiers »" in text
+    assert "(ne voit aucun dossier)" in text and "Léa" in text
+
+
+def test_says_so_when_no_staff_account_is_limited(staff_client, healthy):
+    text = page(staff_client)
+    assert "Aucun compte d'administrateur technique n'est limité à ses habilitations" in text

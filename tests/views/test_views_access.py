@@ -1,10 +1,11 @@
 """Login everywhere, habilitations per démarche (404 outside them), login throttling."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import RequestFactory
 from django.urls import reverse
 
-from dossiers.access import client_ip, dossiers_for
+from dossiers.access import client_ip, dossiers_for, sees_all_dossiers, view_all_permission
 from dossiers.models import OutgoingEvent
 from hubee_portal import views
 from tests.factories import (
@@ -14,6 +15,7 @@ from tests.factories import (
     PieceJointeFactory,
     UserFactory,
     agent_for,
+    staff_with,
 )
 
 pytestmark = pytest.mark.django_db
@@ -106,10 +108,7 @@ def test_admins_see_every_demarche(client, two_demarches):
 
 # -- administrateurs techniques (is_staff): habilitations, like agents (issue 11) --------------
 
-STAFF_SEES_ALL = "issue 11: any is_staff account sees every dossier of every démarche"
 
-
-@pytest.mark.xfail(strict=True, reason=STAFF_SEES_ALL)
 def test_a_staff_account_without_habilitation_gets_404_for_every_dossier(client, two_demarches):
     _, _, dossier, piece, outgoing = two_demarches
     client.force_login(UserFactory(is_staff=True))
@@ -122,7 +121,6 @@ def test_a_staff_account_without_habilitation_gets_404_for_every_dossier(client,
     assert OutgoingEvent.objects.get(pk=outgoing.pk).state == "failed"
 
 
-@pytest.mark.xfail(strict=True, reason=STAFF_SEES_ALL)
 def test_a_staff_account_lists_and_exports_only_its_demarches(client, two_demarches):
     a, _, dossier_b, _, _ = two_demarches
     mine = DossierFactory(demarche=a, applicant_last_name="Visible")
@@ -139,7 +137,6 @@ def test_a_staff_account_lists_and_exports_only_its_demarches(client, two_demarc
     assert "Actes A" in board and "Recensement B" not in board
 
 
-@pytest.mark.xfail(strict=True, reason=STAFF_SEES_ALL)
 def test_a_staff_account_syncs_only_its_demarches(client, two_demarches, monkeypatch):
     a, *_ = two_demarches
     queued = []
@@ -147,6 +144,58 @@ def test_a_staff_account_syncs_only_its_demarches(client, two_demarches, monkeyp
     client.force_login(agent_for(a, is_staff=True))
     client.post(reverse("sync-now"))
     assert queued == [a.pk]
+
+
+def test_a_staff_account_without_habilitation_is_told_its_role_on_the_dashboard(
+    client, two_demarches
+):
+    client.force_login(UserFactory(is_staff=True))
+    board = client.get(reverse("home")).content.decode()
+    assert "Administrateur technique" in board and "où vous êtes habilité" in board
+    assert "Recensement B" not in board and "Secret" not in board
+    assert "Ajouter une démarche" not in board  # no add_demarche permission
+
+
+def supervisor_through_group(**kwargs):
+    group = Group.objects.create(name="Supervision")
+    group.permissions.add(view_all_permission().get())
+    user = UserFactory(**kwargs)
+    user.groups.add(group)
+    return user
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: staff_with("dossiers.view_all_dossiers"),
+        lambda: staff_with("dossiers.view_all_dossiers", is_staff=False),
+        supervisor_through_group,
+    ],
+    ids=["staff", "not-staff", "group"],
+)
+def test_a_supervisor_holding_view_all_sees_every_demarche(client, two_demarches, make):
+    a, _, dossier_b, piece_b, _ = two_demarches
+    mine = DossierFactory(demarche=a, applicant_last_name="Visible")
+    supervisor = make()
+    assert sees_all_dossiers(supervisor)
+    client.force_login(supervisor)
+    assert client.get(reverse("dossiers:detail", args=[dossier_b.pk])).status_code == 200
+    download = reverse("dossiers:download", args=[dossier_b.pk, piece_b.pk])
+    assert client.get(download).status_code == 200
+    listing = client.get(reverse("dossiers:list")).content.decode()
+    assert mine.external_id in listing and dossier_b.external_id in listing
+    export = b"".join(client.get(reverse("dossiers:export")).streaming_content).decode()
+    assert "Visible" in export and "Secret" in export
+    board = client.get(reverse("home")).content.decode()
+    assert "Actes A" in board and "Recensement B" in board
+
+
+def test_the_permission_of_an_inactive_account_opens_nothing(two_demarches):
+    supervisor = supervisor_through_group(is_active=False)
+    assert not sees_all_dossiers(supervisor)
+    assert dossiers_for(supervisor).count() == 0
+    assert sees_all_dossiers(AdminFactory())
+    assert not sees_all_dossiers(UserFactory(is_staff=True))
 
 
 def test_an_inactive_or_unassigned_user_sees_nothing(two_demarches):

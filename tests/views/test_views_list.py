@@ -17,6 +17,7 @@ from tests.factories import (
     PieceJointeFactory,
     UserFactory,
     agent_for,
+    staff_with,
 )
 
 pytestmark = pytest.mark.django_db
@@ -247,8 +248,10 @@ def test_queue_counts_follow_habilitations_and_skip_purged(client):
 
     client.force_login(agent_for(mine, other))
     assert _tabs(client.get(URL)) == {"a-traiter": 4, "en-attente": 3, "traites": 3, "tous": 10}
-    client.force_login(UserFactory(is_staff=True))
+    client.force_login(staff_with("dossiers.view_all_dossiers"))  # a supervisor
     assert _tabs(client.get(URL)) == {"a-traiter": 4, "en-attente": 3, "traites": 3, "tous": 10}
+    client.force_login(UserFactory(is_staff=True))  # staff alone sees no démarche
+    assert _tabs(client.get(URL)) == {"a-traiter": 0, "en-attente": 0, "traites": 0, "tous": 0}
     client.force_login(agent_for())
     response = client.get(URL)
     assert _tabs(response) == {"a-traiter": 0, "en-attente": 0, "traites": 0, "tous": 0}
