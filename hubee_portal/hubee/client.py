@@ -3,7 +3,8 @@
 It knows HTTP and HubEE's protocol only (no Django): one keep-alive session, a cached OAuth
 token refreshed once on 401, timeouts on every call, retries with jittered backoff for
 transient failures of idempotent calls, a read-back instead of a blind replay for POST, and
-typed errors (see errors.py).
+typed errors (see errors.py). No redirect is ever followed: HubEE does not redirect, and a
+redirect could carry the credentials or a request to another server.
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ from .errors import (
     AmbiguousEventError,
     AuthenticationError,
     BadRequestError,
+    CertificateError,
     CorruptDownloadError,
     ForbiddenError,
     HubEEError,
     NotFoundError,
     PermanentError,
+    RedirectError,
     TransientError,
     parse_error_body,
 )
@@ -258,6 +261,7 @@ class HubEEClient:
                 data={"scope": self.config.scope, "grant_type": "client_credentials"},
                 headers={**self._base_headers, **JSON_ACCEPT},
                 timeout=(self.config.connect_timeout, self.config.read_timeout),
+                allow_redirects=False,
                 **self._request_options,
             )
         except requests.RequestException as exc:
@@ -339,6 +343,7 @@ class HubEEClient:
                     headers=request_headers,
                     stream=stream,
                     timeout=timeout,
+                    allow_redirects=False,
                     **self._request_options,
                 )
             except requests.RequestException as exc:
@@ -396,7 +401,7 @@ class HubEEClient:
         name = type(exc).__name__
         detail = _short(str(exc), 300)
         if isinstance(exc, requests.exceptions.SSLError) and "CERTIFICATE_VERIFY_FAILED" in detail:
-            return PermanentError(
+            return CertificateError(
                 f"HubEE TLS certificate not trusted ({name}: {detail})", method=method, path=path
             )
         if isinstance(exc, requests.ConnectionError | requests.Timeout):
@@ -429,6 +434,16 @@ class HubEEClient:
             return TransientError(
                 "HubEE server error", ambiguous=True, retry_after=retry_after, **details
             )
+        if 300 <= status < 400:
+            target = urlsplit(response.headers.get("Location") or "")
+            logger.warning(
+                "HubEE %s %s -> HTTP %s, redirect to %s not followed",
+                method,
+                path,
+                status,
+                f"{target.scheme}://{target.netloc}" if target.netloc else "(same server)",
+            )
+            return RedirectError("HubEE answered with a redirect, not followed", **details)
         error_class, summary = _PERMANENT_BY_STATUS.get(
             status, (PermanentError, "HubEE refused the request")
         )

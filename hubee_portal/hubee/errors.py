@@ -114,6 +114,15 @@ class BadRequestError(PermanentError):
     """400: the request does not match HubEE's contract or rules."""
 
 
+class RedirectError(PermanentError):
+    """3xx: HubEE never redirects, and a redirect is never followed (it could take the
+    credentials, or the request, to another server)."""
+
+
+class CertificateError(PermanentError):
+    """HubEE's TLS certificate is not trusted (CA bundle, TLS-inspecting proxy)."""
+
+
 class CorruptDownloadError(TransientError):
     """A downloaded file kept failing its size or digest check."""
 
