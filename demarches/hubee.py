@@ -3,20 +3,51 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from dataclasses import replace
 
 from django.conf import settings
 
+from demarches import crypto
 from demarches.models import Demarche
-from hubee_portal.hubee import AuthenticationError, HubEEClient, HubEEConfig, HubEEError
+from demarches.validators import hubee_url_problem
+from hubee_portal.hubee import (
+    AuthenticationError,
+    CertificateError,
+    HubEEClient,
+    HubEEConfig,
+    HubEEError,
+    PermanentError,
+    RedirectError,
+    TransientError,
+)
+
+logger = logging.getLogger(__name__)
 
 _clients: dict[int, tuple[str, HubEEClient]] = {}
 _lock = threading.Lock()
 
 
+class DestinationRefusedError(PermanentError):
+    """The connection's URL breaks the policy (demarches.validators.hubee_url_problem): no
+    request is sent. The message is French, for the pages."""
+
+
 def config_for(demarche: Demarche) -> HubEEConfig:
+    """The client configuration; raises DestinationRefusedError before any request when a URL
+    of the connection is not (or no longer) allowed."""
     connection = demarche.connection
+    for label, url in (
+        ("URL du jeton", connection.token_url),
+        ("URL de l'API", connection.api_url),
+    ):
+        problem = hubee_url_problem(url)
+        if problem:
+            raise DestinationRefusedError(
+                f"{label} de la connexion « {connection} » refusée, rien n'a été envoyé : "
+                f"{problem} Un superutilisateur doit la corriger dans l'administration."
+            )
     proxy = settings.HUBEE_PROXY
     return HubEEConfig(
         token_url=connection.token_url,
@@ -66,51 +97,70 @@ def forget_clients() -> None:
 
 
 def explain_connection_error(exc: Exception) -> str:
-    """A French explanation of a failed connection, for the administrator."""
-    detail = str(exc)
+    """A French explanation of a failed connection, for the administrator's page.
+
+    Chosen from the error's type, transient flag and status code only: the remote body and the
+    exception text (socket errors, host and port) never reach the page, so the connection test
+    is no window on another server and no port scanner. The detail goes to the log.
+    """
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, DestinationRefusedError):
+        return exc.summary  # our own text, no remote content
     if isinstance(exc, AuthenticationError):
         return (
             "Identifiants refusés par HubEE : vérifiez l'identifiant et le secret client copiés "
             "depuis le portail HubEE (Gestion des abonnements → démarche → mode d'accès API)."
         )
-    checks = [
-        (
-            "certificate",
-            "Le certificat TLS de HubEE n'est pas reconnu : vérifiez HUBEE_CA_BUNDLE "
-            "ou le proxy d'inspection TLS de votre réseau.",
-        ),
-        (
-            "ProxyError",
-            "Le proxy refuse la connexion ou ne répond pas : vérifiez HUBEE_PROXY "
-            "(ou HTTPS_PROXY).",
-        ),
-        (
-            "NameResolution",
-            "Nom de serveur introuvable (DNS) : vérifiez l'URL et la résolution "
-            "de noms du serveur.",
-        ),
-        (
-            "Name or service not known",
-            "Nom de serveur introuvable (DNS) : vérifiez l'URL et la "
-            "résolution de noms du serveur.",
-        ),
-        ("Timeout", "HubEE ne répond pas dans le délai : pare-feu, proxy ou service indisponible."),
-        ("Connection refused", "Connexion refusée par le serveur : vérifiez l'URL et le port."),
-    ]
-    for needle, message in checks:
-        if needle.lower() in detail.lower():
-            return f"{message} (détail : {detail})"
-    if isinstance(exc, HubEEError) and exc.status_code and exc.status_code >= 500:
-        return f"HubEE est en erreur (HTTP {exc.status_code}) : réessayez plus tard. ({detail})"
-    return f"Échec de la connexion à HubEE : {detail}"
+    if isinstance(exc, RedirectError):
+        return (
+            f"Le serveur a répondu par une redirection (HTTP {status}), que le portail ne suit "
+            "pas : vérifiez l'URL du jeton et l'URL de l'API de la connexion (celles de HubEE, "
+            "en https)."
+        )
+    if isinstance(exc, CertificateError):
+        return (
+            "Le certificat TLS du serveur n'est pas reconnu : vérifiez HUBEE_CA_BUNDLE ou le "
+            "proxy d'inspection TLS de votre réseau."
+        )
+    if isinstance(exc, TransientError):
+        if status is None:
+            proxy = " et le proxy sortant (HUBEE_PROXY)" if settings.HUBEE_PROXY else ""
+            return (
+                "HubEE est injoignable (nom introuvable, connexion refusée ou délai dépassé) : "
+                f"vérifiez l'URL, la résolution de noms, le pare-feu{proxy} ; le détail est dans "
+                "le journal du serveur."
+            )
+        if status == 429:
+            return "HubEE limite les appels (HTTP 429) : réessayez dans quelques minutes."
+        return f"HubEE est en erreur (HTTP {status}) : réessayez plus tard."
+    if isinstance(exc, HubEEError) and status is not None and 200 <= status < 300:
+        return (
+            "Le serveur a répondu sans jeton d'accès : vérifiez que l'URL du jeton est bien celle "
+            "de HubEE."
+        )
+    if isinstance(exc, HubEEError) and status is not None:
+        return (
+            f"Le serveur a refusé la demande de jeton (HTTP {status}) : vérifiez l'URL du jeton "
+            "et l'abonnement de la démarche sur le portail HubEE."
+        )
+    return "Échec de la connexion à HubEE : le détail est dans le journal du serveur."
 
 
 def check_connection(demarche: Demarche) -> tuple[bool, str]:
     """Request a token with the démarche's credentials (a fresh client, not the cached one)."""
+    if not demarche.client_secret_encrypted:
+        return False, (
+            "Le secret client n'est pas enregistré : saisissez-le dans la fiche de la démarche, "
+            "puis relancez « Tester la connexion (et activer si elle réussit) »."
+        )
     try:
         # One retry only: an administrator is waiting for the answer.
         with HubEEClient(replace(config_for(demarche), retries=1)) as client:
             client.check_credentials()
     except (HubEEError, ValueError) as exc:
+        # The detail (remote body, socket error) is for the IT person, not for the page.
+        logger.warning("Connection test of démarche %s failed: %s", demarche.pk, exc)
         return False, explain_connection_error(exc)
+    except crypto.SecretDecryptionError as exc:
+        return False, str(exc)  # our own French text: which key, what to do
     return True, "Connexion réussie : HubEE a délivré un jeton pour ces identifiants."

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 
 from demarches import crypto
 from demarches.enums import ENVIRONMENT_URLS, AutomaticStatus, Environment, FinalStatus
-from demarches.validators import validate_download_folder, validate_siret
+from demarches.validators import hubee_url_problem, validate_download_folder, validate_siret
 from hubee_portal import APPLICATION_NAME, __version__
 
 
@@ -48,6 +48,9 @@ class Organisation(TimestampedModel):
 
 class HubEEConnection(TimestampedModel):
     """A HubEE environment and how we identify ourselves to it."""
+
+    # Changing one changes where the démarches' secrets go: superusers only (see the admin).
+    DESTINATION_FIELDS = ("token_url", "api_url")
 
     name = models.CharField("nom", max_length=100, unique=True)
     environment = models.CharField(
@@ -107,8 +110,28 @@ class HubEEConnection(TimestampedModel):
             errors["token_url"] = "Indiquez l'URL du jeton pour un environnement « Autre »."  # noqa: S105
         if not self.api_url:
             errors["api_url"] = "Indiquez l'URL de l'API pour un environnement « Autre »."
+        for name in self.DESTINATION_FIELDS:
+            value = getattr(self, name)
+            if name in errors or not _is_url(value):
+                continue  # the field's own error says it
+            problem = hubee_url_problem(value)
+            if problem:
+                errors[name] = problem
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def destination(self) -> tuple[str, str]:
+        """Where the démarches' client secrets are sent: the token URL, and the API's."""
+        return (self.token_url, self.api_url)
+
+
+def _is_url(value: str) -> bool:
+    try:
+        URLValidator()(value)
+    except ValidationError:
+        return False
+    return True
 
 
 class Demarche(TimestampedModel):

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http.request import validate_host
 
 SIRET_RE = re.compile(r"^\d{14}$")
 
@@ -55,3 +59,57 @@ def validate_download_folder(value: str) -> None:
             code="not_writable",
             params={"value": value, "reason": exc.strerror or exc},
         ) from exc
+
+
+def hubee_url_problem(url: str) -> str | None:
+    """Why a HubEE client secret may not be sent to `url` (a French reason), or None.
+
+    https, to a host of settings.HUBEE_ALLOWED_HOSTS (HubEE's own by default; `.example.fr`
+    matches its subdomains); while settings.HUBEE_SANDBOX is on, http and the loopback
+    (localhost, 127.0.0.0/8, ::1) too. Checked when a connection is saved and again before
+    each use: the setting may have changed since.
+    """
+    try:
+        parts = urlsplit(url or "")
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return "Cette URL n'est pas valide."
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not host:
+        return (
+            "Indiquez une URL complète, qui commence par https:// (par exemple "
+            "https://api.hubee.numerique.gouv.fr)."
+        )
+    if parts.username is not None or parts.password is not None:
+        return "L'URL ne doit contenir ni identifiant ni mot de passe."
+    host = host.rstrip(".")
+    sandbox = settings.HUBEE_SANDBOX
+    if scheme != "https" and not sandbox:
+        return "HubEE n'est joint qu'en https : l'URL doit commencer par https://."
+    if _is_loopback(host):
+        if sandbox:
+            return None
+        return (
+            "Une adresse locale (localhost, 127.0.0.1, ::1) n'est acceptée que pour le bac à "
+            "sable (HUBEE_SANDBOX), jamais en production."
+        )
+    if validate_host(host, settings.HUBEE_ALLOWED_HOSTS):
+        return None
+    return (
+        f"« {host} » n'est pas un serveur autorisé : le secret client n'est envoyé qu'aux "
+        "serveurs de HubEE, ou à ceux que nomme le réglage HUBEE_ALLOWED_HOSTS (à compléter par "
+        "l'informaticien du serveur si la connexion passe par un autre nom)."
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback

@@ -28,7 +28,7 @@ from django.db import (
 from django.utils import timezone
 
 from demarches.enums import CaseStatus
-from demarches.hubee import client_for
+from demarches.hubee import DestinationRefusedError, client_for
 from demarches.models import Demarche
 from dossiers import lease, storage
 from dossiers.enums import (
@@ -129,14 +129,32 @@ def sync_demarche(
             logger.info("démarche %s: already being synced elsewhere, skipped", demarche.pk)
             return SyncOutcome(demarche, None, skipped=True)
         run = SyncRun.objects.create(demarche=demarche)
+        try:
+            client = client or client_for(demarche)
+        except DestinationRefusedError as exc:
+            return _refused_destination(demarche, run, exc)
         syncer = DemarcheSync(
             demarche,
-            client or client_for(demarche),
+            client,
             run,
             lease_lost=keeper.lost,
             concurrency=concurrency or settings.HUBEE_SYNC_CONCURRENCY,
         )
         return syncer.run()
+
+
+def _refused_destination(
+    demarche: Demarche, run: SyncRun, exc: DestinationRefusedError
+) -> SyncOutcome:
+    """The connection's URL is not allowed (any more): nothing was sent, the run says why."""
+    logger.error("démarche %s: %s", demarche.pk, exc.summary)
+    run.finished_at = timezone.now()
+    run.status = RunStatus.FAILED
+    run.errors = 1
+    run.failure_kind = RunFailure.HUBEE
+    run.message = f"{RunFailure.HUBEE.label} : {exc.summary}"
+    run.save()
+    return SyncOutcome(demarche, run, connection_error=run.message, error=run.message)
 
 
 def case_key(notification: Notification) -> str:

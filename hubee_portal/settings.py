@@ -236,6 +236,20 @@ HUBEE_PROXY = env.str("HUBEE_PROXY", default="")
 HUBEE_CA_BUNDLE = env.str("HUBEE_CA_BUNDLE", default="")
 # Built-in fake HubEE API served under /sandbox/ (on in development, off in production).
 HUBEE_SANDBOX = env.bool("HUBEE_SANDBOX", default=DEBUG)
+# The only hosts a client secret is sent to (`.example.fr` matches subdomains); by default
+# HubEE's own, those of demarches.enums.ENVIRONMENT_URLS (a test keeps both lists equal).
+# While HUBEE_SANDBOX is on, http and the loopback are accepted too (demarches.validators).
+HUBEE_ALLOWED_HOSTS = env.list(
+    "HUBEE_ALLOWED_HOSTS",
+    default=[
+        "auth.bas.hubee.numerique.gouv.fr",
+        "api.bas.hubee.numerique.gouv.fr",
+        "auth.basrec.hubee.numerique.gouv.fr",
+        "api.basrec.hubee.numerique.gouv.fr",
+        "auth.hubee.numerique.gouv.fr",
+        "api.hubee.numerique.gouv.fr",
+    ],
+)
 
 # Agent pages.
 DOSSIERS_PER_PAGE = env.int("DOSSIERS_PER_PAGE", default=25)

@@ -23,3 +23,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # gateway does. CI has it; without it the contract tests say why they did not run.
 _HUBEE_OPENAPI = BASE_DIR.parent / "shared" / "hubee" / "openapi" / "api_folder_v1.2.7.yaml"  # noqa: F405
 HUBEE_SANDBOX_OPENAPI = str(_HUBEE_OPENAPI) if _HUBEE_OPENAPI.is_file() else ""
+
+# The in-process sandbox transport's host (hubee_portal/sandbox/transport.py): a name that never
+# resolves, allowed like a HubEE host so that démarches on it pass the URL policy.
+HUBEE_ALLOWED_HOSTS = [*HUBEE_ALLOWED_HOSTS, "sandbox.test"]  # noqa: F405

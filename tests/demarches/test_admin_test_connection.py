@@ -1,6 +1,9 @@
+import logging
+
 import pytest
 import requests
 import responses
+from cryptography.fernet import Fernet
 from django.urls import reverse
 
 from demarches.models import Demarche
@@ -57,5 +60,67 @@ def test_unreachable_dns_is_explained(admin_client, settings):
         ),
     )
     messages, _ = run_action(admin_client, demarche)
-    assert "Nom de serveur introuvable (DNS)" in messages[0]
+    assert "HubEE est injoignable (nom introuvable" in messages[0]
+    assert "NameResolution" not in messages[0]
     assert not Demarche.objects.get(pk=demarche.pk).enabled
+
+
+REMOTE_TEXT = "Apache/2.4.57 (Debian) Server at intranet.mairie.local Port 443"
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"status": 503, "body": REMOTE_TEXT}, "HubEE est en erreur (HTTP 503) : réessayez"),
+        ({"status": 429, "body": REMOTE_TEXT}, "HubEE limite les appels (HTTP 429)"),
+        ({"status": 403, "body": REMOTE_TEXT}, "refusé la demande de jeton (HTTP 403)"),
+        ({"status": 200, "json": {"motd": REMOTE_TEXT}}, "répondu sans jeton d'accès"),
+        (
+            {"status": 302, "headers": {"Location": "https://ailleurs.example/"}},
+            "redirection (HTTP 302), que le portail ne suit pas",
+        ),
+        (
+            {"body": requests.exceptions.SSLError(f"CERTIFICATE_VERIFY_FAILED {REMOTE_TEXT}")},
+            "Le certificat TLS du serveur n'est pas reconnu",
+        ),
+        (
+            {"body": requests.exceptions.ConnectTimeout(f"timed out {REMOTE_TEXT}")},
+            "HubEE est injoignable",
+        ),
+    ],
+)
+def test_each_kind_of_error_has_its_message_and_the_detail_goes_to_the_log(
+    admin_client, caplog, answer, expected
+):
+    caplog.set_level(logging.WARNING, logger="demarches")
+    demarche = DemarcheFactory(enabled=False, client_secret=SECRET)
+    responses.post(TOKEN_URL, **answer)
+
+    messages, html = run_action(admin_client, demarche)
+
+    assert expected in messages[0]
+    assert "Apache" not in html
+    assert not Demarche.objects.get(pk=demarche.pk).enabled
+    assert f"démarche {demarche.pk} failed" in caplog.text
+    if answer.get("status") not in (200, 302):
+        assert REMOTE_TEXT in caplog.text  # for the IT person
+
+
+def test_a_demarche_without_secret_is_not_tested(admin_client):
+    demarche = DemarcheFactory(enabled=False)
+    Demarche.objects.filter(pk=demarche.pk).update(client_secret_encrypted="")
+
+    messages, _ = run_action(admin_client, demarche)
+
+    assert "Le secret client n'est pas enregistré" in messages[0]
+    assert not Demarche.objects.get(pk=demarche.pk).enabled
+
+
+def test_a_secret_encrypted_with_another_key_is_explained(admin_client, settings):
+    demarche = DemarcheFactory(enabled=False, client_secret=SECRET)
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+
+    messages, _ = run_action(admin_client, demarche)
+
+    assert "ENCRYPTION_KEY" in messages[0]
