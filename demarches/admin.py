@@ -1,9 +1,43 @@
+import json
+
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
+from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.utils import timezone
 
+from demarches import services
 from demarches.forms import DemarcheAdminForm
 from demarches.hubee import check_connection
 from demarches.models import Demarche, HubEEConnection, Organisation
+
+# Fields that decide where the démarches' client secrets are sent: a superuser's alone.
+CONNECTION_DESTINATION_FIELDS = ["environment", *HubEEConnection.DESTINATION_FIELDS]
+
+
+def _who(request) -> str:
+    return f"{request.user.get_username()} (id {request.user.pk})"
+
+
+def _with_destination(message: list, form) -> str | list:
+    """Django's change message, then the destination change (old → new URLs) if any."""
+    change = getattr(form, "destination_change", None)
+    if change is None:
+        return message
+    standard = LogEntry(change_message=json.dumps(message)).get_change_message()
+    return f"{standard} {change.history}"
+
+
+def _tell_disabled(modeladmin, request, change, why: str) -> None:
+    if change is None or not change.disabled:
+        return
+    names = ", ".join(f"« {d} »" for d in change.disabled)
+    modeladmin.message_user(
+        request,
+        f"{why} Le secret client de ces démarches a été effacé et elles sont désactivées : "
+        f"{names}. {services.HOW_TO_REENABLE}",
+        messages.WARNING,
+    )
 
 
 @admin.register(Organisation)
@@ -16,6 +50,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 class HubEEConnectionAdmin(admin.ModelAdmin):
     list_display = ["name", "environment", "api_url", "batch_size", "http_retries"]
     list_filter = ["environment"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "environment", "token_url", "api_url"]}),
         (
@@ -24,6 +59,37 @@ class HubEEConnectionAdmin(admin.ModelAdmin):
         ),
         ("Synchronisation", {"fields": ["batch_size", "http_retries", "not_found_attempts"]}),
     ]
+
+    # Only a superuser may say where secrets go: other staff see these fields read-only, a
+    # posted value is ignored (not in the form), and save_model refuses a change anyway.
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += CONNECTION_DESTINATION_FIELDS
+        return readonly
+
+    def save_model(self, request, obj: HubEEConnection, form, change: bool) -> None:
+        old = HubEEConnection.objects.get(pk=obj.pk).destination if change else None
+        if obj.destination != old and not request.user.is_superuser:
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+        form.destination_change = services.connection_destination_changed(
+            obj, old, by=_who(request)
+        )
+        _tell_disabled(
+            self,
+            request,
+            form.destination_change,
+            "Les URL de la connexion ont changé : les secrets clients partiraient maintenant "
+            "vers une autre adresse.",
+        )
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        message = super().construct_change_message(request, form, formsets, add)
+        return _with_destination(message, form)
 
 
 @admin.register(Demarche)
@@ -66,6 +132,40 @@ class DemarcheAdmin(admin.ModelAdmin):
         ("Habilitations", {"fields": ["agents"]}),
         ("Historique", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    # Moving a démarche to another connection sends its secret elsewhere: a superuser's
+    # decision. Other staff may still create a démarche on an existing connection: they type
+    # its secret themselves, to a destination a superuser has approved.
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not request.user.is_superuser:
+            readonly.append("connection")
+        return readonly
+
+    def save_model(self, request, obj: Demarche, form, change: bool) -> None:
+        before = Demarche.objects.select_related("connection").get(pk=obj.pk) if change else None
+        moved = before is not None and before.connection_id != obj.connection_id
+        if moved and not request.user.is_superuser:
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+        if not moved:
+            return
+        form.destination_change = services.demarche_moved(
+            obj,
+            before.connection,
+            secret_replaced=bool(form.cleaned_data.get("client_secret")),
+            by=_who(request),
+        )
+        _tell_disabled(
+            self,
+            request,
+            form.destination_change,
+            "La démarche a changé de connexion HubEE sans que son secret soit saisi à nouveau.",
+        )
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        message = super().construct_change_message(request, form, formsets, add)
+        return _with_destination(message, form)
 
     @admin.display(description="Prochaine purge")
     def retention_summary(self, obj: Demarche) -> str:

@@ -29,14 +29,18 @@ _clients: dict[int, tuple[str, HubEEClient]] = {}
 _lock = threading.Lock()
 
 
-class DestinationRefusedError(PermanentError):
-    """The connection's URL breaks the policy (demarches.validators.hubee_url_problem): no
-    request is sent. The message is French, for the pages."""
+class ConfigurationError(PermanentError):
+    """The démarche cannot call HubEE as configured: no request was sent. The message is
+    French, for the pages (the admin's connection test, the sync journal)."""
+
+
+class DestinationRefusedError(ConfigurationError):
+    """A URL of the connection breaks the policy (demarches.validators.hubee_url_problem)."""
 
 
 def config_for(demarche: Demarche) -> HubEEConfig:
-    """The client configuration; raises DestinationRefusedError before any request when a URL
-    of the connection is not (or no longer) allowed."""
+    """The client configuration; raises ConfigurationError before any request when a URL of
+    the connection is not (or no longer) allowed, or the secret is missing or unreadable."""
     connection = demarche.connection
     for label, url in (
         ("URL du jeton", connection.token_url),
@@ -48,12 +52,22 @@ def config_for(demarche: Demarche) -> HubEEConfig:
                 f"{label} de la connexion « {connection} » refusée, rien n'a été envoyé : "
                 f"{problem} Un superutilisateur doit la corriger dans l'administration."
             )
+    if not demarche.client_secret_encrypted:
+        raise ConfigurationError(
+            f"Le secret client de la démarche « {demarche} » n'est pas enregistré, rien n'a été "
+            "envoyé : saisissez-le dans sa fiche, puis lancez l'action « Tester la connexion "
+            "(et activer si elle réussit) »."
+        )
+    try:
+        client_secret = demarche.client_secret
+    except crypto.SecretDecryptionError as exc:
+        raise ConfigurationError(str(exc)) from exc
     proxy = settings.HUBEE_PROXY
     return HubEEConfig(
         token_url=connection.token_url,
         api_url=connection.api_url,
         client_id=demarche.client_id,
-        client_secret=demarche.client_secret,
+        client_secret=client_secret,
         editor_name=connection.editor_name,
         application_name=connection.application_name,
         software_version=connection.software_version,
@@ -104,7 +118,7 @@ def explain_connection_error(exc: Exception) -> str:
     is no window on another server and no port scanner. The detail goes to the log.
     """
     status = getattr(exc, "status_code", None)
-    if isinstance(exc, DestinationRefusedError):
+    if isinstance(exc, ConfigurationError):
         return exc.summary  # our own text, no remote content
     if isinstance(exc, AuthenticationError):
         return (
@@ -148,11 +162,6 @@ def explain_connection_error(exc: Exception) -> str:
 
 def check_connection(demarche: Demarche) -> tuple[bool, str]:
     """Request a token with the démarche's credentials (a fresh client, not the cached one)."""
-    if not demarche.client_secret_encrypted:
-        return False, (
-            "Le secret client n'est pas enregistré : saisissez-le dans la fiche de la démarche, "
-            "puis relancez « Tester la connexion (et activer si elle réussit) »."
-        )
     try:
         # One retry only: an administrator is waiting for the answer.
         with HubEEClient(replace(config_for(demarche), retries=1)) as client:
@@ -161,6 +170,4 @@ def check_connection(demarche: Demarche) -> tuple[bool, str]:
         # The detail (remote body, socket error) is for the IT person, not for the page.
         logger.warning("Connection test of démarche %s failed: %s", demarche.pk, exc)
         return False, explain_connection_error(exc)
-    except crypto.SecretDecryptionError as exc:
-        return False, str(exc)  # our own French text: which key, what to do
     return True, "Connexion réussie : HubEE a délivré un jeton pour ces identifiants."

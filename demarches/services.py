@@ -5,6 +5,10 @@
 démarches, each validated by `full_clean()` exactly as the admin validates them. It returns an
 `ImportReport` that `format_report()` turns into the French summary. Nothing here ever prints,
 logs or raises a client secret.
+
+`connection_destination_changed()` and `demarche_moved()` are called after a change of where
+secrets are sent (a connection's token or API URL, a démarche's connection): they log the old
+and new URLs and disable the démarches concerned until their secret is entered again.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from demarches import crypto
 from demarches.config_import import (
@@ -52,6 +57,7 @@ class DemarcheOutcome:
     folder_existed: bool
     changes: list[str] = field(default_factory=list)
     folder_removed: bool = False  # dry run: created for the check, then removed
+    moved_from: HubEEConnection | None = None  # its connection before, when the import moved it
 
 
 @dataclass
@@ -119,6 +125,15 @@ def apply_config(
         for outcome in report.demarches:
             outcome.folder_removed = not outcome.imported.download_folder.exists()
     else:
+        for outcome in report.demarches:
+            if outcome.moved_from is not None:
+                # Logged like a move in the admin; the secret came with it, from the file.
+                demarche_moved(
+                    Demarche.objects.select_related("connection").get(pk=outcome.pk),
+                    outcome.moved_from,
+                    secret_replaced=True,
+                    by="la commande import_hubee_config",
+                )
         logger.info(
             "Configuration HubEE importée depuis %s : %d démarche(s) créée(s), %d mise(s) à jour "
             "(organisation %s, connexion %s).",
@@ -295,6 +310,7 @@ def _demarche(
     folder_existed: bool,
 ) -> DemarcheOutcome:
     folder = str(imported.download_folder)
+    moved_from = None
     demarche = Demarche.objects.filter(client_id=imported.client_id).first()
     if demarche is None:
         created = True
@@ -320,6 +336,8 @@ def _demarche(
             )
         changes = _field_changes(demarche, imported, connection, folder)
         before = _Flags.of(demarche)
+        if demarche.connection_id != connection.pk:
+            moved_from = demarche.connection
 
     demarche.process_code = imported.process_code
     demarche.connection = connection
@@ -351,6 +369,7 @@ def _demarche(
         automatic_final_status=demarche.automatic_final_status,
         folder_existed=folder_existed,
         changes=changes,
+        moved_from=moved_from,
     )
 
 
@@ -590,3 +609,94 @@ def _format_demarche(outcome: DemarcheOutcome, report: ImportReport) -> list[str
     else:
         lines.append("      état : désactivée")
     return lines
+
+
+# --------------------------------------------------------------------------------------------
+# Where secrets are sent
+# --------------------------------------------------------------------------------------------
+
+HOW_TO_REENABLE = (
+    "Pour chacune, saisissez à nouveau le secret client (copié depuis le portail HubEE) dans sa "
+    "fiche, puis lancez l'action « Tester la connexion (et activer si elle réussit) »."
+)
+
+
+def describe_destination_change(old: tuple[str, str] | None, new: tuple[str, str]) -> str:
+    """'URL du jeton : a → b ; URL de l'API : c → d' (only what changed; all for a creation)."""
+    parts = []
+    for label, index in (("URL du jeton", 0), ("URL de l'API", 1)):
+        if old is None:
+            parts.append(f"{label} : {new[index]}")
+        elif old[index] != new[index]:
+            parts.append(f"{label} : {old[index]} → {new[index]}")
+    return " ; ".join(parts) or "mêmes URL"
+
+
+def disable_secrets(demarches: Iterable[Demarche]) -> list[Demarche]:
+    """Clear each démarche's client secret and disable it: the sync leaves it alone, and only
+    someone who knows the secret can turn it on again (it is never shown back)."""
+    demarches = list(demarches)
+    Demarche.objects.filter(pk__in=[d.pk for d in demarches]).update(
+        client_secret_encrypted="", enabled=False, updated_at=timezone.now()
+    )
+    for demarche in demarches:
+        demarche.client_secret_encrypted = ""
+        demarche.enabled = False
+    return demarches
+
+
+@dataclass(frozen=True)
+class DestinationChange:
+    """A change of where secrets are sent: what changed, in French, and who paid for it."""
+
+    summary: str
+    disabled: list[Demarche]
+
+    @property
+    def history(self) -> str:
+        """The sentence added to the admin's history of the object."""
+        text = f"{self.summary}."
+        if self.disabled:
+            names = ", ".join(str(d) for d in self.disabled)
+            text += f" Secret client effacé et démarche désactivée : {names}."
+        return text
+
+
+def connection_destination_changed(
+    connection: HubEEConnection, old: tuple[str, str] | None, *, by: str
+) -> DestinationChange | None:
+    """After `connection` was saved (`old`: its URLs before, None for a new one): log where its
+    secrets now go and, when that changed, disable its démarches until each secret is entered
+    again. None when the URLs did not change."""
+    new = connection.destination
+    if old == new:
+        return None
+    disabled = disable_secrets(connection.demarches.order_by("name")) if old else []
+    change = DestinationChange(describe_destination_change(old, new), disabled)
+    logger.warning(
+        "Connexion HubEE « %s » (id %s) %s par %s : %s",
+        connection,
+        connection.pk,
+        "créée" if old is None else "modifiée",
+        by,
+        change.history,
+    )
+    return change
+
+
+def demarche_moved(
+    demarche: Demarche, old_connection: HubEEConnection, *, secret_replaced: bool, by: str
+) -> DestinationChange:
+    """After `demarche` was saved on another connection: log it and, unless its new secret was
+    given with the move, disable it until its secret is entered again."""
+    new_connection = demarche.connection
+    urls = describe_destination_change(old_connection.destination, new_connection.destination)
+    summary = f"Connexion HubEE : {old_connection} → {new_connection} ({urls})"
+    if secret_replaced:
+        change = DestinationChange(f"{summary}, nouveau secret client saisi", [])
+    else:
+        change = DestinationChange(summary, disable_secrets([demarche]))
+    logger.warning(
+        "Démarche %s (id %s) modifiée par %s : %s", demarche, demarche.pk, by, change.history
+    )
+    return change

@@ -28,7 +28,7 @@ from django.db import (
 from django.utils import timezone
 
 from demarches.enums import CaseStatus
-from demarches.hubee import DestinationRefusedError, client_for
+from demarches.hubee import ConfigurationError, client_for
 from demarches.models import Demarche
 from dossiers import lease, storage
 from dossiers.enums import (
@@ -131,8 +131,8 @@ def sync_demarche(
         run = SyncRun.objects.create(demarche=demarche)
         try:
             client = client or client_for(demarche)
-        except DestinationRefusedError as exc:
-            return _refused_destination(demarche, run, exc)
+        except ConfigurationError as exc:
+            return _not_configured(demarche, run, exc)
         syncer = DemarcheSync(
             demarche,
             client,
@@ -143,10 +143,9 @@ def sync_demarche(
         return syncer.run()
 
 
-def _refused_destination(
-    demarche: Demarche, run: SyncRun, exc: DestinationRefusedError
-) -> SyncOutcome:
-    """The connection's URL is not allowed (any more): nothing was sent, the run says why."""
+def _not_configured(demarche: Demarche, run: SyncRun, exc: ConfigurationError) -> SyncOutcome:
+    """The démarche cannot call HubEE (URL refused, secret missing): nothing was sent, the run
+    says why."""
     logger.error("démarche %s: %s", demarche.pk, exc.summary)
     run.finished_at = timezone.now()
     run.status = RunStatus.FAILED

@@ -113,7 +113,7 @@ def test_a_demarche_without_secret_is_not_tested(admin_client):
 
     messages, _ = run_action(admin_client, demarche)
 
-    assert "Le secret client n'est pas enregistré" in messages[0]
+    assert "n'est pas enregistré, rien n'a été envoyé" in messages[0]
     assert not Demarche.objects.get(pk=demarche.pk).enabled
 
 
