@@ -158,6 +158,13 @@ def test_refused_when_the_sandbox_is_off(settings) -> None:
     assert not Demarche.objects.exists()
 
 
+def test_refused_on_an_address_no_secret_may_go_to() -> None:
+    with pytest.raises(CommandError, match="n.est pas un serveur autorisé"):
+        run("--base-url", "http://192.168.1.10:8000")
+
+    assert not Demarche.objects.exists()
+
+
 def test_demo_dossiers_arrive_with_each_demarches_automatic_status() -> None:
     """What `make run`'s worker does within a minute, in-process: every démarche syncs."""
     run("--base-url", BASE_URL, "--dossiers", "2")

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from demarches.validators import hubee_url_problem
 from hubee_portal.sandbox import demo
 
 
@@ -40,6 +41,13 @@ class Command(BaseCommand):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise CommandError(f"--base-url doit être une adresse http(s), pas « {base_url} ».")
+        problem = hubee_url_problem(base_url)
+        if problem:
+            # The démarches' secrets go to this address: the same policy as any connection.
+            raise CommandError(
+                f"--base-url {base_url} : {problem} Servez la démonstration sur 127.0.0.1 "
+                "(HOST=0.0.0.0 make run sert aussi les autres interfaces)."
+            )
         if dossiers < 0:
             raise CommandError("--dossiers doit être positif ou nul.")
         result = demo.set_up(base_url, dossiers)
