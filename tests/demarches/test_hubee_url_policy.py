@@ -151,3 +151,14 @@ def test_sync_records_a_refused_destination(settings):
     assert run.finished_at is not None
     assert "refusée, rien n'a été envoyé" in run.message
     assert outcome.connection_error == run.message
+
+
+@pytest.mark.django_db
+def test_sync_records_a_demarche_whose_secret_was_cleared():
+    demarche = DemarcheFactory()
+    demarche.client_secret_encrypted = ""  # enabled anyway, e.g. by the « Activer » action
+
+    outcome = sync_demarche(demarche)
+
+    assert outcome.run.status == RunStatus.FAILED
+    assert "n'est pas enregistré, rien n'a été envoyé" in outcome.run.message
