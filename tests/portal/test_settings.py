@@ -1,5 +1,6 @@
 """Settings as a fresh install and a production install see them, in real processes."""
 
+import json
 import os
 import subprocess
 import sys
@@ -149,3 +150,105 @@ def test_django_q_broker_follows_redis_url(tmp_path, redis_url, expected):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [expected, "True"]
+
+
+# -- production is the default --------------------------------------------------------------------
+
+UNKNOWN_PAGES = """
+import json
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+client = Client()
+pages = {}
+for path in ("/pas-de-page-ici/", "/sandbox/"):
+    response = client.get(path, secure=True)
+    pages[path] = [response.status_code, response.content.decode()]
+print(json.dumps({"debug": settings.DEBUG, "sandbox": settings.HUBEE_SANDBOX, "pages": pages}))
+"""
+
+
+def keys_only_env(tmp_path, **extra):
+    """An install given its keys and nothing else: no DEBUG in the environment."""
+    env = production_env(tmp_path, **extra)
+    del env["DEBUG"], env["ALLOWED_HOSTS"]
+    return env
+
+
+@pytest.mark.xfail(strict=True, reason="DEBUG defaults to true (finding 4)")
+def test_without_debug_set_the_portal_runs_in_production_mode(tmp_path):
+    result = run(UNKNOWN_PAGES, keys_only_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    # A visitor gets the plain page: no traceback page listing every route of the portal.
+    status, page = seen["pages"]["/pas-de-page-ici/"]
+    assert "URLconf" not in page
+    assert "admin/" not in page
+    assert status == 404
+    assert "Page introuvable" in page
+    # The fake HubEE (which hands out tokens to anyone) is not served.
+    status, page = seen["pages"]["/sandbox/"]
+    assert status == 404
+    assert "URLconf" not in page
+    assert (seen["debug"], seen["sandbox"]) == (False, False)
+
+
+@pytest.mark.xfail(strict=True, reason="DEBUG defaults to true (finding 4)")
+def test_without_debug_set_missing_keys_stop_the_start(tmp_path):
+    result = run(
+        ["manage.py", "check"],
+        {"DATA_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "none")},
+        script=False,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY est obligatoire quand DEBUG est désactivé" in result.stderr
+    # No key generated behind the administrator's back.
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.xfail(strict=True, reason="DEBUG defaults to true (finding 4)")
+def test_check_deploy_is_clean_without_debug_set(tmp_path):
+    env = keys_only_env(tmp_path, ALLOWED_HOSTS="hubee.mairie-exemple.fr")
+    result = run(["manage.py", "check", "--deploy"], env, script=False)
+    assert result.returncode == 0, result.stderr
+    assert "no issues (0 silenced)" in result.stdout
+
+
+BAD_KEY = "notakey"
+
+
+@pytest.mark.xfail(strict=True, reason="ENCRYPTION_KEY is only checked at first use (finding 4)")
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        pytest.param(BAD_KEY, "ENCRYPTION_KEY n'est pas une clé Fernet valide", id="bad"),
+        pytest.param(
+            "{good}," + BAD_KEY, "La 2e clé de ENCRYPTION_KEY n'est pas une clé Fernet", id="2nd"
+        ),
+        pytest.param(
+            BAD_KEY + ",{good}", "La 1re clé de ENCRYPTION_KEY n'est pas une clé Fernet", id="1st"
+        ),
+        pytest.param(",", "ENCRYPTION_KEY ne contient aucune clé", id="empty-list"),
+    ],
+)
+def test_a_bad_encryption_key_stops_the_start(tmp_path, keys, expected):
+    from cryptography.fernet import Fernet
+
+    env = production_env(tmp_path, ENCRYPTION_KEY=keys.format(good=Fernet.generate_key().decode()))
+    result = run(["manage.py", "check", "--deploy"], env, script=False)
+    assert result.returncode != 0
+    assert expected in result.stderr
+    assert "Fernet.generate_key()" in result.stderr  # how to make a good one
+    assert BAD_KEY not in result.stdout + result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="no deploy check on the sandbox (finding 4)")
+def test_check_deploy_fails_on_the_sandbox_in_production(tmp_path):
+    env = production_env(tmp_path, HUBEE_SANDBOX="true")
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "ERROR"], env, script=False)
+    assert result.returncode != 0
+    assert "hubee_portal.E001" in result.stderr
+    assert "HUBEE_SANDBOX" in result.stderr
