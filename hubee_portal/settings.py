@@ -22,26 +22,27 @@ DEBUG = env.bool("DEBUG", default=True)
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
 
 
-def _key(name: str, filename: str, generate) -> str:
+def _key(name: str, filename: str, generate) -> tuple[str, str]:
+    """The key, and where it comes from (for error messages)."""
     value = env.str(name, default="")
     if value:
-        return value
+        return value, name
     if not DEBUG:
         raise ImproperlyConfigured(
             f"{name} est obligatoire quand DEBUG est désactivé : définissez-la dans "
             f"l'environnement ou dans {ENV_FILE} (voir .env.example)."
         )
     # Development: generated once and reused, so yesterday's secrets still decrypt today.
-    return keys.load_or_create(DATA_DIR / filename, generate)
+    path = DATA_DIR / filename
+    return keys.load_or_create(path, generate), f"Le fichier {path}"
 
 
-SECRET_KEY = _key("SECRET_KEY", "secret_key", keys.new_secret_key)
-# Fernet keys, comma-separated: the first encrypts, all decrypt (rotation).
-ENCRYPTION_KEYS = [
-    k.strip()
-    for k in _key("ENCRYPTION_KEY", "encryption.key", keys.new_encryption_key).split(",")
-    if k.strip()
-]
+SECRET_KEY = _key("SECRET_KEY", "secret_key", keys.new_secret_key)[0]
+# Fernet keys, comma-separated: the first encrypts, all decrypt (rotation). Checked here, so a
+# bad key stops the start instead of the first sync.
+ENCRYPTION_KEYS = keys.encryption_keys(
+    *_key("ENCRYPTION_KEY", "encryption.key", keys.new_encryption_key)
+)
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []

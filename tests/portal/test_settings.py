@@ -220,7 +220,6 @@ def test_check_deploy_is_clean_without_debug_set(tmp_path):
 BAD_KEY = "notakey"
 
 
-@pytest.mark.xfail(strict=True, reason="ENCRYPTION_KEY is only checked at first use (finding 4)")
 @pytest.mark.parametrize(
     ("keys", "expected"),
     [
