@@ -5,3 +5,7 @@ class DemarchesConfig(AppConfig):
     name = "demarches"
     verbose_name = "Configuration HubEE"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the deploy checks (`manage.py check --deploy`).
+        from demarches import checks  # noqa: F401

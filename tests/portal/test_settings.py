@@ -244,7 +244,6 @@ def test_a_bad_encryption_key_stops_the_start(tmp_path, keys, expected):
     assert BAD_KEY not in result.stdout + result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="no deploy check on the sandbox (finding 4)")
 def test_check_deploy_fails_on_the_sandbox_in_production(tmp_path):
     env = production_env(tmp_path, HUBEE_SANDBOX="true")
     result = run(["manage.py", "check", "--deploy", "--fail-level", "ERROR"], env, script=False)
