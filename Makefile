@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Sans DEBUG, le portail démarre en production (clés obligatoires, bac à sable éteint) : les
+# commandes de développement demandent le mode développement, chacune explicitement.
+DEV := DEBUG=true
 
 .PHONY: run test install lint format chromium clean
 
@@ -23,12 +26,12 @@ $(STAMP): pyproject.toml
 # Le worker joint le bac à sable à l'adresse du portail (127.0.0.1 quand HOST écoute partout).
 DEMO_HOST := $(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST))
 run: $(STAMP)
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py hubee_bootstrap
-	$(PY) manage.py hubee_demo --base-url http://$(DEMO_HOST):$(PORT)
+	$(DEV) $(PY) manage.py migrate --noinput
+	$(DEV) $(PY) manage.py hubee_bootstrap
+	$(DEV) $(PY) manage.py hubee_demo --base-url http://$(DEMO_HOST):$(PORT)
 	@echo "Portail : http://$(DEMO_HOST):$(PORT)/  — bac à sable : http://$(DEMO_HOST):$(PORT)/sandbox/  (Ctrl-C pour arrêter)"
-	$(PY) manage.py qcluster & QPID=$$!; trap 'kill $$QPID 2>/dev/null; wait $$QPID' EXIT INT TERM; \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(DEV) $(PY) manage.py qcluster & QPID=$$!; trap 'kill $$QPID 2>/dev/null; wait $$QPID' EXIT INT TERM; \
+	$(DEV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Chromium de Debian pour les tests navigateur (aucun téléchargement de navigateur ici).
 chromium:
@@ -39,13 +42,14 @@ chromium:
 	  echo "Installation de chromium (apt-get)…"; \
 	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# La suite se lance en mode développement : tests/settings.py met DEBUG=true.
 test: $(STAMP) chromium
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	$(DEV) $(PY) manage.py makemigrations --check --dry-run
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

@@ -18,7 +18,8 @@ ENV_FILE = Path(environ.Env().str("ENV_FILE", default=str(BASE_DIR / ".env")))
 if ENV_FILE.is_file():
     env.read_env(ENV_FILE)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Production unless said otherwise: development (`make run`, the tests) sets DEBUG=true.
+DEBUG = env.bool("DEBUG", default=False)
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
 
 
@@ -29,8 +30,9 @@ def _key(name: str, filename: str, generate) -> tuple[str, str]:
         return value, name
     if not DEBUG:
         raise ImproperlyConfigured(
-            f"{name} est obligatoire quand DEBUG est désactivé : définissez-la dans "
-            f"l'environnement ou dans {ENV_FILE} (voir .env.example)."
+            f"{name} est obligatoire quand DEBUG est désactivé (la production, par défaut) : "
+            f"définissez-la dans l'environnement ou dans {ENV_FILE} (voir .env.example). "
+            "En développement, DEBUG=true la génère dans DATA_DIR."
         )
     # Development: generated once and reused, so yesterday's secrets still decrypt today.
     path = DATA_DIR / filename

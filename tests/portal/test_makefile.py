@@ -17,7 +17,6 @@ def manage_commands(text: str) -> list[str]:
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make n'est pas installé")
-@pytest.mark.xfail(strict=True, reason="DEBUG defaults to true (finding 4)")
 @pytest.mark.parametrize("target", ["run", "lint"])
 def test_make_targets_set_debug_for_each_manage_command(target):
     dry_run = subprocess.run(
@@ -33,7 +32,6 @@ def test_make_targets_set_debug_for_each_manage_command(target):
     assert [c for c in commands if not c.startswith("DEBUG=true ")] == []
 
 
-@pytest.mark.xfail(strict=True, reason="DEBUG defaults to true (finding 4)")
 def test_ci_checks_migrations_in_development_mode():
     commands = manage_commands((ROOT / ".ci" / "run").read_text())
     makemigrations = [c for c in commands if "makemigrations" in c]

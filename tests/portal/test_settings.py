@@ -49,8 +49,12 @@ def run(code_or_args, env_overrides, *, script=True):
     )
 
 
-def test_defaults_need_no_env_file_and_secrets_survive_a_restart(tmp_path):
-    env = {"DATA_DIR": str(tmp_path / "data"), "ENV_FILE": str(tmp_path / "absent.env")}
+def test_development_needs_no_env_file_and_secrets_survive_a_restart(tmp_path):
+    env = {
+        "DEBUG": "true",
+        "DATA_DIR": str(tmp_path / "data"),
+        "ENV_FILE": str(tmp_path / "absent.env"),
+    }
     first = run(SAVE_SECRET, env)
     assert first.returncode == 0, first.stderr
     # Keys and the SQLite database were generated in the data folder.
@@ -72,12 +76,12 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
         "    c.execute('PRAGMA busy_timeout'); print(c.fetchone()[0])\n"
         "    c.execute('PRAGMA synchronous'); print(c.fetchone()[0])\n"
     )
-    result = run(code, {"DATA_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "none")})
+    env = {"DEBUG": "true", "DATA_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "none")}
+    result = run(code, env)
     assert result.returncode == 0, result.stderr
     # synchronous=FULL (2): a commit is on disk before HubEE's notification is deleted.
     assert result.stdout.split() == ["wal", "20000", "2"]
 
-    env = {"DATA_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "none")}
     result = run(code, {**env, "SQLITE_SYNCHRONOUS": "normal"})
     assert result.stdout.split()[-1] == "1"
     result = run(code, {**env, "SQLITE_SYNCHRONOUS": "OFF"})
@@ -145,9 +149,8 @@ def test_django_q_broker_follows_redis_url(tmp_path, redis_url, expected):
         "print('redis' if 'redis' in settings.Q_CLUSTER else 'orm', "
         "settings.Q_CLUSTER['retry'] > settings.Q_CLUSTER['timeout'])"
     )
-    result = run(
-        code, {"DATA_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "x"), "REDIS_URL": redis_url}
-    )
+    env = {"DATA_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "x"), "REDIS_URL": redis_url}
+    result = run(code, {**env, "DEBUG": "true"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [expected, "True"]
 
@@ -171,16 +174,15 @@ print(json.dumps({"debug": settings.DEBUG, "sandbox": settings.HUBEE_SANDBOX, "p
 """
 
 
-def keys_only_env(tmp_path, **extra):
-    """An install given its keys and nothing else: no DEBUG in the environment."""
-    env = production_env(tmp_path, **extra)
-    del env["DEBUG"], env["ALLOWED_HOSTS"]
+def env_without_debug(tmp_path):
+    """A production install that never set DEBUG (as before the default changed)."""
+    env = production_env(tmp_path)
+    del env["DEBUG"]
     return env
 
 
-@pytest.mark.xfail(strict=True, reason="DEBUG defaults to true (finding 4)")
 def test_without_debug_set_the_portal_runs_in_production_mode(tmp_path):
-    result = run(UNKNOWN_PAGES, keys_only_env(tmp_path))
+    result = run(UNKNOWN_PAGES, env_without_debug(tmp_path))
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     # A visitor gets the plain page: no traceback page listing every route of the portal.
@@ -196,7 +198,6 @@ def test_without_debug_set_the_portal_runs_in_production_mode(tmp_path):
     assert (seen["debug"], seen["sandbox"]) == (False, False)
 
 
-@pytest.mark.xfail(strict=True, reason="DEBUG defaults to true (finding 4)")
 def test_without_debug_set_missing_keys_stop_the_start(tmp_path):
     result = run(
         ["manage.py", "check"],
@@ -209,9 +210,8 @@ def test_without_debug_set_missing_keys_stop_the_start(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="DEBUG defaults to true (finding 4)")
 def test_check_deploy_is_clean_without_debug_set(tmp_path):
-    env = keys_only_env(tmp_path, ALLOWED_HOSTS="hubee.mairie-exemple.fr")
+    env = env_without_debug(tmp_path)
     result = run(["manage.py", "check", "--deploy"], env, script=False)
     assert result.returncode == 0, result.stderr
     assert "no issues (0 silenced)" in result.stdout

@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
@@ -15,9 +16,12 @@ class Command(BaseCommand):
     def handle(self, *args, username: str, **options):
         User = get_user_model()
         if User.objects.filter(is_superuser=True).exists():
+            # Development mode is asked for on the command line (make run): say so.
+            dev = "DEBUG=true " if settings.DEBUG else ""
             self.stdout.write(
                 "Un compte administrateur existe déjà (son mot de passe a été affiché au "
-                "premier lancement ; `python manage.py changepassword <identifiant>` le change)."
+                f"premier lancement ; `{dev}python manage.py changepassword <identifiant>` le "
+                "change)."
             )
             return
         password = secrets.token_urlsafe(12)

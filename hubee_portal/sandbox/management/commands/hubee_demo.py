@@ -54,10 +54,12 @@ class Command(BaseCommand):
         sandbox_url = f"{result.base_url}/sandbox/"
         codes = ", ".join(d.process_code for d in result.demarches)
         if not result.changed:
+            # Development mode is asked for on the command line (make run): say so.
+            dev = "DEBUG=true " if settings.DEBUG else ""
             self.stdout.write(
                 f"Démonstration déjà prête ({len(result.demarches)} démarches reliées au bac à "
                 f"sable : {codes}) ; rien n'a changé. Compte agent « {demo.AGENT_USERNAME} » : "
-                "mot de passe affiché au premier lancement (`python manage.py changepassword "
+                f"mot de passe affiché au premier lancement (`{dev}python manage.py changepassword "
                 f"{demo.AGENT_USERNAME}` le change). Côté opérateur : {sandbox_url}"
             )
             return
