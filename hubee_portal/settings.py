@@ -28,14 +28,21 @@ def _key(name: str, filename: str, generate) -> tuple[str, str]:
     value = env.str(name, default="")
     if value:
         return value, name
+    path = DATA_DIR / filename
     if not DEBUG:
-        raise ImproperlyConfigured(
+        message = (
             f"{name} est obligatoire quand DEBUG est désactivé (la production, par défaut) : "
             f"définissez-la dans l'environnement ou dans {ENV_FILE} (voir .env.example). "
             "En développement, DEBUG=true la génère dans DATA_DIR."
         )
+        if path.is_file():
+            # An install that ran on the former default (DEBUG on) keeps its keys there.
+            message += (
+                f" Une clé a déjà été générée dans {path} (DEBUG était actif par défaut "
+                f"jusqu'ici) : si ce portail est en service, recopiez-la dans {name}."
+            )
+        raise ImproperlyConfigured(message)
     # Development: generated once and reused, so yesterday's secrets still decrypt today.
-    path = DATA_DIR / filename
     return keys.load_or_create(path, generate), f"Le fichier {path}"
 
 

@@ -174,6 +174,9 @@ print(json.dumps({"debug": settings.DEBUG, "sandbox": settings.HUBEE_SANDBOX, "p
 """
 
 
+READ_SETTINGS = "from django.conf import settings; settings.SECRET_KEY"
+
+
 def env_without_debug(tmp_path):
     """A production install that never set DEBUG (as before the default changed)."""
     env = production_env(tmp_path)
@@ -208,6 +211,19 @@ def test_without_debug_set_missing_keys_stop_the_start(tmp_path):
     assert "SECRET_KEY est obligatoire quand DEBUG est désactivé" in result.stderr
     # No key generated behind the administrator's back.
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_install_upgraded_without_debug_is_told_where_its_keys_are(tmp_path):
+    """Keys generated while DEBUG was on by default: the start says where they are."""
+    env = {"DATA_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "none")}
+    assert run(READ_SETTINGS, {**env, "DEBUG": "true"}).returncode == 0
+    secret_key = (tmp_path / "secret_key").read_text().strip()
+
+    result = run(["manage.py", "check"], env, script=False)
+    assert result.returncode != 0
+    assert f"Une clé a déjà été générée dans {tmp_path / 'secret_key'}" in result.stderr
+    assert "recopiez-la dans SECRET_KEY" in result.stderr
+    assert secret_key not in result.stderr
 
 
 def test_check_deploy_is_clean_without_debug_set(tmp_path):
