@@ -13,8 +13,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.db import DatabaseError
 
 SANDBOX_IN_PRODUCTION = "hubee_portal.E001"
+CONNECTION_URL_REFUSED = "hubee_portal.E002"
+ANY_HOST_ALLOWED = "hubee_portal.W001"
 
 
 def _in_production() -> bool:
@@ -35,5 +38,58 @@ def sandbox_off_in_production(app_configs: Any = None, **kwargs: Any) -> list[ch
             "Le bac à sable sert au développement et à la démonstration sur un poste de travail "
             "(DEBUG=true, comme le fait `make run`).",
             id=SANDBOX_IN_PRODUCTION,
+        )
+    ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def connections_reach_hubee_only(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """In production every connection's URLs follow the rules without the sandbox's leniency:
+    a demo's http://127.0.0.1 URLs left in a production database are an error, not a surprise
+    at the first sync."""
+    if not _in_production():
+        return []
+    from demarches.models import HubEEConnection
+    from demarches.validators import hubee_url_problem
+
+    try:
+        connections = list(HubEEConnection.objects.order_by("name"))
+    except DatabaseError:
+        # Before the first migrate there is nothing to check; the sync checks again anyway.
+        return []
+    errors = []
+    for connection in connections:
+        for label, url in (
+            ("URL du jeton", connection.token_url),
+            ("URL de l'API", connection.api_url),
+        ):
+            problem = hubee_url_problem(url, sandbox=False)
+            if problem:
+                errors.append(
+                    checks.Error(
+                        f"Connexion HubEE « {connection.name} », {label} ({url}) : {problem}",
+                        hint="Un superutilisateur corrige ses URL dans l'administration "
+                        "(Connexions HubEE), ou supprime cette connexion si elle venait de la "
+                        "démonstration ; les secrets de ses démarches sont alors à ressaisir.",
+                        obj=connection,
+                        id=CONNECTION_URL_REFUSED,
+                    )
+                )
+    return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def allowed_hosts_not_open(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if "*" not in settings.HUBEE_ALLOWED_HOSTS:
+        return []
+    return [
+        checks.Warning(
+            "HUBEE_ALLOWED_HOSTS contient « * » : un secret client HubEE peut être envoyé à "
+            "n'importe quel serveur https.",
+            hint="Listez seulement les serveurs de HubEE (la valeur par défaut) et, au besoin, "
+            "le nom du relais par lequel votre réseau les joint.",
+            id=ANY_HOST_ALLOWED,
         )
     ]

@@ -61,13 +61,14 @@ def validate_download_folder(value: str) -> None:
         ) from exc
 
 
-def hubee_url_problem(url: str) -> str | None:
+def hubee_url_problem(url: str, *, sandbox: bool | None = None) -> str | None:
     """Why a HubEE client secret may not be sent to `url` (a French reason), or None.
 
     https, to a host of settings.HUBEE_ALLOWED_HOSTS (HubEE's own by default; `.example.fr`
-    matches its subdomains); while settings.HUBEE_SANDBOX is on, http and the loopback
-    (localhost, 127.0.0.0/8, ::1) too. Checked when a connection is saved and again before
-    each use: the setting may have changed since.
+    matches its subdomains); while the sandbox is on (settings.HUBEE_SANDBOX unless `sandbox`
+    says otherwise), http and the loopback (localhost, 127.0.0.0/8, ::1) too. Checked when a
+    connection is saved, again before each use (the setting may have changed since), and by
+    `check --deploy` with the sandbox's leniency off.
     """
     try:
         parts = urlsplit(url or "")
@@ -84,7 +85,8 @@ def hubee_url_problem(url: str) -> str | None:
     if parts.username is not None or parts.password is not None:
         return "L'URL ne doit contenir ni identifiant ni mot de passe."
     host = host.rstrip(".")
-    sandbox = settings.HUBEE_SANDBOX
+    if sandbox is None:
+        sandbox = settings.HUBEE_SANDBOX
     if scheme != "https" and not sandbox:
         return "HubEE n'est joint qu'en https : l'URL doit commencer par https://."
     if _is_loopback(host):

@@ -22,7 +22,6 @@ def deploy_check() -> str:
     return out.getvalue()
 
 
-@pytest.mark.xfail(strict=True, reason="deploy checks ignore connection URLs (issue 11)")
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("token_url", "api_url"),
@@ -45,7 +44,6 @@ def test_check_deploy_fails_on_an_http_or_loopback_connection(token_url, api_url
     assert f"« {connection.name} »" in output
 
 
-@pytest.mark.xfail(strict=True, reason="deploy checks ignore connection URLs (issue 11)")
 @pytest.mark.django_db
 def test_check_deploy_fails_even_with_the_sandbox_left_on():
     # The sandbox relaxes the URL rules; in production they apply all the same (E001 too).
@@ -83,7 +81,6 @@ def test_development_keeps_its_sandbox_connections():
     assert "hubee_portal.E002" not in output
 
 
-@pytest.mark.xfail(strict=True, reason="deploy checks ignore connection URLs (issue 11)")
 @pytest.mark.django_db
 def test_check_deploy_warns_on_any_host_allowed():
     HubEEConnectionFactory()
