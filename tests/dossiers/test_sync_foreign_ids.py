@@ -168,8 +168,11 @@ class FakeHubEE:
 
 
 @pytest.fixture
-def portal(hubee, tmp_path, monkeypatch):
+def portal(hubee, tmp_path, monkeypatch, settings):
     """A's dossier for case X (stored, one status pushed, a message pending), and B."""
+    # B's fake HubEE is an https host of its own, allowed as a relay would be.
+    settings.HUBEE_ALLOWED_HOSTS = [*settings.HUBEE_ALLOWED_HOSTS, urlsplit(TOKEN_URL).hostname]
+    settings.HUBEE_ALLOWED_HOSTS.append(urlsplit(API_URL).hostname)
     a = hubee.demarche(
         "EtatCivil",
         automatic_status="SI_RECEIVED",
