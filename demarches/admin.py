@@ -133,6 +133,12 @@ class DemarcheAdmin(admin.ModelAdmin):
         ("Historique", {"fields": ["created_at", "updated_at"]}),
     ]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # Checked by the form: staff never add themselves to the habilitations.
+        form.editor = request.user
+        return form
+
     # Moving a démarche to another connection sends its secret elsewhere: a superuser's
     # decision. Other staff may still create a démarche on an existing connection: they type
     # its secret themselves, to a destination a superuser has approved.

@@ -2,9 +2,20 @@ from django import forms
 
 from demarches.models import Demarche
 
+SELF_HABILITATION = (
+    "Vous ne pouvez pas vous habiliter vous-même sur une démarche : un autre administrateur "
+    "ou un superutilisateur le fait pour vous, s'il le faut."
+)
+
 
 class DemarcheAdminForm(forms.ModelForm):
-    """The client secret is write-only: never rendered back, blank on edit keeps it."""
+    """The client secret is write-only: never rendered back, blank on edit keeps it.
+
+    `editor` (set by the admin) is the user saving the form: short of a superuser, nobody adds
+    themselves to the habilitations, which would open the démarche's dossiers to them.
+    """
+
+    editor = None
 
     client_secret = forms.CharField(
         label="secret client (client secret)",
@@ -35,6 +46,15 @@ class DemarcheAdminForm(forms.ModelForm):
             "retention_months",
             "agents",
         ]
+
+    def clean_agents(self):
+        agents = self.cleaned_data["agents"]
+        editor = self.editor
+        if editor is None or editor.is_superuser or editor.pk not in {a.pk for a in agents}:
+            return agents
+        if self.instance.pk and self.instance.agents.filter(pk=editor.pk).exists():
+            return agents  # keeping one's own habilitation
+        raise forms.ValidationError(SELF_HABILITATION, code="self_habilitation")
 
     def clean(self):
         cleaned = super().clean()

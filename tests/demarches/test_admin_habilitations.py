@@ -16,7 +16,6 @@ def change(client, demarche, **overrides):
     return client.post(url, demarche_form(demarche, **overrides))
 
 
-@pytest.mark.xfail(strict=True, reason="staff may habilitate themselves (issue 11)")
 def test_staff_cannot_habilitate_themselves_to_read_dossiers(client):
     demarche = DemarcheFactory(client_secret=SECRET)
     dossier = DossierFactory(demarche=demarche)
