@@ -207,8 +207,20 @@ class DemarcheAdmin(admin.ModelAdmin):
 
     @admin.action(description="Activer les démarches sélectionnées", permissions=["change"])
     def enable(self, request, queryset):
-        count = queryset.update(enabled=True)
+        # Without its secret a démarche would only fail every minute (after a destination
+        # change, say): it waits for the secret to be entered again.
+        without_secret = list(queryset.filter(client_secret_encrypted=""))
+        count = queryset.exclude(client_secret_encrypted="").update(enabled=True)
         self.message_user(request, f"{count} démarche(s) activée(s).", messages.SUCCESS)
+        if without_secret:
+            names = ", ".join(f"« {d} »" for d in without_secret)
+            self.message_user(
+                request,
+                f"Non activée(s), faute de secret client : {names}. Saisissez le secret dans la "
+                "fiche de la démarche, puis lancez « Tester la connexion (et activer si elle "
+                "réussit) ».",
+                messages.WARNING,
+            )
 
     @admin.action(description="Désactiver les démarches sélectionnées", permissions=["change"])
     def disable(self, request, queryset):

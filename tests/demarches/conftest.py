@@ -6,9 +6,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.contrib.auth.models import Permission
-
-from tests.factories import UserFactory
 
 TOKEN_BODY = b'{"access_token": "jeton-du-listener", "expires_in": 3600}'
 
@@ -83,11 +80,3 @@ def listener() -> Iterator[Callable[..., Listener]]:
     yield start
     for one in started:
         one.stop()
-
-
-def staff_with(*codenames: str, username: str = "technicien"):
-    """An administrateur technique holding exactly these permissions (not a superuser)."""
-    user = UserFactory(username=username, is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    assert user.user_permissions.count() == len(codenames)
-    return user

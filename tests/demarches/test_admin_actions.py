@@ -38,3 +38,21 @@ def test_the_change_permission_runs_them(client, action, enabled):
     assert f'value="{action}"' in client.get(CHANGELIST).content.decode()
     client.post(CHANGELIST, {"action": action, "_selected_action": [demarche.pk]})
     assert Demarche.objects.get(pk=demarche.pk).enabled is not enabled
+
+
+def test_enable_leaves_a_demarche_without_secret_off(admin_client):
+    ready = DemarcheFactory(enabled=False, client_id="pret")
+    reset = DemarcheFactory(enabled=False, client_id="efface", name="Recensement")
+    Demarche.objects.filter(pk=reset.pk).update(client_secret_encrypted="")
+
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "enable", "_selected_action": [ready.pk, reset.pk]},
+        follow=True,
+    )
+
+    assert Demarche.objects.get(pk=ready.pk).enabled
+    assert not Demarche.objects.get(pk=reset.pk).enabled
+    page = response.content.decode()
+    assert "1 démarche(s) activée(s)." in page
+    assert "faute de secret client" in page and "Recensement" in page

@@ -10,8 +10,7 @@ import pytest
 from django.urls import reverse
 
 from demarches.models import Demarche, HubEEConnection
-from tests.demarches.conftest import staff_with
-from tests.factories import DemarcheFactory, HubEEConnectionFactory
+from tests.factories import DemarcheFactory, HubEEConnectionFactory, staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +92,11 @@ def test_staff_cannot_send_the_secret_to_their_own_listener(client, listener):
     connection = connection_to(hubee)
     demarche = DemarcheFactory(connection=connection, client_secret=SECRET, enabled=False)
     client.force_login(
-        staff_with("view_demarche", "view_hubeeconnection", "change_hubeeconnection")
+        staff_with(
+            "demarches.view_demarche",
+            "demarches.view_hubeeconnection",
+            "demarches.change_hubeeconnection",
+        )
     )
 
     change_connection(
@@ -110,7 +113,11 @@ def test_staff_cannot_send_the_secret_to_their_own_listener(client, listener):
 def test_staff_cannot_add_a_connection(client, listener):
     thief = listener()
     client.force_login(
-        staff_with("view_hubeeconnection", "add_hubeeconnection", "change_hubeeconnection")
+        staff_with(
+            "demarches.view_hubeeconnection",
+            "demarches.add_hubeeconnection",
+            "demarches.change_hubeeconnection",
+        )
     )
     data = connection_form(
         HubEEConnection(name="Volée", environment="autre"),
@@ -129,7 +136,12 @@ def test_staff_cannot_move_a_demarche_to_another_connection(client, listener):
     demarche = DemarcheFactory(connection=connection_to(hubee), client_secret=SECRET)
     other = connection_to(thief, name="Autre connexion")
     client.force_login(
-        staff_with("view_demarche", "change_demarche", "view_hubeeconnection", username="tech2")
+        staff_with(
+            "demarches.view_demarche",
+            "demarches.change_demarche",
+            "demarches.view_hubeeconnection",
+            username="tech2",
+        )
     )
 
     url = reverse("admin:demarches_demarche_change", args=[demarche.pk])
@@ -240,7 +252,11 @@ def test_staff_see_the_urls_read_only_and_may_change_the_rest(client, listener):
     hubee = listener()
     connection = connection_to(hubee)
     client.force_login(
-        staff_with("view_demarche", "view_hubeeconnection", "change_hubeeconnection")
+        staff_with(
+            "demarches.view_demarche",
+            "demarches.view_hubeeconnection",
+            "demarches.change_hubeeconnection",
+        )
     )
     url = reverse("admin:demarches_hubeeconnection_change", args=[connection.pk])
 
@@ -265,7 +281,11 @@ def test_staff_may_create_a_demarche_on_an_existing_connection(client, listener,
     connection = connection_to(listener())
     template = DemarcheFactory.build(connection=connection, organisation=None)
     organisation = DemarcheFactory(connection=connection).organisation
-    client.force_login(staff_with("view_demarche", "add_demarche", "view_hubeeconnection"))
+    client.force_login(
+        staff_with(
+            "demarches.view_demarche", "demarches.add_demarche", "demarches.view_hubeeconnection"
+        )
+    )
     data = demarche_form(
         template,
         organisation=organisation.pk,
@@ -284,7 +304,11 @@ def test_staff_may_create_a_demarche_on_an_existing_connection(client, listener,
 
 def test_staff_may_still_edit_a_demarche_without_moving_it(client, listener):
     demarche = DemarcheFactory(connection=connection_to(listener()), client_secret=SECRET)
-    client.force_login(staff_with("view_demarche", "change_demarche", "view_hubeeconnection"))
+    client.force_login(
+        staff_with(
+            "demarches.view_demarche", "demarches.change_demarche", "demarches.view_hubeeconnection"
+        )
+    )
     url = reverse("admin:demarches_demarche_change", args=[demarche.pk])
 
     assert 'name="connection"' not in client.get(url).content.decode()
@@ -303,7 +327,7 @@ def test_save_model_refuses_a_staff_destination_change_however_it_comes(rf, list
 
     connection = connection_to(listener())
     request = rf.post("/")
-    request.user = staff_with("view_hubeeconnection", "change_hubeeconnection")
+    request.user = staff_with("demarches.view_hubeeconnection", "demarches.change_hubeeconnection")
     model_admin = site._registry[HubEEConnection]
     connection.token_url = "http://127.0.0.1:1/steal-token"
 
