@@ -1,10 +1,7 @@
 """Deploy checks on where the portal sends HubEE secrets (`manage.py check --deploy`)."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
-from django.core.management.base import SystemCheckError
+from django.core import checks
 from django.test import override_settings
 
 from tests.factories import HubEEConnectionFactory
@@ -13,13 +10,13 @@ PRODUCTION = {"DEBUG": False, "HUBEE_SANDBOX": False}
 
 
 def deploy_check() -> str:
-    """The check's output; SystemCheckError's text when it fails at level ERROR."""
-    out = StringIO()
-    try:
-        call_command("check", deploy=True, fail_level="ERROR", stdout=out, stderr=out)
-    except SystemCheckError as exc:
-        return f"FAILED\n{exc}"
-    return out.getvalue()
+    """Our deploy checks' output (other apps' checks depend on the test process's environment);
+    starts with FAILED when one of ours is an error, as `check --deploy` would then fail."""
+    ours = [
+        m for m in checks.run_checks(include_deployment_checks=True) if m.id.startswith("hubee_")
+    ]
+    failed = any(m.is_serious() for m in ours)
+    return ("FAILED\n" if failed else "") + "\n".join(str(m) for m in ours)
 
 
 @pytest.mark.django_db
