@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from demarches.hubee import client_for
+from demarches.hubee import ConfigurationError, client_for
 from demarches.models import Demarche
 from dossiers import alerts, audit, lease
 from dossiers.enums import OutgoingState
@@ -19,6 +19,13 @@ from dossiers.outbox import UnfinishedAttemptError, send_pending, unfinished_att
 from dossiers.sync import LEASE_TTL, sync_demarche
 
 logger = logging.getLogger(__name__)
+
+# Shown to agents beside a push held back by the démarche's configuration (ConfigurationError).
+WAITING_FOR_CONFIGURATION = (
+    "En attente : rien n'a été envoyé, la connexion de la démarche à HubEE est à compléter par "
+    "un administrateur technique (secret client à saisir à nouveau). L'envoi partira tout seul "
+    "ensuite."
+)
 
 SCHEDULE_NAME = "Synchronisation HubEE"
 AUDIT_SCHEDULE_NAME = "Purge du journal d'audit"
@@ -165,6 +172,13 @@ def _send_now(dossier: Dossier) -> None:
         client = client_for(dossier.demarche)
         case = client.get_case(str(dossier.hubee_case_id))
         send_pending(client, dossier, case.get("events") or [])
+    except ConfigurationError as exc:
+        # Nothing left: no attempt is counted and no retry scheduled. Once the démarche has its
+        # secret (or allowed URLs) again and is enabled, its next sync flushes the outbox.
+        logger.warning("outbox of dossier %s waits for its configuration: %s", dossier.pk, exc)
+        OutgoingEvent.objects.filter(pk__in=before, state=OutgoingState.PENDING).update(
+            last_error=WAITING_FOR_CONFIGURATION, updated_at=timezone.now()
+        )
     except UnfinishedAttemptError:
         # Not a failure: a cut-off POST may still land; try once it cannot any more.
         wait = max(

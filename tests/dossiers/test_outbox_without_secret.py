@@ -5,6 +5,7 @@ missing » and end FAILED, although nothing was sent and nothing was refused by 
 """
 
 import pytest
+from django_q.models import Schedule
 
 from demarches.models import Demarche
 from dossiers import tasks
@@ -15,7 +16,6 @@ from tests.factories import DossierFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(strict=True, reason="a push without secret burns its attempts")
 def test_a_decision_waits_for_the_secret_instead_of_failing(settings):
     dossier = DossierFactory()
     decision = OutgoingEvent.objects.create(
@@ -31,3 +31,6 @@ def test_a_decision_waits_for_the_secret_instead_of_failing(settings):
 
     decision.refresh_from_db()
     assert decision.state == OutgoingState.PENDING, decision.last_error
+    assert decision.attempts == 0
+    assert "En attente" in decision.last_error
+    assert not Schedule.objects.filter(name__endswith=f", dossier {dossier.pk}").exists()
