@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
 
+# The libraries' admin pages, replaced by ours on import.
+from dossiers import admin_libraries  # noqa: F401
 from dossiers.access import demarches_for, in_demarches_of, sees_all_dossiers
 from dossiers.models import (
     AgentPreference,
