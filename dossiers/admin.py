@@ -105,6 +105,33 @@ class NotificationFailureAdmin(ReadOnlyAdmin):
     search_fields = ["notification_id", "case_id", "event_id"]
     list_select_related = ["demarche"]
     actions = ["acknowledge"]
+    # Not scoped like the received data (failures are followed and acknowledged by the
+    # administrateurs techniques), but what names a dossier is hidden outside one's démarches.
+    REVEALING = ["case_id", "event_id", "error"]
+
+    def get_fields(self, request, obj=None):
+        fields = [f.name for f in self.model._meta.fields]
+        if obj is not None and not self._sees(request, obj):
+            fields = [name for name in fields if name not in self.REVEALING] + ["hidden_detail"]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def get_search_fields(self, request):
+        # Searching a case id would tell whether another démarche holds it.
+        return self.search_fields if sees_all_dossiers(request.user) else ["notification_id"]
+
+    @staticmethod
+    def _sees(request, obj) -> bool:
+        return demarches_for(request.user).filter(pk=obj.demarche_id).exists()
+
+    @admin.display(description="détail")
+    def hidden_detail(self, obj) -> str:
+        return (
+            "Masqué : le cas, l'événement et le texte de l'erreur peuvent désigner un dossier "
+            "d'une démarche où vous n'êtes pas habilité."
+        )
 
     def has_acknowledge_permission(self, request):
         opts = self.opts

@@ -84,7 +84,8 @@ def resolve_inside(root: Path, relative: str) -> Path:
     root = root.resolve()
     path = (root / relative).resolve()
     if path == root or root not in path.parents:
-        raise UnsafePathError(f"Chemin hors du dossier de la démarche : {relative!r}")
+        # The name is not repeated: it may be the citizen's file name.
+        raise UnsafePathError("Chemin hors du dossier de la démarche : nom de fichier refusé.")
     return path
 
 

@@ -399,10 +399,7 @@ class DemarcheSync:
         except (InvalidDataError, storage.UnsafePathError) as exc:
             self._record_failure(notification, FailureKind.INVALID, str(exc))
         except OSError as exc:
-            detail = f"Erreur disque : {exc.strerror or exc}"
-            if exc.filename:
-                detail += f" ({exc.filename})"
-            self._record_failure(notification, FailureKind.LOCAL, detail)
+            self._record_failure(notification, FailureKind.LOCAL, self._disk_error(exc))
         except DatabaseError as exc:
             close_old_connections()
             self._record_failure(notification, FailureKind.LOCAL, f"Erreur de base : {exc}")
@@ -411,6 +408,19 @@ class DemarcheSync:
             self._record_failure(notification, FailureKind.LOCAL, f"{type(exc).__name__}: {exc}")
         else:
             self.counters.add(notifications_handled=1)
+
+    def _disk_error(self, exc: OSError) -> str:
+        """The error without its path: below the démarche's folder a path names the dossier
+        (its external id) and the citizen's file, which the journal never keeps."""
+        where = ""
+        if exc.filename:
+            inside = Path(str(exc.filename)).is_relative_to(self.root)
+            where = (
+                f" (dans le dossier de la démarche {self.root})"
+                if inside
+                else " (hors du dossier de la démarche)"
+            )
+        return f"Erreur disque : {exc.strerror or type(exc).__name__}{where}"
 
     # -- one notification ----------------------------------------------------------------------
 

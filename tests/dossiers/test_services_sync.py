@@ -257,6 +257,9 @@ def test_disk_full_deletes_nothing_and_the_next_run_recovers(hubee, monkeypatch,
     failure = NotificationFailure.objects.get()
     assert failure.kind == FailureKind.LOCAL
     assert __import__("os").strerror(code) in failure.error
+    # The démarche's folder, for the IT person; never the dossier's folder (its number).
+    assert f"(dans le dossier de la démarche {demarche.download_folder})" in failure.error
+    assert Dossier.objects.get().folder_name not in failure.error
     assert outcome.run.status == RunStatus.PARTIAL
     assert remaining(demarche) == 1
     assert sandbox.status_pushes(case) == []
