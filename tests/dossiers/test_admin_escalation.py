@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from dossiers.enums import FailureKind
 from dossiers.models import NotificationFailure
-from tests.factories import DemarcheFactory, DossierFactory, staff_with
+from tests.factories import DemarcheFactory, DossierFactory, UserFactory, staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +64,65 @@ def test_a_group_editor_cannot_grant_themselves_every_dossier(client):
     )
 
     assert client.get(reverse("dossiers:detail", args=[other.pk])).status_code == 404
+
+
+@pytest.mark.xfail(strict=True, reason="user editors grant themselves rights")
+def test_a_user_editor_cannot_grant_themselves_rights(client):
+    other = DossierFactory(applicant_last_name="Secret")
+    staff = staff_with("auth.view_user", "auth.change_user")
+    client.force_login(staff)
+    view_all = Permission.objects.get(codename="view_all_dossiers")
+    url = reverse("admin:auth_user_change", args=[staff.pk])
+
+    client.post(
+        url,
+        {
+            "username": staff.username,
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "user_permissions": [view_all.pk],
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+
+    staff.refresh_from_db()
+    assert not staff.is_superuser
+    assert not staff.user_permissions.filter(pk=view_all.pk).exists()
+    assert client.get(reverse("dossiers:detail", args=[other.pk])).status_code == 404
+
+
+@pytest.mark.xfail(strict=True, reason="user editors set a superuser's password")
+def test_a_user_editor_cannot_take_over_a_superuser(client, admin_user):
+    client.force_login(staff_with("auth.view_user", "auth.change_user"))
+
+    client.post(
+        reverse("admin:auth_user_password_change", args=[admin_user.pk]),
+        {"password1": "pris-par-le-technicien-42", "password2": "pris-par-le-technicien-42"},
+    )
+
+    admin_user.refresh_from_db()
+    assert not admin_user.check_password("pris-par-le-technicien-42")
+
+
+def test_a_user_editor_still_manages_agents(client):
+    staff = staff_with("auth.view_user", "auth.change_user", "auth.add_user")
+    agent = UserFactory(username="agent-recensement")
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("admin:auth_user_change", args=[agent.pk]),
+        {
+            "username": agent.username,
+            "first_name": "Camille",
+            "email": "camille@mairie.example",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()
+    agent.refresh_from_db()
+    assert agent.first_name == "Camille"
