@@ -6,7 +6,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
 
-from demarches import services
+from demarches import (
+    admin_accounts,  # noqa: F401  (replaces the User and Group pages)
+    services,
+)
 from demarches.forms import DemarcheAdminForm
 from demarches.hubee import check_connection
 from demarches.models import Demarche, HubEEConnection, Organisation

@@ -48,7 +48,6 @@ def test_failure_texts_of_another_demarche_stay_hidden(client):
     assert "DUPONT" in page and str(other.hubee_case_id) in page
 
 
-@pytest.mark.xfail(strict=True, reason="group editors grant themselves every dossier")
 def test_a_group_editor_cannot_grant_themselves_every_dossier(client):
     # README, « Rôles »: an administrateur technique « ne peut pas s'habiliter lui-même ».
     other = DossierFactory(applicant_last_name="Secret")
@@ -66,7 +65,6 @@ def test_a_group_editor_cannot_grant_themselves_every_dossier(client):
     assert client.get(reverse("dossiers:detail", args=[other.pk])).status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason="user editors grant themselves rights")
 def test_a_user_editor_cannot_grant_themselves_rights(client):
     other = DossierFactory(applicant_last_name="Secret")
     staff = staff_with("auth.view_user", "auth.change_user")
@@ -93,7 +91,6 @@ def test_a_user_editor_cannot_grant_themselves_rights(client):
     assert client.get(reverse("dossiers:detail", args=[other.pk])).status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason="user editors set a superuser's password")
 def test_a_user_editor_cannot_take_over_a_superuser(client, admin_user):
     client.force_login(staff_with("auth.view_user", "auth.change_user"))
 
