@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from demarches import crypto
+from demarches import crypto, validators
 from demarches.config_import import (
     PLACEHOLDER_EDITOR_NAMES,
     ConfigImportError,
@@ -56,7 +56,6 @@ class DemarcheOutcome:
     automatic_final_status: str
     folder_existed: bool
     changes: list[str] = field(default_factory=list)
-    folder_removed: bool = False  # dry run: created for the check, then removed
     moved_from: HubEEConnection | None = None  # its connection before, when the import moved it
 
 
@@ -101,8 +100,8 @@ def apply_config(
     """Write the configuration in one transaction: everything or nothing.
 
     Validation is the models' `full_clean()`, as in the admin; it creates the download folders
-    to prove they are writable. Folders created here are removed again (when still empty) if the
-    import fails or is a dry run.
+    to prove they are writable, and removes them again (when still empty) if the import fails.
+    A dry run writes nothing: the folders are checked without being created.
     """
     report = ImportReport(
         config=config, dry_run=dry_run, keep_automatic_final=keep_automatic_final, enable=enable
@@ -110,21 +109,19 @@ def apply_config(
     new_roots = _missing_roots(d.download_folder for d in config.demarches)
     existed = {d.position: d.download_folder.is_dir() for d in config.demarches}
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _folder_checks(dry_run):
             _apply(config, report, organisation_siret, existed)
             if dry_run:
                 transaction.set_rollback(True)
     except ConfigImportError as exc:
-        _remove_empty_trees(new_roots)
+        if not dry_run:
+            _remove_empty_trees(new_roots)
         raise ConfigImportError(scrub_secrets(exc.message, config.secrets), exc.problems) from None
     except BaseException:
-        _remove_empty_trees(new_roots)
+        if not dry_run:
+            _remove_empty_trees(new_roots)
         raise
-    if dry_run:
-        _remove_empty_trees(new_roots)
-        for outcome in report.demarches:
-            outcome.folder_removed = not outcome.imported.download_folder.exists()
-    else:
+    if not dry_run:
         for outcome in report.demarches:
             if outcome.moved_from is not None:
                 # Logged like a move in the admin; the secret came with it, from the file.
@@ -144,6 +141,10 @@ def apply_config(
             report.connection,
         )
     return report
+
+
+def _folder_checks(dry_run: bool) -> contextlib.AbstractContextManager[None]:
+    return validators.no_writes() if dry_run else contextlib.nullcontext()
 
 
 def _apply(
@@ -576,10 +577,9 @@ def _format_demarche(outcome: DemarcheOutcome, report: ImportReport) -> list[str
         )
     if outcome.folder_existed:
         state = "existant, accessible en écriture"
-    elif outcome.folder_removed:
-        state = "créé le temps de vérifier qu'il est accessible en écriture, puis supprimé"
     elif would:
-        state = "créé pour vérifier qu'il est accessible en écriture (laissé en place)"
+        checked = validators.nearest_existing(imported.download_folder)
+        state = f"serait créé (vérifié sans rien écrire : {checked} accessible en écriture)"
     else:
         state = "créé, accessible en écriture"
     lines.append(f"      dossier de téléchargement : {folder}{origin} — {state}")

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
 import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,8 +34,30 @@ def write_probe_file(folder: Path) -> None:
         probe.unlink(missing_ok=True)
 
 
+# False inside no_writes(): a dry run checks the download folder without creating anything.
+writes_allowed: ContextVar[bool] = ContextVar("writes_allowed", default=True)
+
+
+@contextlib.contextmanager
+def no_writes() -> Iterator[None]:
+    token = writes_allowed.set(False)
+    try:
+        yield
+    finally:
+        writes_allowed.reset(token)
+
+
+def nearest_existing(path: Path) -> Path:
+    """`path` itself or its closest ancestor that exists (what mkdir would start from)."""
+    for candidate in [path, *path.parents]:
+        if candidate.exists():
+            return candidate
+    return Path(path.anchor)
+
+
 def validate_download_folder(value: str) -> None:
-    """The folder must be absolute, creatable and writable: proven by writing a file."""
+    """The folder must be absolute, creatable and writable: proven by writing a file, or,
+    inside no_writes(), checked without writing anything."""
     if not value:
         raise ValidationError("Indiquez un dossier de téléchargement.", code="required")
     path = Path(value)
@@ -43,6 +68,9 @@ def validate_download_folder(value: str) -> None:
             code="not_absolute",
             params={"value": value},
         )
+    if not writes_allowed.get():
+        _check_without_writing(path, value)
+        return
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -59,6 +87,36 @@ def validate_download_folder(value: str) -> None:
             code="not_writable",
             params={"value": value, "reason": exc.strerror or exc},
         ) from exc
+
+
+def _check_without_writing(path: Path, value: str) -> None:
+    """What mkdir and the probe file would meet, read from the file system only (root passes
+    os.access, so a read-only mount is checked apart)."""
+    base = nearest_existing(path)
+    if not base.is_dir():
+        raise ValidationError(
+            "Le dossier « %(value)s » ne peut pas être créé : %(reason)s.",
+            code="cannot_create",
+            params={"value": value, "reason": f"« {base} » n'est pas un dossier"},
+        )
+    reason = None
+    if not os.access(base, os.W_OK | os.X_OK):
+        reason = "Permission non accordée"
+    elif os.statvfs(base).f_flag & os.ST_RDONLY:
+        reason = "Système de fichiers accessible en lecture seulement"
+    if reason is None:
+        return
+    if base == path:
+        raise ValidationError(
+            "Impossible d'écrire dans le dossier « %(value)s » : %(reason)s.",
+            code="not_writable",
+            params={"value": value, "reason": reason},
+        )
+    raise ValidationError(
+        "Le dossier « %(value)s » ne peut pas être créé : %(reason)s.",
+        code="cannot_create",
+        params={"value": value, "reason": f"{reason} sur « {base} »"},
+    )
 
 
 def hubee_url_problem(url: str, *, sandbox: bool | None = None) -> str | None:

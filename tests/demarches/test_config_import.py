@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from io import StringIO
@@ -255,9 +256,26 @@ def test_reimport_allows_the_maximal_status_and_keeps_enabled_flag(tmp_path, org
     assert "statut final REFUSED désormais autorisé" in out
 
 
+def forbid_folder_writes(monkeypatch) -> list[str]:
+    """Record every folder creation and probe file (none may happen in a dry run)."""
+    writes: list[str] = []
+    real_mkdir = os.mkdir
+
+    def mkdir(path, *args, **kwargs):
+        writes.append(f"mkdir {path}")
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    monkeypatch.setattr(
+        validators, "write_probe_file", lambda folder: writes.append(f"probe {folder}")
+    )
+    return writes
+
+
 @pytest.mark.django_db
-def test_dry_run_writes_nothing_and_reports(tmp_path):
+def test_dry_run_writes_nothing_and_reports(tmp_path, monkeypatch):
     path = install(tmp_path, "toml_v2")
+    writes = forbid_folder_writes(monkeypatch)
 
     out, _ = run(str(path), "--organisation", SIRET, "--dry-run")
 
@@ -269,9 +287,41 @@ def test_dry_run_writes_nothing_and_reports(tmp_path):
     assert "CERTDC (demarches[1]) — serait créée" in out
     assert "recensementCitoyen (demarches[2]) — serait créée" in out
     assert str(path.parent / "downloads" / "CERTDC") in out
-    assert "puis supprimé" in out
+    assert f"serait créé (vérifié sans rien écrire : {path.parent} accessible en écriture)" in out
+    assert f"serait créé (vérifié sans rien écrire : {tmp_path} accessible en écriture)" in out
+    assert writes == []
     assert not (path.parent / "downloads").exists()
     assert not (tmp_path / "srv").exists()
+
+
+@pytest.mark.django_db
+def test_dry_run_leaves_an_existing_folder_untouched(tmp_path, organisation, monkeypatch):
+    path = install(tmp_path, "sc1")
+    folder = path.parent / "data" / "file" / "download" / "EtatCivil"
+    folder.mkdir(parents=True)
+    writes = forbid_folder_writes(monkeypatch)
+
+    out, _ = run(str(path), "--dry-run")
+
+    assert writes == []
+    assert list(folder.iterdir()) == []
+    assert "résolu depuis le dossier du fichier) — existant, accessible en écriture" in out
+    assert_nothing_imported()
+
+
+@pytest.mark.django_db
+def test_dry_run_reports_a_folder_that_cannot_be_created(tmp_path, organisation, monkeypatch):
+    path = install(tmp_path, "sc1")
+    (path.parent / "data").write_text("un fichier, pas un dossier")
+    writes = forbid_folder_writes(monkeypatch)
+
+    message = run_failing(str(path), "--dry-run")
+
+    assert writes == []
+    assert "demarches[1].dossierDeTelechargement (démarche « CERTDC »)" in message
+    assert "ne peut pas être créé" in message
+    assert f"« {path.parent / 'data'} » n'est pas un dossier" in message
+    assert_nothing_imported()
 
 
 @pytest.mark.django_db
@@ -821,3 +871,23 @@ def test_parsing_layer_is_pure_and_hides_secrets_in_repr(tmp_path):
     _assert_no_secret(repr(config), str(config.demarches))
     assert not (tmp_path / "ancien-script" / "downloads").exists()
     assert not (tmp_path / "srv").exists()
+
+
+@pytest.mark.django_db
+def test_dry_run_reports_a_read_only_mount(tmp_path, organisation, monkeypatch):
+    """Root passes os.access everywhere: a read-only file system is read from statvfs."""
+    path = install(tmp_path, "sc1")
+    writes = forbid_folder_writes(monkeypatch)
+    real_statvfs = os.statvfs
+
+    class ReadOnly:
+        def __init__(self, result):
+            self.f_flag = result.f_flag | os.ST_RDONLY
+
+    monkeypatch.setattr(os, "statvfs", lambda p: ReadOnly(real_statvfs(p)))
+
+    message = run_failing(str(path), "--dry-run")
+
+    assert writes == []
+    assert "ne peut pas être créé : Système de fichiers accessible en lecture seulement" in message
+    assert f"sur « {path.parent} »" in message
