@@ -231,9 +231,27 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "one_line_refusals": {"()": "hubee_portal.log_filters.OneLineRefusals"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # Django's own, as in its default configuration: server errors mailed to ADMINS.
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django_q": {"level": "WARNING"}},
+    "loggers": {
+        # Without Django's second console handler (DEBUG), which printed each line twice.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        # A second click on an action, a non-staff user on the sandbox: one line each.
+        "django.request": {"filters": ["one_line_refusals"]},
+        "django_q": {"level": "WARNING"},
+    },
 }
 
 # HubEE client and sync job.
