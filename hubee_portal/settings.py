@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "demarches",
     "dossiers",
     "hubee_portal.sandbox",
+    # `manage.py hubee_demo` (make run); it refuses to run while HUBEE_SANDBOX is off.
+    "hubee_portal.demo",
 ]
 
 MIDDLEWARE = [

@@ -100,9 +100,9 @@ def test_first_run_prepares_the_whole_demo(download_root: Path) -> None:
     # The fake HubEE purges every night, run by the portal's worker like HubEE's own batch.
     from django_q.models import Schedule
 
-    from hubee_portal.sandbox import demo
+    from hubee_portal.demo import seeding
 
-    schedule = Schedule.objects.get(name=demo.PURGE_SCHEDULE_NAME)
+    schedule = Schedule.objects.get(name=seeding.PURGE_SCHEDULE_NAME)
     assert (schedule.func, schedule.schedule_type) == (
         "hubee_portal.sandbox.services.run_purge",
         Schedule.DAILY,

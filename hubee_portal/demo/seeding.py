@@ -19,9 +19,8 @@ from django.db import transaction
 
 from demarches.enums import AutomaticStatus, Environment
 from demarches.models import Demarche, HubEEConnection, Organisation
-
-from . import content, services
-from .models import Subscription
+from hubee_portal.sandbox import content, services
+from hubee_portal.sandbox.models import Subscription
 
 ORGANISATION_NAME = "Commune de Démoville"
 # Fictitious, 14 digits with a valid Luhn key; the branch code of a commune is its INSEE code.

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from demarches.validators import hubee_url_problem
-from hubee_portal.sandbox import demo
+from hubee_portal.demo import seeding
 
 
 class Command(BaseCommand):
@@ -22,13 +22,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--base-url",
-            default=demo.DEFAULT_BASE_URL,
+            default=seeding.DEFAULT_BASE_URL,
             help="Adresse à laquelle le portail (et donc son bac à sable) est servi.",
         )
         parser.add_argument(
             "--dossiers",
             type=int,
-            default=demo.DEFAULT_DOSSIERS,
+            default=seeding.DEFAULT_DOSSIERS,
             help="Télédossiers déposés par démarche à la première préparation.",
         )
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
             )
         if dossiers < 0:
             raise CommandError("--dossiers doit être positif ou nul.")
-        result = demo.set_up(base_url, dossiers)
+        result = seeding.set_up(base_url, dossiers)
         sandbox_url = f"{result.base_url}/sandbox/"
         codes = ", ".join(d.process_code for d in result.demarches)
         if not result.changed:
@@ -58,14 +58,14 @@ class Command(BaseCommand):
             dev = "DEBUG=true " if settings.DEBUG else ""
             self.stdout.write(
                 f"Démonstration déjà prête ({len(result.demarches)} démarches reliées au bac à "
-                f"sable : {codes}) ; rien n'a changé. Compte agent « {demo.AGENT_USERNAME} » : "
+                f"sable : {codes}) ; rien n'a changé. Compte agent « {seeding.AGENT_USERNAME} » : "
                 f"mot de passe affiché au premier lancement (`{dev}python manage.py changepassword "
-                f"{demo.AGENT_USERNAME}` le change). Côté opérateur : {sandbox_url}"
+                f"{seeding.AGENT_USERNAME}` le change). Côté opérateur : {sandbox_url}"
             )
             return
         lines = [
             "",
-            f"Démonstration prête : « {demo.ORGANISATION_NAME} », {len(result.demarches)} "
+            f"Démonstration prête : « {seeding.ORGANISATION_NAME} », {len(result.demarches)} "
             f"démarches actives reliées au bac à sable HubEE ({codes}).",
         ]
         if not result.fresh:
@@ -85,7 +85,7 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     "\nCompte agent créé, habilité sur les démarches de démonstration — notez ce "
                     "mot de passe, il ne sera plus affiché :\n"
-                    f"  identifiant : {demo.AGENT_USERNAME}\n"
+                    f"  identifiant : {seeding.AGENT_USERNAME}\n"
                     f"  mot de passe : {result.agent_password}\n"
                 )
             )
