@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 logger = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ MAX_AUTHOR_CHARS = 255
 MAX_TEXT_CHARS = 1000
 
 
-def is_uuid(value: object) -> bool:
+def is_uuid(value: object) -> TypeGuard[str]:
     """True for a canonical 8-4-4-4-12 UUID string (what HubEE accepts in paths)."""
     return isinstance(value, str) and bool(_UUID_RE.match(value))
 
@@ -179,7 +179,7 @@ def is_same_event(
             return False
     partner = event.get("partnerInfo")
     if isinstance(partner, dict) and partner.get("applicationName") not in (None, ""):
-        return partner["applicationName"] == application_name
+        return bool(partner["applicationName"] == application_name)
     return True
 
 
