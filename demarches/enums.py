@@ -2,20 +2,7 @@
 
 from django.db import models
 
-
-class CaseStatus(models.TextChoices):
-    HUBEE_RECEIVED = "HUBEE_RECEIVED", "Reçu par le HubEE"
-    HUBEE_COMPLETED = "HUBEE_COMPLETED", "Complété"
-    HUBEE_NOTIFIED = "HUBEE_NOTIFIED", "Nouveau"
-    SENT = "SENT", "Transmis"
-    SI_RECEIVED = "SI_RECEIVED", "Reçu"
-    IN_PROGRESS = "IN_PROGRESS", "En cours"
-    ADD_AWAITING = "ADD_AWAITING", "En attente de compléments"
-    REFUSED = "REFUSED", "Refusé"
-    DONE = "DONE", "Traité"
-    CLOSED = "CLOSED", "Clos"
-    SI_INTG_ERROR = "SI_INTG_ERROR", "Erreur d'intégration"
-    ARCHIVED = "ARCHIVED", "Archivé"
+from hubee_portal.choices import CaseStatus  # the one derivation of the protocol's vocabulary
 
 
 class AutomaticStatus(models.TextChoices):
