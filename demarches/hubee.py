@@ -12,16 +12,7 @@ from django.conf import settings
 from demarches import crypto
 from demarches.models import Demarche
 from demarches.validators import hubee_url_problem
-from hubee_portal.hubee import (
-    AuthenticationError,
-    CertificateError,
-    HubEEClient,
-    HubEEConfig,
-    HubEEError,
-    PermanentError,
-    RedirectError,
-    TransientError,
-)
+from hubee_portal.hubee import HubEEClient, HubEEConfig, HubEEError, PermanentError, Reason
 
 logger = logging.getLogger(__name__)
 
@@ -110,54 +101,62 @@ def forget_clients() -> None:
         _clients.clear()
 
 
+UNKNOWN_FAILURE = "Échec de la connexion à HubEE : le détail est dans le journal du serveur."
+
+
 def explain_connection_error(exc: Exception) -> str:
     """A French explanation of a failed connection, for the administrator's page.
 
-    Chosen from the error's type, transient flag and status code only: the remote body and the
-    exception text (socket errors, host and port) never reach the page, so the connection test
-    is no window on another server and no port scanner. The detail goes to the log.
+    Chosen from the error's `reason` and status code only: the remote body and the exception
+    text (socket errors, host and port) never reach the page, so the connection test is no
+    window on another server; and name, refused, timeout and proxy failures share one sentence,
+    so it is no port scanner either. The detail goes to the log.
     """
-    status = getattr(exc, "status_code", None)
     if isinstance(exc, ConfigurationError):
         return exc.summary  # our own text, no remote content
-    if isinstance(exc, AuthenticationError):
-        return (
-            "Identifiants refusés par HubEE : vérifiez l'identifiant et le secret client copiés "
-            "depuis le portail HubEE (Gestion des abonnements → démarche → mode d'accès API)."
-        )
-    if isinstance(exc, RedirectError):
-        return (
-            f"Le serveur a répondu par une redirection (HTTP {status}), que le portail ne suit "
-            "pas : vérifiez l'URL du jeton et l'URL de l'API de la connexion (celles de HubEE, "
-            "en https)."
-        )
-    if isinstance(exc, CertificateError):
-        return (
-            "Le certificat TLS du serveur n'est pas reconnu : vérifiez HUBEE_CA_BUNDLE ou le "
-            "proxy d'inspection TLS de votre réseau."
-        )
-    if isinstance(exc, TransientError):
-        if status is None:
+    if not isinstance(exc, HubEEError):
+        return UNKNOWN_FAILURE
+    status = exc.status_code
+    match exc.reason:
+        case Reason.CREDENTIALS:
+            return (
+                "Identifiants refusés par HubEE : vérifiez l'identifiant et le secret client "
+                "copiés depuis le portail HubEE (Gestion des abonnements → démarche → mode "
+                "d'accès API)."
+            )
+        case Reason.REDIRECT:
+            return (
+                f"Le serveur a répondu par une redirection (HTTP {status}), que le portail ne "
+                "suit pas : vérifiez l'URL du jeton et l'URL de l'API de la connexion (celles de "
+                "HubEE, en https)."
+            )
+        case Reason.TLS:
+            return (
+                "Le certificat TLS du serveur n'est pas reconnu : vérifiez HUBEE_CA_BUNDLE ou le "
+                "proxy d'inspection TLS de votre réseau."
+            )
+        case Reason.DNS | Reason.REFUSED | Reason.TIMEOUT | Reason.PROXY | Reason.NETWORK:
             proxy = " et le proxy sortant (HUBEE_PROXY)" if settings.HUBEE_PROXY else ""
             return (
                 "HubEE est injoignable (nom introuvable, connexion refusée ou délai dépassé) : "
                 f"vérifiez l'URL, la résolution de noms, le pare-feu{proxy} ; le détail est dans "
                 "le journal du serveur."
             )
-        if status == 429:
+        case Reason.THROTTLED:
             return "HubEE limite les appels (HTTP 429) : réessayez dans quelques minutes."
-        return f"HubEE est en erreur (HTTP {status}) : réessayez plus tard."
-    if isinstance(exc, HubEEError) and status is not None and 200 <= status < 300:
-        return (
-            "Le serveur a répondu sans jeton d'accès : vérifiez que l'URL du jeton est bien celle "
-            "de HubEE."
-        )
-    if isinstance(exc, HubEEError) and status is not None:
-        return (
-            f"Le serveur a refusé la demande de jeton (HTTP {status}) : vérifiez l'URL du jeton "
-            "et l'abonnement de la démarche sur le portail HubEE."
-        )
-    return "Échec de la connexion à HubEE : le détail est dans le journal du serveur."
+        case Reason.SERVER:
+            return f"HubEE est en erreur (HTTP {status}) : réessayez plus tard."
+        case Reason.NO_TOKEN:
+            return (
+                "Le serveur a répondu sans jeton d'accès : vérifiez que l'URL du jeton est bien "
+                "celle de HubEE."
+            )
+        case Reason.FORBIDDEN | Reason.NOT_FOUND | Reason.BAD_REQUEST | Reason.HTTP_ERROR:
+            return (
+                f"Le serveur a refusé la demande de jeton (HTTP {status}) : vérifiez l'URL du "
+                "jeton et l'abonnement de la démarche sur le portail HubEE."
+            )
+    return UNKNOWN_FAILURE
 
 
 def check_connection(demarche: Demarche) -> tuple[bool, str]:

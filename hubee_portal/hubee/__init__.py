@@ -1,6 +1,7 @@
-"""HubEE protocol client (HTTP only, no Django): see client.py and errors.py."""
+"""HubEE protocol (no Django): the HTTP client (client.py), its typed errors (errors.py), the
+payloads (payloads.py) and the vocabulary (vocabulary.py)."""
 
-from .client import HubEEClient, HubEEConfig, HubEEStats
+from .client import API_PREFIX, HubEEClient, HubEEConfig, HubEEStats
 from .data import (
     DownloadResult,
     Notification,
@@ -19,14 +20,43 @@ from .errors import (
     CorruptDownloadError,
     ForbiddenError,
     HubEEError,
+    InvalidPayloadError,
     NotFoundError,
     PermanentError,
+    Reason,
     RedirectError,
     TransientError,
 )
+from .payloads import (
+    Applicant,
+    Attachment,
+    AttachmentDraft,
+    Case,
+    Event,
+    EventDraft,
+    Organization,
+    PartnerInfo,
+)
+from .vocabulary import ActionType, AttachmentStatus, CaseStatus, EventStatus, moves_forward
 
 __all__ = [
+    "API_PREFIX",
+    "ActionType",
     "AmbiguousEventError",
+    "Applicant",
+    "Attachment",
+    "AttachmentDraft",
+    "AttachmentStatus",
+    "Case",
+    "CaseStatus",
+    "Event",
+    "EventDraft",
+    "EventStatus",
+    "InvalidPayloadError",
+    "Organization",
+    "PartnerInfo",
+    "Reason",
+    "moves_forward",
     "AuthenticationError",
     "BadRequestError",
     "CertificateError",

@@ -1,4 +1,4 @@
-"""HTTP client of HubEE's `teledossiers/v1` API, as used by a Service Instructeur (SI).
+"""HTTP client of HubEE's API (version: API_PREFIX), as used by a Service Instructeur (SI).
 
 It knows HTTP and HubEE's protocol only (no Django): one keep-alive session, a cached OAuth
 token refreshed once on 401, timeouts on every call, retries with jittered backoff for
@@ -17,6 +17,7 @@ import logging
 import math
 import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -28,7 +29,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
 from .data import DownloadResult, Notification, find_matching_event, require_uuid
 from .errors import (
@@ -41,6 +42,7 @@ from .errors import (
     HubEEError,
     NotFoundError,
     PermanentError,
+    Reason,
     RedirectError,
     TransientError,
     parse_error_body,
@@ -48,6 +50,7 @@ from .errors import (
 
 logger = logging.getLogger(__name__)
 
+# The only place of the API version: HubEE's V2 API is frozen, no other version is planned.
 API_PREFIX = "/teledossiers/v1"
 DEFAULT_TOKEN_LIFETIME = 3600.0
 TOKEN_REFRESH_MARGIN = 60.0
@@ -298,6 +301,7 @@ class HubEEClient:
                 method=method,
                 path=path,
                 status_code=status,
+                reason=Reason.NO_TOKEN,
             )
         lifetime = _token_lifetime(data.get("expires_in"))
         logger.info("HubEE token obtained, valid %d s", int(lifetime))
@@ -410,6 +414,7 @@ class HubEEClient:
                 ambiguous=_may_have_been_sent(exc),
                 method=method,
                 path=path,
+                reason=_network_reason(exc),
             )
         return PermanentError(f"HubEE request failed ({name}: {detail})", method=method, path=path)
 
@@ -428,11 +433,19 @@ class HubEEClient:
         if status == 429:
             # Throttled before processing: safe to send again, even a POST.
             return TransientError(
-                "HubEE throttled the request", ambiguous=False, retry_after=retry_after, **details
+                "HubEE throttled the request",
+                ambiguous=False,
+                retry_after=retry_after,
+                reason=Reason.THROTTLED,
+                **details,
             )
         if status >= 500:
             return TransientError(
-                "HubEE server error", ambiguous=True, retry_after=retry_after, **details
+                "HubEE server error",
+                ambiguous=True,
+                retry_after=retry_after,
+                reason=Reason.SERVER,
+                **details,
             )
         if 300 <= status < 400:
             target = urlsplit(response.headers.get("Location") or "")
@@ -447,6 +460,8 @@ class HubEEClient:
         error_class, summary = _PERMANENT_BY_STATUS.get(
             status, (PermanentError, "HubEE refused the request")
         )
+        if error_class is PermanentError:
+            return PermanentError(summary, reason=Reason.HTTP_ERROR, **details)
         return error_class(summary, **details)
 
     def _json(self, response: requests.Response, method: str, path: str) -> Any:
@@ -458,6 +473,7 @@ class HubEEClient:
                 method=method,
                 path=API_PREFIX + path,
                 status_code=response.status_code,
+                reason=Reason.INVALID_RESPONSE,
             ) from exc
 
     def _get_object(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -469,6 +485,7 @@ class HubEEClient:
                 method="GET",
                 path=API_PREFIX + path,
                 status_code=response.status_code,
+                reason=Reason.INVALID_RESPONSE,
             )
         return data
 
@@ -509,6 +526,7 @@ class HubEEClient:
                 method="GET",
                 path=API_PREFIX + path,
                 status_code=response.status_code,
+                reason=Reason.INVALID_RESPONSE,
             )
         notifications: list[Notification] = []
         for index, item in enumerate(data):
@@ -737,6 +755,7 @@ class HubEEClient:
                 method="GET",
                 path=path,
                 status_code=response.status_code,
+                reason=Reason.TIMEOUT if isinstance(exc, requests.Timeout) else Reason.NETWORK,
             ) from exc
         actual_b64 = base64.b64encode(hasher.digest()).decode("ascii")
         header = response.headers.get("digest")
@@ -830,6 +849,35 @@ def _may_have_been_sent(exc: requests.RequestException) -> bool:
     if isinstance(reason, MaxRetryError):
         reason = reason.reason
     return not isinstance(reason, NewConnectionError)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps (requests → urllib3 → socket), nearest first."""
+    found: list[BaseException] = []
+    todo: list[object] = [exc]
+    while todo and len(found) < 20:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or any(item is seen for seen in found):
+            continue
+        found.append(item)
+        todo.extend(item.args[:1])
+        todo.extend((getattr(item, "reason", None), item.__cause__, item.__context__))
+    return found
+
+
+def _network_reason(exc: requests.RequestException) -> Reason:
+    """What kind of connection failure this is. The admin page gives these one sentence (no
+    port-scan oracle); the sync journal and the logs may tell them apart."""
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return Reason.PROXY
+    if isinstance(exc, requests.Timeout):
+        return Reason.TIMEOUT
+    causes = _causes(exc)
+    if any(isinstance(cause, NameResolutionError | socket.gaierror) for cause in causes):
+        return Reason.DNS
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return Reason.REFUSED
+    return Reason.NETWORK
 
 
 def _parse_retry_after(value: str | None, now: datetime) -> float | None:

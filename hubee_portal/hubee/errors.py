@@ -8,9 +8,36 @@ from __future__ import annotations
 
 import json
 import re
+from enum import StrEnum
 from typing import Any
 
 MAX_MESSAGE_CHARS = 500
+
+
+class Reason(StrEnum):
+    """Why an exchange failed, set where the error is raised: callers switch on it instead of
+    matching classes or message text."""
+
+    CREDENTIALS = "credentials"  # token call refused (400/401), or 401 after a fresh token
+    FORBIDDEN = "forbidden"  # 403
+    NOT_FOUND = "not_found"  # 404
+    BAD_REQUEST = "bad_request"  # 400
+    HTTP_ERROR = "http_error"  # any other 4xx
+    REDIRECT = "redirect"  # 3xx, never followed
+    TLS = "tls"  # the server's certificate is not trusted
+    PROXY = "proxy"  # the outgoing proxy failed or refused
+    DNS = "dns"  # the host name does not resolve
+    REFUSED = "refused"  # the connection was refused
+    TIMEOUT = "timeout"  # connect or read timeout
+    NETWORK = "network"  # any other connection failure (reset, cut download…)
+    THROTTLED = "throttled"  # 429
+    SERVER = "server"  # 5xx
+    NO_TOKEN = "no_token"  # noqa: S105 - a 2xx token answer without access_token
+    INVALID_RESPONSE = "invalid_response"  # not JSON, or not the JSON shape expected
+    INVALID_PAYLOAD = "invalid_payload"  # a HubEE object without a field the API requires
+    CORRUPT_DOWNLOAD = "corrupt_download"  # size or digest check failed
+    AMBIGUOUS = "ambiguous"  # an event creation may or may not have happened
+    UNEXPECTED = "unexpected"
 
 
 class HubEEError(Exception):
@@ -21,6 +48,8 @@ class HubEEError(Exception):
     """
 
     default_transient: bool = False
+    # The class's usual reason; also what an error pickled before `reason` existed reads.
+    reason: Reason = Reason.UNEXPECTED
 
     def __init__(
         self,
@@ -32,8 +61,11 @@ class HubEEError(Exception):
         code: int | None = None,
         hubee_message: str | None = None,
         transient: bool | None = None,
+        reason: Reason | None = None,
     ) -> None:
         self.summary = summary
+        if reason is not None:
+            self.reason = reason
         self.method = method
         self.path = path
         self.status_code = status_code
@@ -101,30 +133,44 @@ class PermanentError(HubEEError):
 class AuthenticationError(PermanentError):
     """Credentials or access token rejected (401, or 400 on the token call)."""
 
+    reason = Reason.CREDENTIALS
+
 
 class ForbiddenError(PermanentError):
     """403: the object belongs to another SI or démarche."""
+
+    reason = Reason.FORBIDDEN
 
 
 class NotFoundError(PermanentError):
     """404: unknown, deleted or purged object."""
 
+    reason = Reason.NOT_FOUND
+
 
 class BadRequestError(PermanentError):
     """400: the request does not match HubEE's contract or rules."""
+
+    reason = Reason.BAD_REQUEST
 
 
 class RedirectError(PermanentError):
     """3xx: HubEE never redirects, and a redirect is never followed (it could take the
     credentials, or the request, to another server)."""
 
+    reason = Reason.REDIRECT
+
 
 class CertificateError(PermanentError):
     """HubEE's TLS certificate is not trusted (CA bundle, TLS-inspecting proxy)."""
 
+    reason = Reason.TLS
+
 
 class CorruptDownloadError(TransientError):
     """A downloaded file kept failing its size or digest check."""
+
+    reason = Reason.CORRUPT_DOWNLOAD
 
     def __init__(
         self,
@@ -157,6 +203,19 @@ class AmbiguousEventError(TransientError):
 
     Do not re-send blindly: read the case history first.
     """
+
+    reason = Reason.AMBIGUOUS
+
+
+class InvalidPayloadError(PermanentError):
+    """A HubEE object lacks a field the API requires, or holds one of the wrong type; `field`
+    names it (dotted path, e.g. `events[0].transmitter.type`)."""
+
+    reason = Reason.INVALID_PAYLOAD
+
+    def __init__(self, summary: str, *, field: str, **kwargs: Any) -> None:
+        self.field = field
+        super().__init__(summary, **kwargs)
 
 
 def parse_error_body(text: str | None) -> tuple[int | None, str | None]:

@@ -6,7 +6,9 @@ import responses
 from cryptography.fernet import Fernet
 from django.urls import reverse
 
+from demarches.hubee import explain_connection_error
 from demarches.models import Demarche
+from hubee_portal.hubee import HubEEError, Reason
 from tests.factories import DemarcheFactory
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +126,62 @@ def test_a_secret_encrypted_with_another_key_is_explained(admin_client, settings
     messages, _ = run_action(admin_client, demarche)
 
     assert "ENCRYPTION_KEY" in messages[0]
+
+
+def _unreachable(kind):
+    import socket
+
+    from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
+
+    if kind == "dns":
+        cause = NameResolutionError("auth.bas.hubee.numerique.gouv.fr", None, socket.gaierror())
+    elif kind == "refused":
+        cause = NewConnectionError(None, f"Failed to establish a new connection {REMOTE_TEXT}")
+        cause.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    elif kind == "proxy":
+        return requests.exceptions.ProxyError(f"Unable to connect to proxy {REMOTE_TEXT}")
+    else:
+        return requests.exceptions.ReadTimeout(f"read timed out {REMOTE_TEXT}")
+    return requests.exceptions.ConnectionError(MaxRetryError(None, "/", cause))
+
+
+@responses.activate
+@pytest.mark.parametrize("kind", ["dns", "refused", "proxy", "timeout"])
+def test_unreachable_kinds_share_one_sentence_no_port_scan_oracle(admin_client, kind):
+    demarche = DemarcheFactory(enabled=False, client_secret=SECRET)
+    responses.post(TOKEN_URL, body=_unreachable(kind))
+
+    messages, html = run_action(admin_client, demarche)
+
+    # Word for word the same sentence whatever failed (the démarche's name before it).
+    sentence = explain_connection_error(HubEEError("x", reason=Reason.DNS))
+    assert sentence.startswith("HubEE est injoignable (nom introuvable, connexion refusée")
+    assert messages[0].endswith(f" : {sentence}")
+    assert "Apache" not in html
+    assert not Demarche.objects.get(pk=demarche.pk).enabled
+
+
+@pytest.mark.parametrize(
+    ("reason", "status", "expected"),
+    [
+        (Reason.CREDENTIALS, 401, "Identifiants refusés par HubEE"),
+        (Reason.SERVER, 502, "HubEE est en erreur (HTTP 502)"),
+        (Reason.THROTTLED, 429, "HubEE limite les appels (HTTP 429)"),
+        (Reason.NO_TOKEN, 200, "répondu sans jeton d'accès"),
+        (Reason.FORBIDDEN, 403, "refusé la demande de jeton (HTTP 403)"),
+        (Reason.HTTP_ERROR, 418, "refusé la demande de jeton (HTTP 418)"),
+        (Reason.REDIRECT, 301, "redirection (HTTP 301)"),
+        (Reason.TLS, None, "certificat TLS du serveur n'est pas reconnu"),
+        (Reason.DNS, None, "HubEE est injoignable"),
+        (Reason.UNEXPECTED, None, "Échec de la connexion à HubEE"),
+    ],
+)
+def test_the_explanation_reads_the_reason_never_the_remote_text(reason, status, expected):
+    # A bare HubEEError: the reason decides, not the class.
+    error = HubEEError(
+        f"whatever {REMOTE_TEXT}", status_code=status, hubee_message=REMOTE_TEXT, reason=reason
+    )
+    text = explain_connection_error(error)
+    assert expected in text
+    assert "Apache" not in text
+    assert explain_connection_error(ValueError(REMOTE_TEXT)).startswith("Échec de la connexion")
