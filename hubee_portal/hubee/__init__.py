@@ -10,7 +10,6 @@ from .data import (
     is_uuid,
     parse_hubee_datetime,
     require_uuid,
-    status_update_payload,
 )
 from .errors import (
     AmbiguousEventError,
@@ -36,6 +35,7 @@ from .payloads import (
     EventDraft,
     Organization,
     PartnerInfo,
+    status_update_payload,
 )
 from .vocabulary import ActionType, AttachmentStatus, CaseStatus, EventStatus, moves_forward
 

@@ -16,7 +16,6 @@ logger = logging.getLogger(__name__)
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
-STATUS_UPDATE = "STATUS_UPDATE"
 MAX_AUTHOR_CHARS = 255
 MAX_TEXT_CHARS = 1000
 
@@ -124,40 +123,6 @@ class DownloadResult:
     def sha256_b64(self) -> str:
         """The digest as HubEE writes it (plain base64 of the 32 raw bytes)."""
         return base64.b64encode(bytes.fromhex(self.sha256_hex)).decode("ascii")
-
-
-def status_update_payload(
-    new_status: str,
-    *,
-    author: str,
-    message: str | None = None,
-    comment: str | None = None,
-    current_status: str | None = None,
-    notification: bool = True,
-) -> dict[str, Any]:
-    """Body of a STATUS_UPDATE event (POST /cases/{id}/events) moving the case to new_status."""
-    if not isinstance(new_status, str) or not new_status.strip():
-        raise ValueError("new_status must be a non-empty string")
-    if not isinstance(author, str) or not author.strip():
-        raise ValueError("author must be a non-empty string")
-    if len(author) > MAX_AUTHOR_CHARS:
-        raise ValueError(f"author exceeds {MAX_AUTHOR_CHARS} characters")
-    for name, text in (("message", message), ("comment", comment)):
-        if text is not None and len(text) > MAX_TEXT_CHARS:
-            raise ValueError(f"{name} exceeds {MAX_TEXT_CHARS} characters")
-    payload: dict[str, Any] = {
-        "actionType": STATUS_UPDATE,
-        "author": author,
-        "notification": notification,
-        "caseNewStatus": new_status,
-    }
-    if current_status is not None:
-        payload["caseCurrentStatus"] = current_status
-    if message is not None:
-        payload["message"] = message
-    if comment is not None:
-        payload["comment"] = comment
-    return payload
 
 
 def _blank_to_none(value: Any) -> Any:

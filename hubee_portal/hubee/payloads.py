@@ -430,3 +430,24 @@ class EventDraft:
         if self.attachments or self.action_type == ActionType.ATTACH_DEPOSIT:
             data["attachments"] = [attachment.to_api() for attachment in self.attachments]
         return data
+
+
+def status_update_payload(
+    new_status: str,
+    *,
+    author: str,
+    message: str | None = None,
+    comment: str | None = None,
+    current_status: str | None = None,
+    notification: bool = True,
+) -> dict[str, Any]:
+    """Body of a STATUS_UPDATE event (POST /cases/{id}/events) moving the case to new_status
+    (until the client takes EventDraft itself)."""
+    return EventDraft.status_update(
+        new_status,
+        author=author,
+        message=message,
+        comment=comment,
+        current_status=current_status,
+        notification=notification,
+    ).to_api()

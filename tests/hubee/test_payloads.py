@@ -242,19 +242,33 @@ def test_a_case_without_applicant_has_none_in_its_json() -> None:
     assert "applicant" not in Case.from_api(case(applicant=None)).to_api()
 
 
+BASE_BODY = '"actionType": "STATUS_UPDATE", "author": "Agent Dupont"'
+
+
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "body"),
     [
-        {},
-        {"message": "Votre demande est traitée"},
-        {"message": "", "comment": "interne", "current_status": "IN_PROGRESS"},
-        {"notification": False},
+        ({}, f'{{{BASE_BODY}, "notification": true, "caseNewStatus": "DONE"}}'),
+        (
+            {"message": "Traité"},
+            f'{{{BASE_BODY}, "notification": true, "caseNewStatus": "DONE", "message": "Traité"}}',
+        ),
+        (
+            {"message": "", "comment": "interne", "current_status": "IN_PROGRESS"},
+            f'{{{BASE_BODY}, "notification": true, "caseNewStatus": "DONE", '
+            '"caseCurrentStatus": "IN_PROGRESS", "message": "", "comment": "interne"}',
+        ),
+        (
+            {"notification": False},
+            f'{{{BASE_BODY}, "notification": false, "caseNewStatus": "DONE"}}',
+        ),
     ],
 )
-def test_status_update_draft_writes_todays_body(kwargs: dict[str, Any]) -> None:
-    today = status_update_payload("DONE", author="Agent Dupont", **kwargs)
+def test_status_update_draft_writes_todays_body(kwargs: dict[str, Any], body: str) -> None:
+    # The bytes data.status_update_payload wrote before it became EventDraft's wrapper.
     draft = EventDraft.status_update("DONE", author="Agent Dupont", **kwargs)
-    assert json.dumps(draft.to_api()) == json.dumps(today)
+    assert json.dumps(draft.to_api(), ensure_ascii=False) == body
+    assert status_update_payload("DONE", author="Agent Dupont", **kwargs) == draft.to_api()
 
 
 @pytest.mark.parametrize(
