@@ -1,0 +1,170 @@
+"""Received cases: the dossiers, their events and attachments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.db import models
+from django.utils import timezone
+
+from demarches.enums import CaseStatus
+from demarches.models import Demarche, TimestampedModel
+from dossiers.enums import (
+    ActionType,
+    AttachmentState,
+    Direction,
+    EventStatus,
+)
+
+
+class Dossier(TimestampedModel):
+    """A HubEE case received by one of our démarches."""
+
+    demarche = models.ForeignKey(
+        Demarche, on_delete=models.PROTECT, related_name="dossiers", verbose_name="démarche"
+    )
+    hubee_case_id = models.UUIDField("identifiant HubEE du cas", unique=True, editable=False)
+    external_id = models.CharField("numéro de télédossier", max_length=64, editable=False)
+    process_code = models.CharField("code de la démarche", max_length=30, editable=False)
+    status = models.CharField(
+        "statut HubEE", max_length=20, choices=CaseStatus.choices, editable=False
+    )
+    applicant_first_name = models.CharField("prénom du demandeur", max_length=255, blank=True)
+    applicant_last_name = models.CharField("nom du demandeur", max_length=255, blank=True)
+    applicant_email = models.CharField("courriel du demandeur", max_length=320, blank=True)
+    partner_attributes = models.TextField("attributs partenaire", blank=True, editable=False)
+    hubee_created_at = models.DateTimeField("créé sur HubEE le", null=True, editable=False)
+    hubee_updated_at = models.DateTimeField("modifié sur HubEE le", null=True, editable=False)
+    hubee_transmitted_at = models.DateTimeField("transmis le", null=True, editable=False)
+    hubee_closed_at = models.DateTimeField("clos le", null=True, editable=False)
+    received_at = models.DateTimeField("reçu le", default=timezone.now, editable=False)
+    # Sanitised external id: the folder of this dossier inside the démarche folder.
+    folder_name = models.CharField("dossier sur disque", max_length=255, editable=False)
+    raw = models.JSONField("données HubEE brutes", default=dict, editable=False)
+    # Set by the retention purge: files and personal data gone, external_id is its SHA-256.
+    purged_at = models.DateTimeField("purgé le", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "dossier"
+        verbose_name_plural = "dossiers"
+        ordering = ["-received_at"]
+        # A supervisor's permission, held directly or through a group; is_staff alone sees no
+        # dossier (dossiers.access).
+        permissions = [("view_all_dossiers", "Voir tous les dossiers")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["demarche", "folder_name"],
+                name="dossier_unique_folder_per_demarche",
+                violation_error_message="Ce dossier sur disque est déjà utilisé.",
+            )
+        ]
+        indexes = [
+            # purged_at included: the list counts its queues with an index-only scan.
+            models.Index(
+                fields=["demarche", "status", "purged_at"], name="dossier_demarche_status_idx"
+            ),
+            # The list's order (newest first, then id), read in order with no sort: for everyone,
+            # and for one démarche (its filter, or each of an agent's démarches). Not partial on
+            # purged_at: SQLite, without statistics, would then pick them for every other sort.
+            models.Index(fields=["-received_at", "-id"], name="dossier_received_idx"),
+            models.Index(
+                fields=["demarche", "-received_at", "-id"], name="dossier_demarche_received_idx"
+            ),
+            models.Index(fields=["external_id"], name="dossier_external_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.demarche.download_folder) / self.folder_name
+
+
+class Evenement(TimestampedModel):
+    hubee_event_id = models.UUIDField("identifiant HubEE", unique=True, editable=False)
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, related_name="evenements", verbose_name="dossier"
+    )
+    action_type = models.CharField("type d'action", max_length=100, editable=False)
+    direction = models.CharField("sens", max_length=10, choices=Direction.choices)
+    message = models.TextField("message", blank=True)
+    comment = models.TextField("commentaire interne", blank=True)
+    author = models.CharField("auteur", max_length=255, blank=True)
+    case_current_status = models.CharField("statut avant", max_length=20, blank=True)
+    case_new_status = models.CharField("nouveau statut", max_length=20, blank=True)
+    hubee_status = models.CharField(
+        "statut de l'événement", max_length=12, choices=EventStatus.choices, blank=True
+    )
+    hubee_created_at = models.DateTimeField("créé sur HubEE le", null=True)
+    hubee_updated_at = models.DateTimeField("modifié sur HubEE le", null=True)
+    raw = models.JSONField("données HubEE brutes", default=dict, editable=False)
+
+    class Meta:
+        verbose_name = "événement"
+        verbose_name_plural = "événements"
+        ordering = ["hubee_created_at", "id"]
+        indexes = [
+            models.Index(fields=["dossier", "hubee_created_at"], name="evenement_dossier_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_label()} ({self.hubee_event_id})"
+
+    def get_action_label(self) -> str:
+        try:
+            return ActionType(self.action_type).label
+        except ValueError:
+            return self.action_type
+
+
+class PieceJointe(TimestampedModel):
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, related_name="pieces_jointes", verbose_name="dossier"
+    )
+    evenement = models.ForeignKey(
+        Evenement,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="pieces_jointes",
+        verbose_name="événement",
+    )
+    hubee_attachment_id = models.UUIDField("identifiant HubEE", editable=False)
+    file_name = models.CharField("nom d'origine", max_length=1000, editable=False)
+    # Relative to the démarche folder; reserved before the download so a rerun reuses it.
+    stored_path = models.CharField("chemin enregistré", max_length=1000, editable=False)
+    attachment_type = models.CharField("type", max_length=100, blank=True, editable=False)
+    mime_type = models.CharField("type MIME", max_length=255, blank=True, editable=False)
+    size = models.BigIntegerField("taille (octets)", null=True, editable=False)
+    sha256 = models.CharField("empreinte SHA-256", max_length=64, blank=True, editable=False)
+    hubee_status = models.CharField("statut HubEE", max_length=10, blank=True, editable=False)
+    state = models.CharField(
+        "état", max_length=12, choices=AttachmentState.choices, default=AttachmentState.PENDING
+    )
+    state_detail = models.TextField("détail", blank=True)
+    downloaded_at = models.DateTimeField("téléchargé le", null=True, editable=False)
+
+    class Meta:
+        verbose_name = "pièce jointe"
+        verbose_name_plural = "pièces jointes"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier", "hubee_attachment_id"],
+                name="piecejointe_unique_per_dossier",
+                violation_error_message="Cette pièce jointe est déjà enregistrée pour ce dossier.",
+            ),
+            models.UniqueConstraint(
+                fields=["dossier", "stored_path"],
+                name="piecejointe_unique_path",
+                violation_error_message="Ce chemin est déjà utilisé par une autre pièce jointe.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def absolute_path(self) -> Path:
+        return Path(self.dossier.demarche.download_folder) / self.stored_path
