@@ -18,10 +18,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from demarches.enums import CaseStatus
-from dossiers import audit, storage, tasks
+from dossiers import tasks
 from dossiers.enums import ActionType, AuditAction, OutgoingState
 from dossiers.models import Dossier, OutgoingAttachment, OutgoingEvent
 from dossiers.outbox import moves_forward
+from dossiers.records import audit, storage
 
 # HubEE refuses any event from us on these (API.md §6.1).
 LOCKED = frozenset({CaseStatus.CLOSED, CaseStatus.ARCHIVED})

@@ -4,7 +4,6 @@ from django.utils import timezone
 
 # The libraries' admin pages, replaced by ours on import.
 from dossiers import admin_libraries  # noqa: F401
-from dossiers.access import demarches_for, in_demarches_of, sees_all_dossiers
 from dossiers.models import (
     AgentPreference,
     AuditEntry,
@@ -18,6 +17,7 @@ from dossiers.models import (
     PurgeRun,
     SyncRun,
 )
+from dossiers.records.access import demarches_for, in_demarches_of, sees_all_dossiers
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

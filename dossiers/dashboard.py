@@ -10,8 +10,6 @@ from django.utils import timezone
 
 from demarches.enums import CaseStatus
 from demarches.models import Demarche
-from dossiers.access import demarches_for, is_technical_admin
-from dossiers.alerts import preference_for
 from dossiers.enums import RunStatus
 from dossiers.models import (
     AgentPreference,
@@ -20,7 +18,9 @@ from dossiers.models import (
     NotificationFailure,
     SyncRun,
 )
-from dossiers.queues import UNTREATED, Queue, queue_of
+from dossiers.records.access import demarches_for, is_technical_admin
+from dossiers.records.alerts import preference_for
+from dossiers.records.queues import UNTREATED, Queue, queue_of
 
 # Two dashboard views closer than this are one visit: "new" does not reset on a reload.
 VISIT_GAP = timedelta(minutes=30)

@@ -9,21 +9,15 @@ from datetime import date, datetime, time, timedelta
 import django_filters
 from django import forms
 from django.db.models import (
-    BooleanField,
-    Exists,
-    ExpressionWrapper,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
 from django.utils import timezone
 
 from demarches.enums import CaseStatus
-from dossiers.access import demarches_for
-from dossiers.enums import Direction
-from dossiers.models import Dossier, DossierView, Evenement
-from dossiers.queues import Queue, queue_q
+from dossiers.models import Dossier
+from dossiers.records.access import demarches_for
+from dossiers.records.queues import Queue, queue_q
 
 SORTS = (
     ("received_at", "received"),
@@ -39,23 +33,6 @@ SORT_LABELS = {
     "statut": "Statut",
     "demarche": "Démarche",
 }
-
-
-def with_unread(queryset: QuerySet[Dossier], user) -> QuerySet[Dossier]:
-    """Annotate `unread`: never opened by this agent, or something arrived since."""
-    last_view = DossierView.objects.filter(dossier=OuterRef("pk"), user=user).values("viewed_at")[
-        :1
-    ]
-    arrived = Evenement.objects.filter(
-        dossier=OuterRef("pk"),
-        direction=Direction.RECEIVED,
-        created_at__gt=OuterRef("last_viewed_at"),
-    )
-    return queryset.annotate(last_viewed_at=Subquery(last_view)).annotate(
-        unread=ExpressionWrapper(
-            Q(last_viewed_at__isnull=True) | Q(Exists(arrived)), output_field=BooleanField()
-        )
-    )
 
 
 def _start_of(day: date) -> datetime:

@@ -13,10 +13,11 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from demarches.models import Demarche
-from dossiers import access, incidents, retention, tasks
+from dossiers import incidents, retention, tasks
 from dossiers.dashboard import last_integrity_checks
 from dossiers.enums import RunStatus
 from dossiers.models import AuditEntry, Dossier, Incident, IntegrityCheck, PurgeRun, SyncRun
+from dossiers.records import access
 from hubee_portal import health
 
 # The schedules an administrator needs to see, in the order they read them.

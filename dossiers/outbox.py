@@ -21,9 +21,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from demarches.enums import CaseStatus
-from dossiers import storage
 from dossiers.enums import ActionType, AttachmentState, Direction, EventStatus, OutgoingState
 from dossiers.models import Dossier, Evenement, OutgoingAttachment, OutgoingEvent, PieceJointe
+from dossiers.records import storage
 from hubee_portal import APPLICATION_NAME
 from hubee_portal.hubee import (
     HubEEClient,

@@ -7,7 +7,6 @@ settings.AUDIT_RETENTION_MONTHS: it proves who saw which télédossier number)."
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import logging
 import shutil
@@ -25,7 +24,7 @@ from django.utils.crypto import salted_hmac
 
 from demarches.enums import CaseStatus
 from demarches.models import Demarche
-from dossiers import lease, storage
+from dossiers import lease
 from dossiers.actions import RETURN_FOLDER
 from dossiers.enums import OutgoingState
 from dossiers.models import (
@@ -37,6 +36,8 @@ from dossiers.models import (
     PieceJointe,
     PurgeRun,
 )
+from dossiers.records import storage
+from dossiers.records.periods import months_before
 from dossiers.sync import LEASE_TTL
 
 logger = logging.getLogger(__name__)
@@ -46,14 +47,6 @@ ERASED = "Effacé par la purge RGPD."
 # A démarche being synced is tried again BUSY_ATTEMPTS times in all, BUSY_WAIT seconds apart.
 BUSY_ATTEMPTS = 4
 BUSY_WAIT = 20.0
-
-
-def months_before(now: datetime, months: int) -> datetime:
-    """Same day `months` earlier, or that month's last day (31 May − 1 month = 30 April)."""
-    year, month = divmod(now.month - 1 - months, 12)
-    year, month = now.year + year, month + 1
-    last_day = calendar.monthrange(year, month)[1]
-    return now.replace(year=year, month=month, day=min(now.day, last_day))
 
 
 def trace_hash(external_id: str) -> str:

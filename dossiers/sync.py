@@ -30,7 +30,7 @@ from django.utils import timezone
 from demarches.enums import CaseStatus
 from demarches.hubee import ConfigurationError, client_for
 from demarches.models import Demarche
-from dossiers import lease, storage
+from dossiers import lease
 from dossiers.enums import (
     ActionType,
     AttachmentState,
@@ -42,6 +42,7 @@ from dossiers.enums import (
 )
 from dossiers.models import Dossier, Evenement, NotificationFailure, PieceJointe, SyncRun
 from dossiers.outbox import queue_automatic_statuses, send_pending
+from dossiers.records import storage
 from hubee_portal.hubee import (
     AuthenticationError,
     DownloadResult,

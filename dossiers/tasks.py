@@ -12,10 +12,11 @@ from django_q.tasks import async_task
 
 from demarches.hubee import ConfigurationError, client_for
 from demarches.models import Demarche
-from dossiers import alerts, audit, lease
+from dossiers import lease
 from dossiers.enums import OutgoingState
 from dossiers.models import Dossier, OutgoingEvent
 from dossiers.outbox import UnfinishedAttemptError, send_pending, unfinished_attempt_wait
+from dossiers.records import alerts, audit
 from dossiers.sync import LEASE_TTL, sync_demarche
 
 logger = logging.getLogger(__name__)

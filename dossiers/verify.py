@@ -12,9 +12,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from demarches.models import Demarche
-from dossiers import storage
 from dossiers.enums import AttachmentState
 from dossiers.models import IntegrityCheck, PieceJointe
+from dossiers.records import storage
 
 CHUNK = 1024 * 1024
 

@@ -6,8 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dossiers import access, actions
+from dossiers import actions
 from dossiers.forms import ActionForm
+from dossiers.records import access
 
 
 @require_http_methods(["GET", "POST"])

@@ -4,9 +4,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from dossiers import access, audit, detail, xmlfields
+from dossiers import detail, xmlfields
 from dossiers.enums import AuditAction
 from dossiers.forms import ActionForm
+from dossiers.records import access, audit
 
 
 @require_GET

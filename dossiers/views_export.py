@@ -11,10 +11,11 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dossiers import audit
-from dossiers.access import dossiers_for
 from dossiers.enums import AuditAction, CaseStatus
-from dossiers.filters import DossierFilter, with_unread
+from dossiers.filters import DossierFilter
+from dossiers.records import audit
+from dossiers.records.access import dossiers_for
+from dossiers.records.querysets import with_unread
 
 HEADER = [
     "Numéro de télédossier",

@@ -5,9 +5,10 @@ from pathlib import Path
 from django.http import FileResponse, Http404, HttpRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from dossiers import access, audit, detail, storage, zipstream
+from dossiers import detail, zipstream
 from dossiers.enums import AuditAction
 from dossiers.models import PieceJointe
+from dossiers.records import access, audit, storage
 from dossiers.responses import as_download
 
 

@@ -7,11 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from dossiers import audit
-from dossiers.access import dossiers_for
 from dossiers.enums import AuditAction
-from dossiers.filters import SORT_LABELS, DossierFilter, with_unread
-from dossiers.queues import QUEUE_STATUSES, Queue
+from dossiers.filters import SORT_LABELS, DossierFilter
+from dossiers.records import audit
+from dossiers.records.access import dossiers_for
+from dossiers.records.querysets import with_unread
+from dossiers.records.queues import QUEUE_STATUSES, Queue
 
 QUEUE_KEYS = {Queue.TODO: "todo", Queue.WAITING: "waiting", Queue.DONE: "done"}
 

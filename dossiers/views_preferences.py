@@ -5,9 +5,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from dossiers import access, alerts, audit
 from dossiers.enums import AuditAction
 from dossiers.forms import PreferenceForm
+from dossiers.records import access, alerts, audit
 
 
 @require_http_methods(["GET", "POST"])

@@ -159,7 +159,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_USERNAME_FORM_FIELD = "username"
 # Behind the TLS proxy, the client address is the last X-Forwarded-For entry.
-AXES_CLIENT_IP_CALLABLE = "dossiers.access.client_ip"
+AXES_CLIENT_IP_CALLABLE = "dossiers.records.access.client_ip"
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]

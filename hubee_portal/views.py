@@ -6,8 +6,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_q.tasks import async_task
 
-from dossiers import access, audit, dashboard
+from dossiers import dashboard
 from dossiers.enums import AuditAction
+from dossiers.records import access, audit
 from dossiers.tasks import sync_demarche_task
 
 

@@ -49,7 +49,7 @@ class Dossier(TimestampedModel):
         verbose_name_plural = "dossiers"
         ordering = ["-received_at"]
         # A supervisor's permission, held directly or through a group; is_staff alone sees no
-        # dossier (dossiers.access).
+        # dossier (dossiers.records.access).
         permissions = [("view_all_dossiers", "Voir tous les dossiers")]
         constraints = [
             models.UniqueConstraint(

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django import template
 
 from dossiers.detail import status_label
-from dossiers.queues import Queue, queue_of
+from dossiers.records.queues import Queue, queue_of
 
 register = template.Library()
 

@@ -5,9 +5,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dossiers import audit
 from dossiers.enums import AuditAction, FailureKind
 from dossiers.models import AuditEntry, Dossier, NotificationFailure, OutgoingEvent
+from dossiers.records import audit
 from tests.factories import DemarcheFactory, DossierFactory, staff_with
 
 pytestmark = pytest.mark.django_db

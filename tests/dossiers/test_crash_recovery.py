@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dossiers import outbox, storage
+from dossiers import outbox
 from dossiers.enums import AttachmentState
 from dossiers.models import Dossier, Evenement, OutgoingEvent, PieceJointe
+from dossiers.records import storage
 from dossiers.sync import DemarcheSync
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import services as sandbox

@@ -7,7 +7,7 @@ import tracemalloc
 import requests
 from requests.adapters import BaseAdapter
 
-from dossiers import storage
+from dossiers.records import storage
 from hubee_portal.hubee import HubEEClient, HubEEConfig
 
 SIZE = 300 * 1024 * 1024

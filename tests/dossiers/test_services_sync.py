@@ -7,9 +7,9 @@ import hashlib
 
 import pytest
 
-from dossiers import storage
 from dossiers.enums import AttachmentState, Direction, FailureKind, OutgoingState, RunStatus
 from dossiers.models import Dossier, Evenement, NotificationFailure, OutgoingEvent, PieceJointe
+from dossiers.records import storage
 from dossiers.sync import sync_all
 from hubee_portal.sandbox import services as sandbox
 from tests.dossiers.conftest import pdf_bytes

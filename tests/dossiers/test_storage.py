@@ -2,7 +2,7 @@ import errno
 
 import pytest
 
-from dossiers import storage
+from dossiers.records import storage
 
 
 @pytest.mark.parametrize(

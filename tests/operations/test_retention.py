@@ -27,6 +27,7 @@ from dossiers.models import (
     PieceJointe,
     PurgeRun,
 )
+from dossiers.records import periods
 from tests.factories import (
     AdminFactory,
     DemarcheFactory,
@@ -200,7 +201,7 @@ def test_months_before_keeps_the_day_or_takes_the_last_one(now, months, expected
     from datetime import datetime
 
     start = datetime.fromisoformat(now).replace(hour=2, tzinfo=timezone.get_current_timezone())
-    assert retention.months_before(start, months).date().isoformat() == expected
+    assert periods.months_before(start, months).date().isoformat() == expected
 
 
 def test_a_dossier_with_a_pending_push_is_postponed(dossiers):

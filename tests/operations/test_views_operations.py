@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dossiers import incidents, retention, tasks
-from dossiers.access import view_all_permission
 from dossiers.enums import FailureKind
 from dossiers.models import (
     Dossier,
@@ -21,6 +20,7 @@ from dossiers.models import (
     NotificationFailure,
     PurgeRun,
 )
+from dossiers.records.access import view_all_permission
 from hubee_portal import health
 from tests.factories import AdminFactory, DemarcheFactory, UserFactory, staff_with
 from tests.operations.conftest import APPLICANT

@@ -268,14 +268,14 @@ def journal() -> None:
 
 def sync_with_broken_disk(where: str, error: str, runs: int) -> None:
     """`hubee_sync` `runs` times in this process while the file writer fails with `error`
-    (an errno name) at `where`: "open" (dossiers.storage.open_temp), "write" (half-way
-    through the first write of every file) or "folder" (dossiers.storage.ensure_dir).
+    (an errno name) at `where`: "open" (dossiers.records.storage.open_temp), "write" (half-way
+    through the first write of every file) or "folder" (dossiers.records.storage.ensure_dir).
     Prints the exit codes as JSON."""
     import errno
 
     from django.core.management import call_command
 
-    from dossiers import storage
+    from dossiers.records import storage
 
     number = getattr(errno, error)
 

@@ -5,8 +5,8 @@ from django.contrib.auth.models import Group
 from django.test import RequestFactory
 from django.urls import reverse
 
-from dossiers.access import client_ip, dossiers_for, sees_all_dossiers, view_all_permission
 from dossiers.models import OutgoingEvent
+from dossiers.records.access import client_ip, dossiers_for, sees_all_dossiers, view_all_permission
 from hubee_portal import views
 from tests.factories import (
     AdminFactory,
@@ -250,3 +250,9 @@ def test_client_ip_behind_the_tls_proxy(settings):
     assert client_ip(request) == "10.0.0.1"
     settings.BEHIND_TLS_PROXY = True
     assert client_ip(request) == "5.6.7.8"
+
+
+def test_axes_reads_the_client_ip_from_the_access_module(settings):
+    from django.utils.module_loading import import_string
+
+    assert import_string(settings.AXES_CLIENT_IP_CALLABLE) is client_ip

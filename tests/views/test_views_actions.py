@@ -553,7 +553,7 @@ def test_a_refused_upload_withdraws_the_deposit(portal, login, monkeypatch):
 
 
 def test_documents_that_cannot_be_stored_are_reported_and_nothing_is_queued(client, monkeypatch):
-    from dossiers import storage
+    from dossiers.records import storage
 
     dossier = DossierFactory(demarche=DemarcheFactory(**ALL_RULES), status="IN_PROGRESS")
     client.force_login(agent_for(dossier.demarche))

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from dossiers import audit, tasks
+from dossiers import tasks
 from dossiers.models import AuditEntry, OutgoingEvent
+from dossiers.records import audit
 from hubee_portal.sandbox import services as sandbox
 from tests.factories import AdminFactory, DossierFactory, UserFactory, agent_for
 from tests.views.conftest import pdf_bytes, received_dossier

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dossiers.models import AuditEntry, DossierView
-from dossiers.queues import QUEUE_STATUSES
+from dossiers.records.queues import QUEUE_STATUSES
 from tests.factories import (
     DemarcheFactory,
     DossierFactory,

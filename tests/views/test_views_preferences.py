@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from dossiers import alerts, tasks
+from dossiers import tasks
 from dossiers.models import AgentPreference, AuditEntry
+from dossiers.records import alerts
 from hubee_portal.sandbox import services as sandbox
 from tests.factories import DemarcheFactory, DossierFactory, EvenementFactory, agent_for
 

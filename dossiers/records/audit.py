@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dossiers.enums import AuditAction
 from dossiers.models import AuditEntry, Dossier, PieceJointe
+from dossiers.records.periods import months_before
 
 
 def record(
@@ -37,8 +38,6 @@ def record(
 
 def retention_limit(now: datetime | None = None) -> datetime:
     """The date before which entries may be deleted."""
-    from dossiers.retention import months_before
-
     return months_before(now or timezone.now(), settings.AUDIT_RETENTION_MONTHS)
 
 

@@ -18,10 +18,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from dossiers.access import dossiers_for
 from dossiers.enums import ActionType, AlertMode, Direction
 from dossiers.models import AgentPreference, Dossier, Evenement
-from dossiers.queues import UNTREATED
+from dossiers.records.access import dossiers_for
+from dossiers.records.queues import UNTREATED
 
 logger = logging.getLogger(__name__)
 

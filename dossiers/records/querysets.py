@@ -1,0 +1,33 @@
+"""Querysets shared by the agent pages."""
+
+from __future__ import annotations
+
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+
+from dossiers.enums import Direction
+from dossiers.models import Dossier, DossierView, Evenement
+
+
+def with_unread(queryset: QuerySet[Dossier], user) -> QuerySet[Dossier]:
+    """Annotate `unread`: never opened by this agent, or something arrived since."""
+    last_view = DossierView.objects.filter(dossier=OuterRef("pk"), user=user).values("viewed_at")[
+        :1
+    ]
+    arrived = Evenement.objects.filter(
+        dossier=OuterRef("pk"),
+        direction=Direction.RECEIVED,
+        created_at__gt=OuterRef("last_viewed_at"),
+    )
+    return queryset.annotate(last_viewed_at=Subquery(last_view)).annotate(
+        unread=ExpressionWrapper(
+            Q(last_viewed_at__isnull=True) | Q(Exists(arrived)), output_field=BooleanField()
+        )
+    )
