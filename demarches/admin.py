@@ -4,7 +4,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.utils import timezone
 
 from demarches import (
     admin_accounts,  # noqa: F401  (replaces the User and Group pages)
@@ -95,6 +94,10 @@ class HubEEConnectionAdmin(admin.ModelAdmin):
         return _with_destination(message, form)
 
 
+# dossiers.admin adds the retention summary (demarches never imports dossiers).
+RETENTION_FIELDSET = ("Conservation des données (RGPD)", {"fields": ["retention_months"]})
+
+
 @admin.register(Demarche)
 class DemarcheAdmin(admin.ModelAdmin):
     form = DemarcheAdminForm
@@ -109,7 +112,7 @@ class DemarcheAdmin(admin.ModelAdmin):
     list_filter = ["enabled", "process_code", "organisation", "connection"]
     search_fields = ["name", "process_code", "client_id"]
     list_select_related = ["organisation", "connection"]
-    readonly_fields = ["created_at", "updated_at", "retention_summary"]
+    readonly_fields = ["created_at", "updated_at"]
     actions = ["test_connection", "enable", "disable"]
     filter_horizontal = ["agents"]
     fieldsets = [
@@ -131,7 +134,7 @@ class DemarcheAdmin(admin.ModelAdmin):
             "Échanges avec l'usager",
             {"fields": ["allows_add_awaiting", "allows_messages", "allows_document_return"]},
         ),
-        ("Conservation des données (RGPD)", {"fields": ["retention_months", "retention_summary"]}),
+        RETENTION_FIELDSET,
         ("Habilitations", {"fields": ["agents"]}),
         ("Historique", {"fields": ["created_at", "updated_at"]}),
     ]
@@ -175,26 +178,6 @@ class DemarcheAdmin(admin.ModelAdmin):
     def construct_change_message(self, request, form, formsets, add=False):
         message = super().construct_change_message(request, form, formsets, add)
         return _with_destination(message, form)
-
-    @admin.display(description="Prochaine purge")
-    def retention_summary(self, obj: Demarche) -> str:
-        from django_q.models import Schedule
-
-        from dossiers import retention, tasks
-
-        schedule = Schedule.objects.filter(name=tasks.PURGE_SCHEDULE_NAME).first()
-        if schedule is None or schedule.next_run is None:
-            when = "non planifiée (lancez « python manage.py hubee_purge »)"
-        else:
-            when = f"le {timezone.localtime(schedule.next_run):%d/%m/%Y à %H:%M}"
-        text = (
-            f"Conservation : {obj.retention_months} mois après un statut final (Traité, Refusé, "
-            f"Clos). Prochaine purge {when}"
-        )
-        if obj.pk is None or schedule is None or schedule.next_run is None:
-            return text + "."
-        count = retention.expired(obj, schedule.next_run).count()
-        return f"{text} : {count} dossier(s) à purger à cette date."
 
     @admin.action(
         description="Tester la connexion (et activer si elle réussit)", permissions=["change"]

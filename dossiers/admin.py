@@ -2,6 +2,9 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
 
+from demarches.admin import RETENTION_FIELDSET, DemarcheAdmin
+from demarches.models import Demarche
+
 # The libraries' admin pages, replaced by ours on import.
 from dossiers import admin_libraries  # noqa: F401
 from dossiers.models import (
@@ -17,6 +20,8 @@ from dossiers.models import (
     PurgeRun,
     SyncRun,
 )
+from dossiers.operations import retention
+from dossiers.operations.schedules import PURGE_SCHEDULE_NAME
 from dossiers.records.access import demarches_for, in_demarches_of, sees_all_dossiers
 
 
@@ -208,3 +213,36 @@ class PurgeRunAdmin(ReadOnlyAdmin):
 class IncidentAdmin(ReadOnlyAdmin):
     list_display = ["opened_at", "kind", "subject", "detail", "notified_at", "closed_at"]
     list_filter = ["kind", "closed_at"]
+
+
+# The démarche's page says when its expired dossiers are purged: retention is dossiers' business.
+admin.site.unregister(Demarche)
+
+
+@admin.register(Demarche)
+class DemarcheRetentionAdmin(DemarcheAdmin):
+    readonly_fields = [*DemarcheAdmin.readonly_fields, "retention_summary"]
+    fieldsets = [
+        (name, {**options, "fields": [*options["fields"], "retention_summary"]})
+        if (name, options) == RETENTION_FIELDSET
+        else (name, options)
+        for name, options in DemarcheAdmin.fieldsets
+    ]
+
+    @admin.display(description="Prochaine purge")
+    def retention_summary(self, obj: Demarche) -> str:
+        from django_q.models import Schedule
+
+        schedule = Schedule.objects.filter(name=PURGE_SCHEDULE_NAME).first()
+        if schedule is None or schedule.next_run is None:
+            when = "non planifiée (lancez « python manage.py hubee_purge »)"
+        else:
+            when = f"le {timezone.localtime(schedule.next_run):%d/%m/%Y à %H:%M}"
+        text = (
+            f"Conservation : {obj.retention_months} mois après un statut final (Traité, Refusé, "
+            f"Clos). Prochaine purge {when}"
+        )
+        if obj.pk is None or schedule is None or schedule.next_run is None:
+            return text + "."
+        count = retention.expired(obj, schedule.next_run).count()
+        return f"{text} : {count} dossier(s) à purger à cette date."

@@ -8,7 +8,7 @@ class DossiersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from dossiers.tasks import ensure_schedule
+        from dossiers.operations.schedules import ensure_schedule
 
         def create_schedule(sender, **kwargs):
             ensure_schedule()
@@ -17,7 +17,7 @@ class DossiersConfig(AppConfig):
 
         from django_q.signals import post_execute_in_worker, pre_execute
 
-        from dossiers import worker_beat
+        from dossiers.operations import worker_beat
 
         pre_execute.connect(worker_beat.task_started, dispatch_uid="hubee-worker-beat-start")
         post_execute_in_worker.connect(

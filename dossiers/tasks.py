@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -28,14 +28,6 @@ WAITING_FOR_CONFIGURATION = (
     "ensuite."
 )
 
-SCHEDULE_NAME = "Synchronisation HubEE"
-AUDIT_SCHEDULE_NAME = "Purge du journal d'audit"
-DIGEST_SCHEDULE_NAME = "Récapitulatif quotidien des agents"
-HEARTBEAT_SCHEDULE_NAME = "Battement du worker"
-VERIFY_SCHEDULE_NAME = "Contrôle d'intégrité des fichiers"
-PURGE_SCHEDULE_NAME = "Purge RGPD des dossiers expirés"
-INCIDENTS_SCHEDULE_NAME = "Alertes aux administrateurs"
-PURGE_HOUR = 2
 RETRY_SCHEDULE_PREFIX = "Nouvel essai d'envoi HubEE, dossier "
 # Not a backoff: the sync holding the démarche sends it too when it is done (flush_outbox).
 WAIT_SCHEDULE_PREFIX = "Envoi HubEE après la synchronisation, dossier "
@@ -72,64 +64,6 @@ def sync_demarche_task(demarche_id: int) -> dict:
         "dossiers_created": run.dossiers_created if run else 0,
         "errors": run.errors if run else 0,
     }
-
-
-def ensure_schedule(**kwargs) -> Schedule:
-    """Created idempotently by name (never tasks.schedule(), which duplicates)."""
-    schedule, _ = Schedule.objects.update_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": "dossiers.tasks.enqueue_sync",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": settings.HUBEE_SYNC_INTERVAL_MINUTES,
-            "repeats": -1,
-        },
-    )
-    for name, func, minutes in (
-        (HEARTBEAT_SCHEDULE_NAME, "dossiers.tasks.heartbeat", 1),
-        (INCIDENTS_SCHEDULE_NAME, "dossiers.tasks.evaluate_incidents", 5),
-    ):
-        Schedule.objects.update_or_create(
-            name=name,
-            defaults={
-                "func": func,
-                "schedule_type": Schedule.MINUTES,
-                "minutes": minutes,
-                "repeats": -1,
-            },
-        )
-    tomorrow = timezone.localdate() + timedelta(days=1)
-    for name, func, hour in (
-        (AUDIT_SCHEDULE_NAME, "dossiers.tasks.purge_audit", 3),
-        (DIGEST_SCHEDULE_NAME, "dossiers.tasks.send_daily_digest", settings.DIGEST_HOUR),
-        (PURGE_SCHEDULE_NAME, "dossiers.tasks.purge_expired_dossiers", PURGE_HOUR),
-    ):
-        Schedule.objects.update_or_create(
-            name=name,
-            defaults={"func": func, "schedule_type": Schedule.DAILY, "repeats": -1},
-            create_defaults={
-                "func": func,
-                "schedule_type": Schedule.DAILY,
-                "repeats": -1,
-                "next_run": timezone.make_aware(datetime.combine(tomorrow, time(hour))),
-            },
-        )
-    next_sunday = tomorrow + timedelta(days=(6 - tomorrow.weekday()) % 7)
-    Schedule.objects.update_or_create(
-        name=VERIFY_SCHEDULE_NAME,
-        defaults={
-            "func": "dossiers.tasks.verify_integrity",
-            "schedule_type": Schedule.WEEKLY,
-            "repeats": -1,
-        },
-        create_defaults={
-            "func": "dossiers.tasks.verify_integrity",
-            "schedule_type": Schedule.WEEKLY,
-            "repeats": -1,
-            "next_run": timezone.make_aware(datetime.combine(next_sunday, time(4))),
-        },
-    )
-    return schedule
 
 
 # -- outbox ------------------------------------------------------------------------------------
@@ -264,13 +198,13 @@ def send_daily_digest() -> int:
 
 
 def heartbeat() -> None:
-    from hubee_portal import health
+    from dossiers.operations import health
 
     health.beat()
 
 
 def verify_integrity() -> dict:
-    from dossiers.verify import select_demarches, verify
+    from dossiers.operations.integrity import select_demarches, verify
 
     checks = verify(select_demarches(None))
     return {
@@ -281,14 +215,14 @@ def verify_integrity() -> dict:
 
 
 def purge_expired_dossiers() -> dict:
-    from dossiers.retention import purge
+    from dossiers.operations.retention import purge
 
     result = purge()
     return {"dossiers": len(result.dossiers), "files": result.files, "errors": result.errors}
 
 
 def evaluate_incidents() -> dict:
-    from dossiers import incidents
+    from dossiers.operations import incidents
 
     opened, closed = incidents.evaluate()
     return {"opened": opened, "closed": closed}

@@ -111,6 +111,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # Tag libraries outside an app's templatetags package.
+            "libraries": {"operations": "dossiers.operations.templatetags"},
         },
     },
 ]

@@ -3,8 +3,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from dossiers import views_operations, views_preferences
-from hubee_portal import health, views
+from dossiers import views_preferences
+from dossiers.operations import views as operations_views
+from hubee_portal import views
 
 admin.site.site_header = "HubEE Portal — administration"
 admin.site.site_title = "HubEE Portal"
@@ -12,7 +13,7 @@ admin.site.index_title = "Configuration"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", health.healthz, name="healthz"),
+    path("healthz", operations_views.healthz, name="healthz"),
     path("synchroniser/", views.sync_now, name="sync-now"),
     path("dossiers/", include("dossiers.urls")),
     path("mes-alertes/", views_preferences.preferences, name="preferences"),
@@ -20,7 +21,7 @@ urlpatterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "admin/etat/",
-        admin.site.admin_view(views_operations.operations),
+        admin.site.admin_view(operations_views.operations),
         name="operations",
     ),
     path("admin/", admin.site.urls),

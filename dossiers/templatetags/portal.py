@@ -27,15 +27,6 @@ def status_label_filter(value: str) -> str:
     return status_label(value)
 
 
-@register.inclusion_tag("admin/_health_banner.html")
-def health_banner():
-    """On the admin's first page: healthy or not, and the way to the « État du portail » page."""
-    from hubee_portal import health
-
-    report = health.check()
-    return {"healthy": report.healthy, "count": len(report.problems)}
-
-
 @register.filter
 def pluriel(value, suffix: str = "s") -> str:
     """French plural: 0 and 1 are singular (Django's pluralize makes 0 plural)."""

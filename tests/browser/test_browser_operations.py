@@ -11,8 +11,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from dossiers.models import Dossier, PieceJointe
-from dossiers.verify import verify_demarche
-from hubee_portal import health
+from dossiers.operations import health
+from dossiers.operations.integrity import verify_demarche
 from tests.browser.test_browser_agent import live_portal, log_in
 from tests.browser.test_browser_agent_a11y import check
 

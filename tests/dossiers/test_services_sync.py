@@ -363,7 +363,7 @@ def test_a_purged_dossier_never_gets_its_personal_data_back(hubee):
 
     from django.utils import timezone
 
-    from dossiers import retention
+    from dossiers.operations import retention
 
     demarche = hubee.demarche(rules={"allows_messages": True}, retention_months=1)
     case = hubee.deposit(demarche)

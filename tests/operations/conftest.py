@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hubee_portal import health
+from dossiers.operations import health
 from tests.dossiers.conftest import Hubee, hubee, pdf_bytes  # noqa: F401  (fixture)
 
 APPLICANT = {"firstName": "Philomène", "lastName": "Zébulon-Quintard", "email": "pzq@exemple.fr"}

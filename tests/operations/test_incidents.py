@@ -13,10 +13,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_q.models import Schedule
 
-from dossiers import incidents, tasks
+from dossiers import tasks
 from dossiers.enums import FailureKind, RunFailure, RunStatus
 from dossiers.models import Incident, NotificationFailure, SyncRun
-from hubee_portal import health
+from dossiers.operations import health, incidents, schedules
 from tests.operations.conftest import APPLICANT
 
 
@@ -267,8 +267,8 @@ def test_an_attempt_claimed_elsewhere_is_not_sent_twice(healthy):
 
 
 def test_scheduled_every_five_minutes_and_cron_command(healthy):
-    tasks.ensure_schedule()
-    schedule = Schedule.objects.get(name=tasks.INCIDENTS_SCHEDULE_NAME)
+    schedules.ensure_schedule()
+    schedule = Schedule.objects.get(name=schedules.INCIDENTS_SCHEDULE_NAME)
     assert (schedule.func, schedule.minutes) == ("dossiers.tasks.evaluate_incidents", 5)
     assert tasks.evaluate_incidents() == {"opened": 0, "closed": 0}
     out = StringIO()

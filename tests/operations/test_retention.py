@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from dossiers import lease, retention, tasks
+from dossiers import lease, tasks
 from dossiers.enums import AuditAction, FailureKind
 from dossiers.models import (
     AuditEntry,
@@ -27,6 +27,7 @@ from dossiers.models import (
     PieceJointe,
     PurgeRun,
 )
+from dossiers.operations import retention, schedules
 from dossiers.records import periods
 from tests.factories import (
     AdminFactory,
@@ -161,8 +162,8 @@ def test_retention_is_validated():
 
 def test_daily_schedule_and_admin_page(dossiers, client):
     demarche, *_ = dossiers
-    tasks.ensure_schedule()
-    schedule = Schedule.objects.get(name=tasks.PURGE_SCHEDULE_NAME)
+    schedules.ensure_schedule()
+    schedule = Schedule.objects.get(name=schedules.PURGE_SCHEDULE_NAME)
     assert (schedule.func, schedule.schedule_type) == ("dossiers.tasks.purge_expired_dossiers", "D")
     schedule.next_run = NOW + timedelta(days=1)
     schedule.save()

@@ -7,14 +7,15 @@ from django_q.models import Schedule
 
 from dossiers import tasks
 from dossiers.models import Heartbeat
+from dossiers.operations import schedules
 
 pytestmark = pytest.mark.django_db
 
 
 def test_heartbeat_schedule_and_task():
-    tasks.ensure_schedule()
-    tasks.ensure_schedule()
-    schedule = Schedule.objects.get(name=tasks.HEARTBEAT_SCHEDULE_NAME)
+    schedules.ensure_schedule()
+    schedules.ensure_schedule()
+    schedule = Schedule.objects.get(name=schedules.HEARTBEAT_SCHEDULE_NAME)
     assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
         "dossiers.tasks.heartbeat",
         Schedule.MINUTES,

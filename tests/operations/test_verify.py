@@ -11,6 +11,7 @@ from django_q.models import Schedule
 
 from dossiers import tasks
 from dossiers.models import IntegrityCheck, PieceJointe
+from dossiers.operations import schedules
 from tests.factories import UserFactory, agent_for
 
 
@@ -97,8 +98,8 @@ def test_select_by_id_and_unknown(stored, hubee):
 
 
 def test_weekly_schedule_runs_the_check(stored):
-    tasks.ensure_schedule()
-    schedule = Schedule.objects.get(name=tasks.VERIFY_SCHEDULE_NAME)
+    schedules.ensure_schedule()
+    schedule = Schedule.objects.get(name=schedules.VERIFY_SCHEDULE_NAME)
     assert (schedule.func, schedule.schedule_type) == ("dossiers.tasks.verify_integrity", "W")
     PieceJointe.objects.first().absolute_path.unlink()
     assert tasks.verify_integrity() == {"checked": 4, "missing": 1, "altered": 0}

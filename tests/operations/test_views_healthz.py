@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from dossiers.enums import FailureKind, RunFailure, RunStatus
 from dossiers.models import Dossier, NotificationFailure, SyncRun
-from hubee_portal import health
+from dossiers.operations import health
 from tests.factories import staff_with
 from tests.operations.conftest import APPLICANT
 
@@ -223,7 +223,7 @@ def test_low_disk_space(client, healthy, monkeypatch, settings):
 
 def test_files_missing_or_altered_at_the_last_integrity_check(client, healthy):
     from dossiers.models import IntegrityCheck, PieceJointe
-    from dossiers.verify import verify_demarche
+    from dossiers.operations.integrity import verify_demarche
 
     piece = PieceJointe.objects.first()
     piece.absolute_path.write_bytes(b"modifie")

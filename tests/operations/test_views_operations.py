@@ -11,7 +11,6 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from dossiers import incidents, retention, tasks
 from dossiers.enums import FailureKind
 from dossiers.models import (
     Dossier,
@@ -20,8 +19,8 @@ from dossiers.models import (
     NotificationFailure,
     PurgeRun,
 )
+from dossiers.operations import health, incidents, retention, schedules
 from dossiers.records.access import view_all_permission
-from hubee_portal import health
 from tests.factories import AdminFactory, DemarcheFactory, UserFactory, staff_with
 from tests.operations.conftest import APPLICANT
 
@@ -59,7 +58,7 @@ def test_healthy_page_says_so_and_shows_each_demarche(staff_client, healthy, set
     assert "info@mairie.fr" in text
     assert "36 mois" in text  # the audit log's own period
     # The next purge is the scheduled one; every schedule is listed with its next run.
-    purge = tasks.PURGE_SCHEDULE_NAME
+    purge = schedules.PURGE_SCHEDULE_NAME
     from django_q.models import Schedule
 
     next_purge = Schedule.objects.get(name=purge).next_run
@@ -91,7 +90,7 @@ def test_problems_with_their_incident_and_mail_state(staff_client, healthy, sett
 def test_silent_worker_and_unscheduled_tasks(staff_client, healthy):
     from django_q.models import Schedule
 
-    Schedule.objects.filter(name=tasks.PURGE_SCHEDULE_NAME).delete()
+    Schedule.objects.filter(name=schedules.PURGE_SCHEDULE_NAME).delete()
     with time_machine.travel(timezone.now() + timedelta(minutes=20), tick=False):
         text = page(staff_client)
     assert "silencieux" in text

@@ -9,9 +9,8 @@ import pytest
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from dossiers import worker_beat
 from dossiers.models import Heartbeat
-from hubee_portal import health
+from dossiers.operations import health, worker_beat
 
 # The beating thread has its own database connection: rows must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)

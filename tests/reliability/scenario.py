@@ -335,7 +335,8 @@ def fire_schedule() -> None:
     from django_q.models import Schedule
     from django_q.scheduler import scheduler
 
-    from dossiers.tasks import SCHEDULE_NAME, enqueue_sync
+    from dossiers.operations.schedules import SCHEDULE_NAME
+    from dossiers.tasks import enqueue_sync
 
     Schedule.objects.filter(name=SCHEDULE_NAME).update(
         next_run=timezone.now() - timedelta(seconds=1)

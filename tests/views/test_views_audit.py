@@ -16,6 +16,7 @@ from django_q.models import Schedule
 
 from dossiers import tasks
 from dossiers.models import AuditEntry, OutgoingEvent
+from dossiers.operations import schedules
 from dossiers.records import audit
 from hubee_portal.sandbox import services as sandbox
 from tests.factories import AdminFactory, DossierFactory, UserFactory, agent_for
@@ -161,7 +162,7 @@ def test_entries_are_kept_36_months_then_purged(settings):
 
 
 def test_the_purge_is_scheduled_daily():
-    schedule = Schedule.objects.get(name=tasks.AUDIT_SCHEDULE_NAME)
+    schedule = Schedule.objects.get(name=schedules.AUDIT_SCHEDULE_NAME)
     assert (schedule.func, schedule.schedule_type) == ("dossiers.tasks.purge_audit", "D")
 
 

@@ -12,6 +12,7 @@ from django_q.models import Schedule
 
 from dossiers import tasks
 from dossiers.models import AgentPreference, AuditEntry
+from dossiers.operations import schedules
 from dossiers.records import alerts
 from hubee_portal.sandbox import services as sandbox
 from tests.factories import DemarcheFactory, DossierFactory, EvenementFactory, agent_for
@@ -125,5 +126,5 @@ def test_choosing_alerts_does_not_send_old_news():
 
 
 def test_the_digest_is_scheduled_daily():
-    schedule = Schedule.objects.get(name=tasks.DIGEST_SCHEDULE_NAME)
+    schedule = Schedule.objects.get(name=schedules.DIGEST_SCHEDULE_NAME)
     assert (schedule.func, schedule.schedule_type) == ("dossiers.tasks.send_daily_digest", "D")

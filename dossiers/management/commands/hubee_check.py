@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from dossiers import incidents
-from hubee_portal import health
+from dossiers.operations import health, incidents
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from dossiers.retention import purge
+from dossiers.operations.retention import purge
 
 
 class Command(BaseCommand):

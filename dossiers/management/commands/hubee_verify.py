@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dossiers.verify import select_demarches, verify
+from dossiers.operations.integrity import select_demarches, verify
 
 
 class Command(BaseCommand):

@@ -13,22 +13,30 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from demarches.models import Demarche
-from dossiers import incidents, retention, tasks
 from dossiers.dashboard import last_integrity_checks
 from dossiers.enums import RunStatus
 from dossiers.models import AuditEntry, Dossier, Incident, IntegrityCheck, PurgeRun, SyncRun
+from dossiers.operations import health, incidents, retention
+from dossiers.operations.schedules import (
+    AUDIT_SCHEDULE_NAME,
+    DIGEST_SCHEDULE_NAME,
+    HEARTBEAT_SCHEDULE_NAME,
+    INCIDENTS_SCHEDULE_NAME,
+    PURGE_SCHEDULE_NAME,
+    SCHEDULE_NAME,
+    VERIFY_SCHEDULE_NAME,
+)
 from dossiers.records import access
-from hubee_portal import health
 
 # The schedules an administrator needs to see, in the order they read them.
 SCHEDULES = [
-    (tasks.SCHEDULE_NAME, "Synchronisation des démarches actives"),
-    (tasks.HEARTBEAT_SCHEDULE_NAME, "Battement du worker (supervision)"),
-    (tasks.INCIDENTS_SCHEDULE_NAME, "Alertes aux administrateurs"),
-    (tasks.PURGE_SCHEDULE_NAME, "Purge RGPD des dossiers expirés"),
-    (tasks.AUDIT_SCHEDULE_NAME, "Purge du journal d'audit"),
-    (tasks.VERIFY_SCHEDULE_NAME, "Contrôle d'intégrité des fichiers"),
-    (tasks.DIGEST_SCHEDULE_NAME, "Récapitulatif quotidien des agents"),
+    (SCHEDULE_NAME, "Synchronisation des démarches actives"),
+    (HEARTBEAT_SCHEDULE_NAME, "Battement du worker (supervision)"),
+    (INCIDENTS_SCHEDULE_NAME, "Alertes aux administrateurs"),
+    (PURGE_SCHEDULE_NAME, "Purge RGPD des dossiers expirés"),
+    (AUDIT_SCHEDULE_NAME, "Purge du journal d'audit"),
+    (VERIFY_SCHEDULE_NAME, "Contrôle d'intégrité des fichiers"),
+    (DIGEST_SCHEDULE_NAME, "Récapitulatif quotidien des agents"),
 ]
 
 
@@ -75,9 +83,9 @@ def build(now: datetime | None = None) -> Operations:
     now = now or timezone.now()
     report = health.check(now)
     schedules = {s.name: s for s in Schedule.objects.filter(name__in=[n for n, _ in SCHEDULES])}
-    purge_schedule = schedules.get(tasks.PURGE_SCHEDULE_NAME)
+    purge_schedule = schedules.get(PURGE_SCHEDULE_NAME)
     next_purge = purge_schedule.next_run if purge_schedule else None
-    audit_schedule = schedules.get(tasks.AUDIT_SCHEDULE_NAME)
+    audit_schedule = schedules.get(AUDIT_SCHEDULE_NAME)
     audit_span = AuditEntry.objects.aggregate(n=Count("pk"), oldest=Min("at"))
     open_incidents = {
         (i.kind, i.subject): i for i in Incident.objects.filter(closed_at__isnull=True)

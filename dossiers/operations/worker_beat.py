@@ -18,7 +18,7 @@ _running: dict[str, threading.Event] = {}  # task id -> stop
 
 
 def _beat_until(stop: threading.Event) -> None:
-    from hubee_portal import health
+    from dossiers.operations import health
 
     try:
         while not stop.wait(INTERVAL):

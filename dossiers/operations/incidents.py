@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dossiers.models import Heartbeat, Incident
-from hubee_portal import health
+from dossiers.operations import health
 
 logger = logging.getLogger(__name__)
 

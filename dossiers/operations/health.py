@@ -1,4 +1,4 @@
-"""/healthz for monitoring tools, and the checks the administrators' alerts reuse.
+"""The checks behind /healthz for monitoring tools, the administrators' alerts reuse.
 
 Rule: HTTP 503 as soon as one check lists a problem, i.e. something needs a person —
 database unreachable; no worker heartbeat for HEALTH_WORKER_SILENCE_MINUTES; an active
@@ -21,12 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 
 HEARTBEAT_NAME = "worker"
 
@@ -291,11 +287,3 @@ def _check_purge(report: Report) -> None:
                 "prévue (nouvel essai à chaque purge ; voir les journaux du worker).",
             )
         )
-
-
-@login_not_required
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    report = check()
-    return JsonResponse(report.as_json(), status=200 if report.healthy else 503)

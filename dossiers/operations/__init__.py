@@ -1,0 +1,2 @@
+"""Running the portal: health, incidents, retention, integrity, worker heartbeat, schedules
+and the « État du portail » page."""
