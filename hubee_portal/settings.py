@@ -112,7 +112,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
             ],
             # Tag libraries outside an app's templatetags package.
-            "libraries": {"operations": "dossiers.operations.templatetags"},
+            "libraries": {
+                "operations": "dossiers.operations.templatetags",
+                "portal": "dossiers.web.templatetags.portal",
+            },
         },
     },
 ]

@@ -3,20 +3,19 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from dossiers import views_preferences
 from dossiers.operations import views as operations_views
-from hubee_portal import views
+from dossiers.web.views import home, preferences
 
 admin.site.site_header = "HubEE Portal — administration"
 admin.site.site_title = "HubEE Portal"
 admin.site.index_title = "Configuration"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
     path("healthz", operations_views.healthz, name="healthz"),
-    path("synchroniser/", views.sync_now, name="sync-now"),
-    path("dossiers/", include("dossiers.urls")),
-    path("mes-alertes/", views_preferences.preferences, name="preferences"),
+    path("synchroniser/", home.sync_now, name="sync-now"),
+    path("dossiers/", include("dossiers.web.urls")),
+    path("mes-alertes/", preferences.preferences, name="preferences"),
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -254,7 +254,7 @@ def _check_notifications(report: Report) -> None:
 def _check_integrity(report: Report) -> None:
     """The last finished integrity check of each démarche found every file intact."""
     from demarches.models import Demarche
-    from dossiers.dashboard import last_integrity_checks
+    from dossiers.records.querysets import last_integrity_checks
 
     ids = list(Demarche.objects.values_list("pk", flat=True))
     for check in last_integrity_checks(ids):

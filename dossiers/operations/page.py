@@ -13,7 +13,6 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from demarches.models import Demarche
-from dossiers.dashboard import last_integrity_checks
 from dossiers.enums import RunStatus
 from dossiers.models import AuditEntry, Dossier, Incident, IntegrityCheck, PurgeRun, SyncRun
 from dossiers.operations import health, incidents, retention
@@ -27,6 +26,7 @@ from dossiers.operations.schedules import (
     VERIFY_SCHEDULE_NAME,
 )
 from dossiers.records import access
+from dossiers.records.querysets import last_integrity_checks
 
 # The schedules an administrator needs to see, in the order they read them.
 SCHEDULES = [

@@ -1,4 +1,4 @@
-"""Querysets shared by the agent pages."""
+"""Querysets shared by the pages (agents' and administrators')."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.db.models import (
 )
 
 from dossiers.enums import Direction
-from dossiers.models import Dossier, DossierView, Evenement
+from dossiers.models import Dossier, DossierView, Evenement, IntegrityCheck
 
 
 def with_unread(queryset: QuerySet[Dossier], user) -> QuerySet[Dossier]:
@@ -30,4 +30,17 @@ def with_unread(queryset: QuerySet[Dossier], user) -> QuerySet[Dossier]:
         unread=ExpressionWrapper(
             Q(last_viewed_at__isnull=True) | Q(Exists(arrived)), output_field=BooleanField()
         )
+    )
+
+
+def last_integrity_checks(demarche_ids: list[int]) -> list[IntegrityCheck]:
+    # Finished checks only: one running (or killed by the task timeout) proves nothing.
+    latest = IntegrityCheck.objects.filter(
+        demarche=OuterRef("demarche"), finished_at__isnull=False
+    ).order_by("-started_at", "-pk")
+    return list(
+        IntegrityCheck.objects.filter(demarche_id__in=demarche_ids)
+        .filter(pk=Subquery(latest.values("pk")[:1]))
+        .select_related("demarche")
+        .order_by("demarche__name")
     )

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from dossiers.detail import piece_row
 from dossiers.enums import AttachmentState, FailureKind, RunStatus
 from dossiers.models import Dossier, NotificationFailure, PieceJointe
 from dossiers.sync import _unavailable_reason
+from dossiers.web.detail import piece_row
 from hubee_portal.sandbox import services
 from hubee_portal.sandbox.enums import AttachmentStatus, CaseStatus
 from hubee_portal.sandbox.models import Attachment, Case

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from dossiers.models import OutgoingEvent
 from dossiers.records.access import client_ip, dossiers_for, sees_all_dossiers, view_all_permission
-from hubee_portal import views
+from dossiers.web.views import home as views
 from tests.factories import (
     AdminFactory,
     DemarcheFactory,

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from dossiers.models import AuditEntry
-from dossiers.responses import content_disposition
+from dossiers.web.responses import content_disposition
 from hubee_portal.sandbox import storage as sandbox_storage
 from tests.factories import DossierFactory, PieceJointeFactory, agent_for
 from tests.views.conftest import pdf_bytes, received_dossier

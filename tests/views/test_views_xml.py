@@ -83,7 +83,7 @@ def test_a_pdf_has_no_fields_page(client):
 
 
 def test_a_big_file_is_not_parsed(client, monkeypatch):
-    from dossiers import xmlfields
+    from dossiers.web import xmlfields
 
     monkeypatch.setattr(xmlfields, "MAX_BYTES", 100)
     page = xml_page(client, DEMANDE).content.decode()
@@ -91,7 +91,7 @@ def test_a_big_file_is_not_parsed(client, monkeypatch):
 
 
 def test_rows_are_bounded(client, monkeypatch):
-    from dossiers import xmlfields
+    from dossiers.web import xmlfields
 
     monkeypatch.setattr(xmlfields, "MAX_ROWS", 3)
     response = xml_page(client, DEMANDE)

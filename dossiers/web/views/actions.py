@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dossiers import actions
-from dossiers.forms import ActionForm
 from dossiers.records import access
+from dossiers.web.forms import ActionForm
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,6 +1,10 @@
 from django.urls import path
 
-from dossiers import views_actions, views_detail, views_export, views_files, views_list
+from dossiers.web.views import actions as views_actions
+from dossiers.web.views import detail as views_detail
+from dossiers.web.views import export as views_export
+from dossiers.web.views import files as views_files
+from dossiers.web.views import list as views_list
 
 app_name = "dossiers"
 

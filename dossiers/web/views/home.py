@@ -6,10 +6,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_q.tasks import async_task
 
-from dossiers import dashboard
 from dossiers.enums import AuditAction
 from dossiers.records import access, audit
-from dossiers.tasks import sync_demarche_task
+from dossiers.web import dashboard
 
 
 @require_GET
@@ -21,7 +20,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def sync_now(request: HttpRequest) -> HttpResponse:
     ids = list(access.demarches_for(request.user).filter(enabled=True).values_list("pk", flat=True))
     for pk in ids:
-        async_task(sync_demarche_task, pk, task_name=f"hubee-sync-{pk}", group="hubee_sync")
+        async_task(
+            "dossiers.tasks.sync_demarche_task",
+            pk,
+            task_name=f"hubee-sync-{pk}",
+            group="hubee_sync",
+        )
     audit.record(request.user, AuditAction.SYNC, detail=f"{len(ids)} démarche(s)")
     if ids:
         messages.success(

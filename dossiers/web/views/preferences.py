@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from dossiers.enums import AuditAction
-from dossiers.forms import PreferenceForm
 from dossiers.records import access, alerts, audit
+from dossiers.web.forms import PreferenceForm
 
 
 @require_http_methods(["GET", "POST"])

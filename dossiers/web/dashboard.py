@@ -20,6 +20,7 @@ from dossiers.models import (
 )
 from dossiers.records.access import demarches_for, is_technical_admin
 from dossiers.records.alerts import preference_for
+from dossiers.records.querysets import last_integrity_checks
 from dossiers.records.queues import UNTREATED, Queue, queue_of
 
 # Two dashboard views closer than this are one visit: "new" does not reset on a reload.
@@ -179,19 +180,6 @@ def build(user, now: datetime | None = None) -> Dashboard:
         running=any(run.status == RunStatus.RUNNING for run in runs),
         integrity=last_integrity_checks(ids) if is_technical_admin(user) else [],
         admin=is_technical_admin(user),
-    )
-
-
-def last_integrity_checks(demarche_ids: list[int]) -> list[IntegrityCheck]:
-    # Finished checks only: one running (or killed by the task timeout) proves nothing.
-    latest = IntegrityCheck.objects.filter(
-        demarche=OuterRef("demarche"), finished_at__isnull=False
-    ).order_by("-started_at", "-pk")
-    return list(
-        IntegrityCheck.objects.filter(demarche_id__in=demarche_ids)
-        .filter(pk=Subquery(latest.values("pk")[:1]))
-        .select_related("demarche")
-        .order_by("demarche__name")
     )
 
 

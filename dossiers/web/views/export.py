@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dossiers.enums import AuditAction, CaseStatus
-from dossiers.filters import DossierFilter
 from dossiers.records import audit
 from dossiers.records.access import dossiers_for
 from dossiers.records.querysets import with_unread
+from dossiers.web.filters import DossierFilter
 
 HEADER = [
     "Numéro de télédossier",

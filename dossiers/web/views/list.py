@@ -8,11 +8,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dossiers.enums import AuditAction
-from dossiers.filters import SORT_LABELS, DossierFilter
 from dossiers.records import audit
 from dossiers.records.access import dossiers_for
 from dossiers.records.querysets import with_unread
 from dossiers.records.queues import QUEUE_STATUSES, Queue
+from dossiers.web.filters import SORT_LABELS, DossierFilter
 
 QUEUE_KEYS = {Queue.TODO: "todo", Queue.WAITING: "waiting", Queue.DONE: "done"}
 

@@ -2,8 +2,8 @@ from datetime import timedelta
 
 from django import template
 
-from dossiers.detail import status_label
 from dossiers.records.queues import Queue, queue_of
+from dossiers.web.detail import status_label
 
 register = template.Library()
 

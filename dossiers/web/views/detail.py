@@ -4,10 +4,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from dossiers import detail, xmlfields
 from dossiers.enums import AuditAction
-from dossiers.forms import ActionForm
 from dossiers.records import access, audit
+from dossiers.web import detail, xmlfields
+from dossiers.web.forms import ActionForm
 
 
 @require_GET

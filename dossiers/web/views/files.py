@@ -5,11 +5,11 @@ from pathlib import Path
 from django.http import FileResponse, Http404, HttpRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from dossiers import detail, zipstream
 from dossiers.enums import AuditAction
 from dossiers.models import PieceJointe
 from dossiers.records import access, audit, storage
-from dossiers.responses import as_download
+from dossiers.web import detail, zipstream
+from dossiers.web.responses import as_download
 
 
 def _path(piece: PieceJointe) -> Path:

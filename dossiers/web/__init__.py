@@ -1,0 +1,1 @@
+"""The agents' pages: views, forms, filters, the dashboard and their template tags."""
