@@ -12,12 +12,17 @@ from django_q.tasks import async_task
 
 from demarches.hubee import ConfigurationError, client_for
 from demarches.models import Demarche
-from dossiers import lease
 from dossiers.enums import OutgoingState
+from dossiers.exchange import lease
+from dossiers.exchange.inbound.sync import sync_demarche
+from dossiers.exchange.lease import LEASE_TTL
+from dossiers.exchange.outbound.outbox import (
+    UnfinishedAttemptError,
+    send_pending,
+    unfinished_attempt_wait,
+)
 from dossiers.models import Dossier, OutgoingEvent
-from dossiers.outbox import UnfinishedAttemptError, send_pending, unfinished_attempt_wait
 from dossiers.records import alerts, audit
-from dossiers.sync import LEASE_TTL, sync_demarche
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +72,6 @@ def sync_demarche_task(demarche_id: int) -> dict:
 
 
 # -- outbox ------------------------------------------------------------------------------------
-
-
-def enqueue_send(dossier_id: int) -> None:
-    """Send the dossier's pending pushes in the background (inline when Q_CLUSTER sync)."""
-    async_task(
-        send_outgoing, dossier_id, task_name=f"hubee-envoi-{dossier_id}", group="hubee_outbox"
-    )
 
 
 def send_outgoing(dossier_id: int) -> dict:

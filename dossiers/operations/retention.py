@@ -24,9 +24,10 @@ from django.utils.crypto import salted_hmac
 
 from demarches.enums import CaseStatus
 from demarches.models import Demarche
-from dossiers import lease
-from dossiers.actions import RETURN_FOLDER
 from dossiers.enums import OutgoingState
+from dossiers.exchange import lease
+from dossiers.exchange.lease import LEASE_TTL
+from dossiers.exchange.outbound.queue import RETURN_FOLDER
 from dossiers.models import (
     Dossier,
     Evenement,
@@ -38,7 +39,6 @@ from dossiers.models import (
 )
 from dossiers.records import storage
 from dossiers.records.periods import months_before
-from dossiers.sync import LEASE_TTL
 
 logger = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from django.utils import timezone
 
 from demarches.enums import CaseStatus
-from dossiers import actions
 from dossiers.enums import ActionType, AttachmentState, Direction
 from dossiers.models import Dossier, DossierView, Evenement, OutgoingEvent, PieceJointe
+from dossiers.records import actions
 
 STATE_EXPLANATIONS = {
     AttachmentState.PENDING: (

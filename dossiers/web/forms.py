@@ -4,9 +4,9 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from dossiers.actions import ABSENT, MAX_MESSAGE, REQUIRED, Action, message_rule
 from dossiers.enums import ActionType, AlertMode
 from dossiers.models import Dossier
+from dossiers.records.actions import ABSENT, MAX_MESSAGE, REQUIRED, Action, message_rule
 
 MAX_RETURN_FILES = 10
 

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from demarches.models import Demarche
+from dossiers.exchange.inbound.sync import sync_demarche
 from dossiers.models import Dossier
-from dossiers.sync import sync_demarche
 from hubee_portal.sandbox import services as sandbox
 from hubee_portal.sandbox.storage import attachment_path
 from tests.dossiers.conftest import pdf_bytes

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from dossiers import outbox
 from dossiers.enums import AttachmentState
+from dossiers.exchange.inbound.sync import DemarcheSync
+from dossiers.exchange.outbound import outbox
 from dossiers.models import Dossier, Evenement, OutgoingEvent, PieceJointe
 from dossiers.records import storage
-from dossiers.sync import DemarcheSync
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import services as sandbox
 from tests.dossiers.conftest import pdf_bytes

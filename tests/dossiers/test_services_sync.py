@@ -8,9 +8,9 @@ import hashlib
 import pytest
 
 from dossiers.enums import AttachmentState, Direction, FailureKind, OutgoingState, RunStatus
+from dossiers.exchange.inbound.sync import sync_all
 from dossiers.models import Dossier, Evenement, NotificationFailure, OutgoingEvent, PieceJointe
 from dossiers.records import storage
-from dossiers.sync import sync_all
 from hubee_portal.sandbox import services as sandbox
 from tests.dossiers.conftest import pdf_bytes
 
@@ -278,7 +278,7 @@ def test_bad_credentials_on_one_demarche_do_not_stop_the_others(hubee, monkeypat
     working = hubee.demarche("EtatCivil")
     hubee.deposit(broken)
     hubee.deposit(working)
-    monkeypatch.setattr("dossiers.sync.client_for", hubee.client)
+    monkeypatch.setattr("dossiers.exchange.inbound.sync.client_for", hubee.client)
 
     outcomes = sync_all([broken, working])
 
@@ -329,7 +329,7 @@ def test_unusable_download_folder_stops_the_demarche_and_deletes_nothing(hubee, 
 def test_a_demarche_is_synced_by_one_run_at_a_time(hubee):
     from datetime import timedelta
 
-    from dossiers import lease
+    from dossiers.exchange import lease
 
     demarche = hubee.demarche()
     hubee.deposit(demarche)

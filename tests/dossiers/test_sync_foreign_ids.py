@@ -23,6 +23,7 @@ import responses
 from demarches.hubee import config_for
 from dossiers import tasks
 from dossiers.enums import ActionType, Direction, FailureKind, OutgoingState, RunStatus
+from dossiers.exchange.inbound.sync import sync_demarche
 from dossiers.models import (
     Dossier,
     Evenement,
@@ -30,7 +31,6 @@ from dossiers.models import (
     OutgoingEvent,
     PieceJointe,
 )
-from dossiers.sync import sync_demarche
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import services as sandbox
 from tests.factories import DemarcheFactory, DossierFactory, HubEEConnectionFactory

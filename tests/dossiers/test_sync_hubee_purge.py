@@ -14,8 +14,8 @@ import pytest
 from django.utils import timezone
 
 from dossiers.enums import AttachmentState, FailureKind, RunStatus
+from dossiers.exchange.inbound.sync import _unavailable_reason
 from dossiers.models import Dossier, NotificationFailure, PieceJointe
-from dossiers.sync import _unavailable_reason
 from dossiers.web.detail import piece_row
 from hubee_portal.sandbox import services
 from hubee_portal.sandbox.enums import AttachmentStatus, CaseStatus

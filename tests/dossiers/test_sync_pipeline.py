@@ -15,8 +15,8 @@ import pytest
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from dossiers.enums import RunStatus
+from dossiers.exchange.inbound.sync import CaseWorkers, DemarcheSync
 from dossiers.models import Dossier, Evenement, NotificationFailure
-from dossiers.sync import CaseWorkers, DemarcheSync
 from hubee_portal.hubee import AuthenticationError, Notification
 from hubee_portal.sandbox import services as sandbox
 

@@ -8,8 +8,8 @@ import pytest
 
 from demarches.hubee import config_for
 from dossiers.enums import RunStatus
+from dossiers.exchange.inbound.sync import sync_demarche
 from dossiers.models import Evenement
-from dossiers.sync import sync_demarche
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import services
 from tests.dossiers.conftest import Hubee

@@ -16,8 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from dossiers import lease, tasks
+from dossiers import tasks
 from dossiers.enums import AuditAction, FailureKind
+from dossiers.exchange import lease
 from dossiers.models import (
     AuditEntry,
     Dossier,
@@ -319,7 +320,7 @@ def test_a_file_that_cannot_be_deleted_is_retried_and_not_counted(dossiers, monk
 
 
 def test_returned_documents_and_their_batch_folder_go(dossiers):
-    from dossiers.actions import RETURN_FOLDER
+    from dossiers.exchange.outbound.queue import RETURN_FOLDER
     from dossiers.models import OutgoingAttachment
 
     _, old, recent, _ = dossiers

@@ -1,5 +1,5 @@
 """The démarche lease after a kill -9: taken over at once when its process is gone on this
-host, never while its owner may still be working (see dossiers/lease.py)."""
+host, never while its owner may still be working (see dossiers/exchange/lease.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dossiers import lease
+from dossiers.exchange import lease
 from dossiers.models import DemarcheLease
 from tests.factories import DemarcheFactory
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dossiers import lease
+from dossiers.exchange import lease
 from dossiers.models import DemarcheLease
 from tests.dossiers.conftest import hubee  # noqa: F401  (fixture)
 from tests.factories import DemarcheFactory
@@ -71,7 +71,7 @@ def test_a_run_stuck_past_max_hold_stops_renewing():
 
 
 def test_the_sync_renews_its_lease_from_another_thread(hubee, monkeypatch):  # noqa: F811
-    from dossiers import sync
+    from dossiers.exchange.inbound import sync
 
     renewed_by: list[int] = []
     real_renew = lease.renew
@@ -81,7 +81,7 @@ def test_the_sync_renews_its_lease_from_another_thread(hubee, monkeypatch):  # n
         return real_renew(*args, **kwargs)
 
     monkeypatch.setattr(lease, "renew", recording_renew)
-    monkeypatch.setattr(lease, "RENEWALS_PER_TTL", sync.LEASE_TTL.total_seconds() / 0.01)
+    monkeypatch.setattr(lease, "RENEWALS_PER_TTL", lease.LEASE_TTL.total_seconds() / 0.01)
     demarche = hubee.demarche("EtatCivil")
     for _ in range(3):
         hubee.deposit(demarche)
@@ -100,10 +100,10 @@ def test_the_sync_renews_its_lease_from_another_thread(hubee, monkeypatch):  # n
 def test_a_sync_that_loses_its_lease_starts_nothing_more(hubee, monkeypatch):  # noqa: F811
     """Another server took the démarche over (after an expiry): the run stops feeding its
     workers at once instead of handling the notifications beside the other run."""
-    from dossiers import sync
     from dossiers.enums import RunFailure
+    from dossiers.exchange.inbound import sync
 
-    monkeypatch.setattr(lease, "RENEWALS_PER_TTL", sync.LEASE_TTL.total_seconds() / 0.01)
+    monkeypatch.setattr(lease, "RENEWALS_PER_TTL", lease.LEASE_TTL.total_seconds() / 0.01)
     demarche = hubee.demarche("EtatCivil")
     for _ in range(4):
         hubee.deposit(demarche)

@@ -1,5 +1,6 @@
-"""The outbox after a POST cut off by a kill (dossiers.outbox.check_unfinished_attempt): not
-sent again while it may still land on HubEE, sent once afterwards if HubEE never got it."""
+"""The outbox after a POST cut off by a kill
+(dossiers.exchange.outbound.outbox.check_unfinished_attempt): not sent again while it may still
+land on HubEE, sent once afterwards if HubEE never got it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from dossiers import outbox
+from dossiers.exchange.outbound import outbox
 from dossiers.models import NotificationFailure, OutgoingEvent
 from hubee_portal.hubee import HubEEClient, TransientError
 from hubee_portal.sandbox import services as sandbox
@@ -176,7 +177,8 @@ def test_a_later_failure_never_erases_the_unanswered_mark(hubee, monkeypatch, se
 
 
 def test_an_agent_retry_keeps_the_mark(hubee, monkeypatch, settings):
-    from dossiers import actions, tasks
+    from dossiers import tasks
+    from dossiers.exchange.outbound import queue
     from tests.factories import AdminFactory
 
     settings.HUBEE_CONNECT_TIMEOUT, settings.HUBEE_READ_TIMEOUT = 10, 120
@@ -186,7 +188,7 @@ def test_an_agent_retry_keeps_the_mark(hubee, monkeypatch, settings):
     outgoing = killed_during_the_post(hubee, monkeypatch, demarche)
     OutgoingEvent.objects.filter(pk=outgoing.pk).update(state="failed")
     outgoing.refresh_from_db()
-    actions.retry(outgoing, AdminFactory())  # sent at once (tasks run inline in tests)…
+    queue.retry(outgoing, AdminFactory())  # sent at once (tasks run inline in tests)…
     outgoing.refresh_from_db()
     assert outgoing.state == "pending" and outgoing.post_unanswered_since is not None
     assert outbox.unfinished_attempt_wait(outgoing) > timedelta(0)

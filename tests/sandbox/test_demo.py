@@ -13,8 +13,8 @@ from django.core.management import CommandError, call_command
 
 from demarches.hubee import config_for
 from demarches.models import Demarche, HubEEConnection, Organisation
+from dossiers.exchange.inbound.sync import sync_demarche
 from dossiers.models import Dossier
-from dossiers.sync import sync_demarche
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import services
 from hubee_portal.sandbox.content import SUPPORTED_PROCESS_CODES

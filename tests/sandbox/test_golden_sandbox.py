@@ -13,8 +13,8 @@ import uuid
 import requests
 
 from dossiers.enums import ActionType as OurActionType
+from dossiers.exchange.outbound.outbox import payload_for
 from dossiers.models import OutgoingEvent
-from dossiers.outbox import payload_for
 from hubee_portal.sandbox import services
 from hubee_portal.sandbox.models import Subscription
 from tests.sandbox.conftest import API, bearer

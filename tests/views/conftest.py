@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dossiers import sync, tasks
+from dossiers import tasks
+from dossiers.exchange.inbound import sync
 from tests.dossiers.conftest import Hubee, hubee, pdf_bytes  # noqa: F401  (fixture)
 from tests.factories import agent_for
 

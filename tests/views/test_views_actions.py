@@ -13,7 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_q.models import Schedule
 
-from dossiers import lease, outbox, tasks
+from dossiers import tasks
+from dossiers.exchange import lease
+from dossiers.exchange.outbound import outbox, queue
 from dossiers.models import AuditEntry, Dossier, OutgoingEvent, PieceJointe
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import services as sandbox
@@ -417,7 +419,7 @@ def test_hubee_accepted_then_the_process_died_before_committing(portal, login, m
     client = login(agent_for(demarche))
     queued = []
     with monkeypatch.context() as patch:
-        patch.setattr(tasks, "enqueue_send", queued.append)
+        patch.setattr(queue, "request_delivery", queued.append)
         client.post(action_url(dossier, "traiter"), {"message": "Traité.", "confirm": "on"})
     assert queued == [dossier.pk]
     with monkeypatch.context() as patch:
@@ -455,7 +457,7 @@ def test_returned_documents_survive_a_crash_at_every_step(portal, login, monkeyp
     files = [("a.pdf", b"%PDF a" * 100), ("b.pdf", b"%PDF b" * 200)]
     queued = []
     with monkeypatch.context() as patch:
-        patch.setattr(tasks, "enqueue_send", queued.append)
+        patch.setattr(queue, "request_delivery", queued.append)
         client.post(
             action_url(dossier, "renvoyer-documents"),
             {
@@ -501,7 +503,7 @@ def test_a_deposit_cut_off_during_its_post_waits_then_is_sent_once(
     case, dossier = received_dossier(portal, demarche)
     client = login(agent_for(demarche))
     with monkeypatch.context() as patch:
-        patch.setattr(tasks, "enqueue_send", lambda pk: None)
+        patch.setattr(queue, "request_delivery", lambda pk: None)
         client.post(
             action_url(dossier, "renvoyer-documents"),
             {"files": [SimpleUploadedFile("a.pdf", b"%PDF a", "application/pdf")], "confirm": "on"},

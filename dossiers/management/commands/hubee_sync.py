@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from demarches.models import Demarche
-from dossiers.sync import SyncOutcome, sync_all
+from dossiers.exchange.inbound.sync import SyncOutcome, sync_all
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dossiers import actions
-from dossiers.records import access
+from dossiers.exchange.outbound import queue
+from dossiers.records import access, actions
 from dossiers.web.forms import ActionForm
 
 
@@ -24,7 +24,7 @@ def dossier_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
         form = ActionForm(dossier=dossier, action=action)
     if form.is_bound and form.is_valid():
         try:
-            actions.perform(
+            queue.perform(
                 dossier,
                 request.user,
                 action,
@@ -57,6 +57,6 @@ def dossier_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
 @require_POST
 def retry_outgoing(request: HttpRequest, pk: int, outgoing_pk: int) -> HttpResponse:
     outgoing = access.get_outgoing(request.user, pk, outgoing_pk)
-    actions.retry(outgoing, request.user)
+    queue.retry(outgoing, request.user)
     messages.success(request, "L'envoi est relancé.")
     return redirect("dossiers:detail", pk=outgoing.dossier_id)

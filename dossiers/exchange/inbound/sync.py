@@ -13,7 +13,6 @@ import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,6 @@ from django.utils import timezone
 from demarches.enums import CaseStatus
 from demarches.hubee import ConfigurationError, client_for
 from demarches.models import Demarche
-from dossiers import lease
 from dossiers.enums import (
     ActionType,
     AttachmentState,
@@ -40,8 +38,10 @@ from dossiers.enums import (
     RunFailure,
     RunStatus,
 )
+from dossiers.exchange import lease
+from dossiers.exchange.lease import LEASE_TTL
+from dossiers.exchange.outbound.outbox import queue_automatic_statuses, send_pending
 from dossiers.models import Dossier, Evenement, NotificationFailure, PieceJointe, SyncRun
-from dossiers.outbox import queue_automatic_statuses, send_pending
 from dossiers.records import storage
 from hubee_portal.hubee import (
     AuthenticationError,
@@ -57,7 +57,6 @@ from hubee_portal.hubee import (
 
 logger = logging.getLogger(__name__)
 
-LEASE_TTL = timedelta(minutes=10)
 MAX_LIST_SIZE = 1000
 UNAVAILABLE_STATUSES = {"CORRUPTED", "REJECTED", "DELETED"}
 

@@ -32,6 +32,9 @@ from django.utils import timezone
 
 from dossiers.models import DemarcheLease
 
+# How long a sync (or a push, a purge) holds its démarche unless renewed.
+LEASE_TTL = timedelta(minutes=10)
+
 logger = logging.getLogger(__name__)
 
 

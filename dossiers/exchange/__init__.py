@@ -1,0 +1,1 @@
+"""The exchange with HubEE: the démarche lease, receiving (inbound) and pushing (outbound)."""

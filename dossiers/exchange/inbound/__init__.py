@@ -1,0 +1,1 @@
+"""Receiving from HubEE: notifications, cases, events and their files."""

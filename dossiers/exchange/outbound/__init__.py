@@ -1,0 +1,1 @@
+"""Pushing to HubEE: the agents' actions queued in the outbox, then delivered."""

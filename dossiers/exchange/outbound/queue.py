@@ -1,0 +1,168 @@
+"""Doing an agent's action: a pending row of the outbox, with its files staged, then a
+delivery requested from the worker (dossiers.tasks.send_outgoing)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import mimetypes
+import uuid
+from pathlib import Path
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django_q.tasks import async_task
+
+from dossiers.enums import ActionType, AuditAction, OutgoingState
+from dossiers.models import Dossier, OutgoingAttachment, OutgoingEvent
+from dossiers.records import audit, storage
+from dossiers.records.actions import ABSENT, MAX_MESSAGE, Action, author_name, message_rule
+
+RETURN_FOLDER = ".hubee-envois"  # inside the démarche folder; received names never start with "."
+
+
+AUDIT_ACTIONS = {
+    ActionType.STATUS_UPDATE: AuditAction.STATUS,
+    ActionType.SENDING_MESSAGE: AuditAction.MESSAGE,
+    ActionType.ATTACH_DEPOSIT: AuditAction.RETURN_DOCUMENTS,
+}
+
+
+def perform(
+    dossier: Dossier,
+    user,
+    action: Action,
+    *,
+    message: str = "",
+    files: list[UploadedFile] | None = None,
+    attachment_type: str = "",
+) -> OutgoingEvent:
+    """Queue the action in the outbox and start sending it."""
+    if message_rule(dossier, action) == ABSENT:
+        message = ""
+    message = message.strip()[:MAX_MESSAGE]
+    staged: list[dict] = []
+    if action.action_type == ActionType.ATTACH_DEPOSIT:
+        staged = _stage_files(dossier, files or [])
+    try:
+        outgoing = _queue(dossier, user, action, message, staged, attachment_type)
+    except BaseException:
+        _unstage(dossier, staged)
+        raise
+    request_delivery(dossier.pk)
+    return outgoing
+
+
+def _queue(
+    dossier: Dossier,
+    user,
+    action: Action,
+    message: str,
+    staged: list[dict],
+    attachment_type: str,
+) -> OutgoingEvent:
+    with transaction.atomic():
+        # Row and files in one commit: a sync never sees a deposit without its files.
+        outgoing = OutgoingEvent.objects.create(
+            dossier=dossier,
+            action_type=action.action_type,
+            case_new_status=action.new_status,
+            message=message,
+            author=author_name(user),
+            created_by=user,
+        )
+        for position, item in enumerate(staged, start=1):
+            OutgoingAttachment.objects.create(
+                outgoing=outgoing,
+                position=position,
+                attachment_type=attachment_type or "document",
+                **item,
+            )
+        audit.record(
+            user,
+            AUDIT_ACTIONS[action.action_type],
+            dossier=dossier,
+            object_ref=f"envoi {outgoing.pk}",
+            detail=action.new_status or action.action_type,
+        )
+    return outgoing
+
+
+def retry(outgoing: OutgoingEvent, user) -> None:
+    """A failed push goes back to the outbox (the outbox looks for it on HubEE first)."""
+    updated = OutgoingEvent.objects.filter(pk=outgoing.pk, state=OutgoingState.FAILED).update(
+        state=OutgoingState.PENDING, last_error=""
+    )
+    if not updated:
+        return
+    audit.record(
+        user,
+        AuditAction.RETRY,
+        dossier=outgoing.dossier,
+        object_ref=f"envoi {outgoing.pk}",
+        detail=outgoing.case_new_status or outgoing.action_type,
+    )
+    request_delivery(outgoing.dossier_id)
+
+
+def _unstage(dossier: Dossier, staged: list[dict]) -> None:
+    root = Path(dossier.demarche.download_folder)
+    for item in staged:
+        path = storage.resolve_inside(root, item["stored_path"])
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()
+
+
+def _stage_files(dossier: Dossier, files: list[UploadedFile]) -> list[dict]:
+    """Write the uploaded files under the démarche folder (atomically), before any row."""
+    root = Path(dossier.demarche.download_folder)
+    batch = f"{RETURN_FOLDER}/{uuid.uuid4().hex}"
+    folder = storage.resolve_inside(root, batch)
+    staged: list[dict] = []
+    try:
+        _write_files(folder, batch, files, staged)
+    except BaseException:
+        _unstage(dossier, staged)
+        raise
+    return staged
+
+
+def _write_files(folder: Path, batch: str, files: list[UploadedFile], staged: list[dict]) -> None:
+    taken: set[str] = set()
+    for upload in files:
+        name = storage.sanitize_component(upload.name, "document")
+        name = storage.unique_name(folder, name, taken)
+        taken.add(name)
+
+        def write(handle, upload=upload) -> tuple[str, int]:
+            digest, size = hashlib.sha256(), 0
+            for chunk in upload.chunks():
+                handle.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+            return digest.hexdigest(), size
+
+        sha256, size = storage.write_atomic(folder / name, write)
+        staged.append(
+            {
+                "file_name": name,
+                "mime_type": mimetypes.guess_type(name)[0]
+                or upload.content_type
+                or "application/octet-stream",
+                "size": size,
+                "sha256": sha256,
+                "stored_path": f"{batch}/{name}",
+            }
+        )
+
+
+def request_delivery(dossier_id: int) -> None:
+    """Send the dossier's pending pushes in the background (inline when Q_CLUSTER sync); the
+    task by name, so that the exchange never imports the tasks module."""
+    async_task(
+        "dossiers.tasks.send_outgoing",
+        dossier_id,
+        task_name=f"hubee-envoi-{dossier_id}",
+        group="hubee_outbox",
+    )
