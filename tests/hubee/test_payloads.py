@@ -291,7 +291,7 @@ def test_status_update_draft_refuses_what_hubee_would(
 
 
 def test_deposit_and_message_drafts_write_the_outboxs_body() -> None:
-    # The same keys, in the same order, as dossiers.outbox.payload_for writes them.
+    # The same keys, in the same order, as the outbox's payload_for writes them.
     deposit = EventDraft(
         action_type=ActionType.ATTACH_DEPOSIT,
         author="Agent Dupont",
@@ -333,8 +333,8 @@ def test_deposit_and_message_drafts_write_the_outboxs_body() -> None:
     ],
 )
 def test_drafts_match_the_outbox_today(fields: dict[str, Any], files: Any) -> None:
+    from dossiers.exchange.outbound.outbox import payload_for
     from dossiers.models import OutgoingAttachment, OutgoingEvent
-    from dossiers.outbox import payload_for
 
     outgoing = OutgoingEvent(author="Agent Dupont", **fields)
     rows = [

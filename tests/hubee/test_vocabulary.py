@@ -4,7 +4,7 @@ models' choices derived from it equal to the values and labels the portal used b
 import pytest
 
 from dossiers import enums as dossiers_enums
-from dossiers.queues import QUEUE_STATUSES, Queue, queue_of
+from dossiers.records.queues import QUEUE_STATUSES, Queue, queue_of
 from hubee_portal import choices
 from hubee_portal.hubee import vocabulary as v
 from hubee_portal.hubee.vocabulary import ActionType, AttachmentStatus, CaseStatus, EventStatus
@@ -128,7 +128,7 @@ def test_moves_forward(current, new, expected):
 
 
 def test_moves_forward_agrees_with_the_outbox_today():
-    from dossiers import outbox
+    from dossiers.exchange.outbound import outbox
 
     for current in [*CaseStatus, "UNKNOWN"]:
         for new in [*CaseStatus, "UNKNOWN"]:
