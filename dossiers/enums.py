@@ -1,26 +1,17 @@
 from django.db import models
 
-from demarches.enums import CaseStatus  # noqa: F401  (re-exported for the dossiers app)
-
-
-class ActionType(models.TextChoices):
-    STATUS_UPDATE = "STATUS_UPDATE", "Changement de statut"
-    ATTACH_DEPOSIT = "ATTACH_DEPOSIT", "Dépôt de pièces"
-    SENDING_MESSAGE = "SENDING_MESSAGE", "Message"
-    ATTACH_DL = "ATTACH_DL", "Téléchargement d'une pièce"
-    ATTACH_DL_ALL = "ATTACH_DL_ALL", "Téléchargement de toutes les pièces"
-    COM_ADD = "COM_ADD", "Commentaire interne"
+# HubEE's vocabulary, derived once from the protocol (re-exported for the dossiers app).
+from hubee_portal.choices import (  # noqa: F401
+    ActionType,
+    AttachmentStatus,
+    CaseStatus,
+    EventStatus,
+)
 
 
 class Direction(models.TextChoices):
     RECEIVED = "received", "Reçu"
     SENT = "sent", "Envoyé"
-
-
-class EventStatus(models.TextChoices):
-    IN_PROGRESS = "IN_PROGRESS", "En cours de dépôt"
-    SENT = "SENT", "Envoyé"
-    RECEIVED = "RECEIVED", "Accusé de réception"
 
 
 class AttachmentState(models.TextChoices):
