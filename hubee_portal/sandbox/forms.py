@@ -9,6 +9,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from . import content
+from .enums import CaseStatus
 from .models import FaultSettings, Subscription
 from .services import FAULT_FIELDS, RETENTION_FIELDS
 from .workflow import MAX_TEXT
@@ -113,7 +114,7 @@ class DocumentsForm(_FilesMixin):
     )
     renotifier = forms.BooleanField(
         label="Répondre à la demande de compléments : remettre le télédossier au statut "
-        "« Notifié » (HUBEE_NOTIFIED)",
+        f"« {CaseStatus.HUBEE_NOTIFIED.label} » ({CaseStatus.HUBEE_NOTIFIED})",
         required=False,
         initial=True,
     )

@@ -47,7 +47,7 @@ def test_staff_deposits_a_dossier_and_sees_it_listed(page, live_server, admin_us
         "link", name="Abonnements et télédossiers"
     ).click()
     row = census.get_by_role("row", name=re.compile("Maëlle Quéré"))
-    expect(row).to_contain_text("Notifié (HUBEE_NOTIFIED)")
+    expect(row).to_contain_text("Nouveau (HUBEE_NOTIFIED)")
     expect(row.get_by_role("cell").last).to_have_text("1")  # waiting for the portal's sync
 
     case = Case.objects.get()

@@ -184,13 +184,14 @@ def test_derived_choices_equal_the_apps_enums_today():
     assert choices.EventStatus.choices == dossiers_enums.EventStatus.choices
     assert choices.ActionType.choices == dossiers_enums.ActionType.choices
     assert choices.AttachmentStatus.choices == sandbox_enums.AttachmentStatus.choices
-    # The sandbox writes the same values (its labels differ: « Notifié »…, adopted later).
+    # The sandbox writes the same values, with the portal's labels (« Nouveau »…).
     for derived, sandbox in (
         (choices.CaseStatus, sandbox_enums.CaseStatus),
         (choices.EventStatus, sandbox_enums.EventStatus),
         (choices.ActionType, sandbox_enums.ActionType),
     ):
         assert set(derived.values) == set(sandbox.values)
+        assert derived.choices == sandbox.choices
 
 
 def test_the_protocol_package_imports_no_django():
