@@ -27,6 +27,7 @@ from dossiers.operations.schedules import (
 )
 from dossiers.records import access
 from dossiers.records.querysets import last_integrity_checks
+from hubee_portal.hubee.vocabulary import RETENTION_START
 
 # The schedules an administrator needs to see, in the order they read them.
 SCHEDULES = [
@@ -122,9 +123,7 @@ def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRo
         .values("demarche_id")
         .annotate(
             stored=Count("pk", filter=Q(purged_at__isnull=True)),
-            final=Count(
-                "pk", filter=Q(purged_at__isnull=True, status__in=retention.FINAL_STATUSES)
-            ),
+            final=Count("pk", filter=Q(purged_at__isnull=True, status__in=RETENTION_START)),
             purged=Count("pk", filter=Q(purged_at__isnull=False)),
         )
         .order_by()

@@ -22,7 +22,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from demarches.enums import CaseStatus
 from demarches.models import Demarche
 from dossiers.enums import OutgoingState
 from dossiers.exchange import lease
@@ -39,10 +38,10 @@ from dossiers.models import (
 )
 from dossiers.records import storage
 from dossiers.records.periods import months_before
+from hubee_portal.hubee.vocabulary import RETENTION_START
 
 logger = logging.getLogger(__name__)
 
-FINAL_STATUSES = [CaseStatus.DONE, CaseStatus.REFUSED, CaseStatus.CLOSED]
 ERASED = "Effacé par la purge RGPD."
 # A démarche being synced is tried again BUSY_ATTEMPTS times in all, BUSY_WAIT seconds apart.
 BUSY_ATTEMPTS = 4
@@ -57,7 +56,7 @@ def with_final_at(queryset: QuerySet[Dossier]) -> QuerySet[Dossier]:
     """Annotate `final_at`: when the dossier reached its final status (HubEE's close date, else
     the event that set it, else the last change)."""
     final_event = Evenement.objects.filter(
-        dossier=OuterRef("pk"), case_new_status__in=FINAL_STATUSES
+        dossier=OuterRef("pk"), case_new_status__in=RETENTION_START
     ).order_by("-hubee_created_at")
     return queryset.annotate(
         final_at=Coalesce(
@@ -74,7 +73,7 @@ def expired(demarche: Demarche, now: datetime | None = None) -> QuerySet[Dossier
     limit = months_before(now or timezone.now(), demarche.retention_months)
     return (
         with_final_at(Dossier.objects.filter(demarche=demarche))
-        .filter(status__in=FINAL_STATUSES, purged_at__isnull=True, final_at__lt=limit)
+        .filter(status__in=RETENTION_START, purged_at__isnull=True, final_at__lt=limit)
         .order_by("pk")
     )
 

@@ -11,11 +11,9 @@ from dataclasses import dataclass
 
 from demarches.enums import CaseStatus
 from dossiers.enums import ActionType, OutgoingState
-from dossiers.exchange.outbound.outbox import moves_forward
 from dossiers.models import Dossier, OutgoingEvent
+from hubee_portal.hubee.vocabulary import LOCKED, moves_forward
 
-# HubEE refuses any event from us on these (API.md §6.1).
-LOCKED = frozenset({CaseStatus.CLOSED, CaseStatus.ARCHIVED})
 MAX_MESSAGE = 1000  # HubEE's limit on message (API.md §4.5)
 
 REQUIRED, OPTIONAL, ABSENT = "required", "optional", "absent"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from demarches.enums import CaseStatus
+from hubee_portal.hubee.vocabulary import QUEUE_DONE, QUEUE_TODO, QUEUE_WAITING
 
 
 class Queue(models.TextChoices):
@@ -14,30 +14,13 @@ class Queue(models.TextChoices):
     DONE = "traites", "Traités"
 
 
+# The statuses of each queue are the vocabulary's; unknown statuses count as « à traiter ».
 QUEUE_STATUSES: dict[str, frozenset[str]] = {
-    Queue.TODO: frozenset(
-        {
-            CaseStatus.HUBEE_RECEIVED,
-            CaseStatus.HUBEE_COMPLETED,
-            CaseStatus.HUBEE_NOTIFIED,
-            CaseStatus.SENT,
-            CaseStatus.SI_RECEIVED,
-            CaseStatus.IN_PROGRESS,
-        }
-    ),
-    Queue.WAITING: frozenset({CaseStatus.ADD_AWAITING}),
-    # SI_INTG_ERROR: the operator re-sends the case, nothing left to do on this one.
-    Queue.DONE: frozenset(
-        {
-            CaseStatus.DONE,
-            CaseStatus.REFUSED,
-            CaseStatus.CLOSED,
-            CaseStatus.ARCHIVED,
-            CaseStatus.SI_INTG_ERROR,
-        }
-    ),
+    Queue.TODO: QUEUE_TODO,
+    Queue.WAITING: QUEUE_WAITING,
+    Queue.DONE: QUEUE_DONE,
 }
-UNTREATED = QUEUE_STATUSES[Queue.TODO]
+UNTREATED = QUEUE_TODO
 
 
 def queue_q(queue: str) -> Q:

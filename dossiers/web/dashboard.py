@@ -22,6 +22,7 @@ from dossiers.records.access import demarches_for, is_technical_admin
 from dossiers.records.alerts import preference_for
 from dossiers.records.querysets import last_integrity_checks
 from dossiers.records.queues import UNTREATED, Queue, queue_of
+from hubee_portal.hubee.vocabulary import label_of
 
 # Two dashboard views closer than this are one visit: "new" does not reset on a reload.
 VISIT_GAP = timedelta(minutes=30)
@@ -124,7 +125,7 @@ def build(user, now: datetime | None = None) -> Dashboard:
         dossiers.values_list("demarche_id", "status").annotate(n=Count("*")).order_by()
     ):
         summary = summaries[demarche_id]
-        summary.by_status.append((status, _label(status), count))
+        summary.by_status.append((status, label_of(status), count))
         summary.total += count
         key = QUEUE_KEYS[queue_of(status)]
         summary.queues[key] = summary.queues.get(key, 0) + count
@@ -181,13 +182,6 @@ def build(user, now: datetime | None = None) -> Dashboard:
         integrity=last_integrity_checks(ids) if is_technical_admin(user) else [],
         admin=is_technical_admin(user),
     )
-
-
-def _label(status: str) -> str:
-    try:
-        return CaseStatus(status).label
-    except ValueError:
-        return status
 
 
 def chart(dossiers, now: datetime) -> Chart:

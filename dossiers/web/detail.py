@@ -9,10 +9,10 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from demarches.enums import CaseStatus
 from dossiers.enums import ActionType, AttachmentState, Direction
 from dossiers.models import Dossier, DossierView, Evenement, OutgoingEvent, PieceJointe
 from dossiers.records import actions
+from hubee_portal.hubee.vocabulary import LOCKED, EventStatus, label_of
 
 STATE_EXPLANATIONS = {
     AttachmentState.PENDING: (
@@ -25,13 +25,6 @@ STATE_EXPLANATIONS = {
     AttachmentState.UNAVAILABLE: "Indisponible sur HubEE.",
 }
 XML_TYPES = ("application/xml", "text/xml")
-
-
-def status_label(value: str) -> str:
-    try:
-        return CaseStatus(value).label
-    except ValueError:
-        return value
 
 
 @dataclass
@@ -144,8 +137,8 @@ def build(dossier: Dossier) -> DossierPage:
         change = None
         if event.case_new_status:
             change = (
-                status_label(event.case_current_status) if event.case_current_status else "",
-                status_label(event.case_new_status),
+                label_of(event.case_current_status) if event.case_current_status else "",
+                label_of(event.case_new_status),
             )
             history.append((event.hubee_created_at, change[1], event.author))
         timeline.append(
@@ -159,7 +152,7 @@ def build(dossier: Dossier) -> DossierPage:
                 comment=event.comment,
                 status_change=change,
                 pieces=[row for row in pieces if row.piece.evenement_id == event.pk],
-                acknowledged=not incoming and event.hubee_status == "RECEIVED",
+                acknowledged=not incoming and event.hubee_status == EventStatus.RECEIVED,
             )
         )
     oldest = timezone.make_aware(datetime.min.replace(year=1900))
@@ -167,7 +160,7 @@ def build(dossier: Dossier) -> DossierPage:
     offered = actions.available(dossier, outgoing)
     pending = actions.pending_status_push(outgoing)
     blocked = ""
-    if dossier.status in actions.LOCKED:
+    if dossier.status in LOCKED:
         blocked = "Le dossier est clos sur HubEE : plus aucune action n'est possible."
     elif pending is not None:
         blocked = "Un changement de statut est en cours d'envoi à HubEE."
@@ -194,7 +187,7 @@ def mark_viewed(dossier: Dossier, user) -> None:
 
 def outgoing_label(item: OutgoingEvent) -> str:
     if item.action_type == ActionType.STATUS_UPDATE:
-        return f"Statut « {status_label(item.case_new_status)} »"
+        return f"Statut « {label_of(item.case_new_status)} »"
     if item.action_type == ActionType.ATTACH_DEPOSIT:
         return "Renvoi de documents"
     if item.action_type == ActionType.SENDING_MESSAGE:

@@ -54,11 +54,11 @@ from hubee_portal.hubee import (
     is_uuid,
     parse_hubee_datetime,
 )
+from hubee_portal.hubee.vocabulary import UNAVAILABLE_FILE, AttachmentStatus
 
 logger = logging.getLogger(__name__)
 
 MAX_LIST_SIZE = 1000
-UNAVAILABLE_STATUSES = {"CORRUPTED", "REJECTED", "DELETED"}
 
 
 class InvalidDataError(Exception):
@@ -674,7 +674,7 @@ class DemarcheSync:
                         piece.hubee_status = hubee_status
                         if (
                             piece.state == AttachmentState.UNAVAILABLE
-                            and hubee_status == "RECEIVED"
+                            and hubee_status == AttachmentStatus.RECEIVED
                         ):
                             piece.state = AttachmentState.PENDING
                         piece.save(update_fields=["hubee_status", "state", "updated_at"])
@@ -682,7 +682,7 @@ class DemarcheSync:
                 name = storage.sanitize_component(attachment.get("fileName"), "piece-jointe")
                 name = storage.unique_name(folder, name, taken)
                 taken.add(name)
-                unavailable = hubee_status in UNAVAILABLE_STATUSES
+                unavailable = hubee_status in UNAVAILABLE_FILE
                 size = attachment.get("size")
                 created.append(
                     PieceJointe(
@@ -725,7 +725,7 @@ class DemarcheSync:
         folders: dict[Path, bool] = {}  # folder -> created by this download
         try:
             for piece in pieces:
-                if piece.hubee_status == "PENDING":
+                if piece.hubee_status == AttachmentStatus.PENDING:
                     waiting.append(piece)
                     continue
                 target = storage.resolve_inside(self.root, piece.stored_path)
@@ -868,9 +868,15 @@ def _without_events(case: dict[str, Any]) -> dict[str, Any]:
 
 def _unavailable_reason(hubee_status: str) -> str:
     return {
-        "CORRUPTED": "Fichier rejeté par l'antivirus de HubEE : il n'est pas téléchargeable.",
-        "REJECTED": "Fichier refusé par HubEE (taille ou type différent de celui déclaré).",
-        "DELETED": "Fichier supprimé de HubEE (purge) avant d'avoir été téléchargé.",
+        AttachmentStatus.CORRUPTED: (
+            "Fichier rejeté par l'antivirus de HubEE : il n'est pas téléchargeable."
+        ),
+        AttachmentStatus.REJECTED: (
+            "Fichier refusé par HubEE (taille ou type différent de celui déclaré)."
+        ),
+        AttachmentStatus.DELETED: (
+            "Fichier supprimé de HubEE (purge) avant d'avoir été téléchargé."
+        ),
     }.get(hubee_status, f"Fichier indisponible sur HubEE ({hubee_status}).")
 
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django import template
 
 from dossiers.records.queues import Queue, queue_of
-from dossiers.web.detail import status_label
+from hubee_portal.hubee.vocabulary import CaseStatus, label_of
 
 register = template.Library()
 
@@ -12,8 +12,8 @@ BADGE_CLASSES = {Queue.TODO: "todo", Queue.WAITING: "waiting", Queue.DONE: "done
 
 @register.inclusion_tag("dossiers/_status.html")
 def status_badge(status: str):
-    css = "error" if status == "SI_INTG_ERROR" else BADGE_CLASSES[queue_of(status)]
-    return {"label": status_label(status), "css": css}
+    css = "error" if status == CaseStatus.SI_INTG_ERROR else BADGE_CLASSES[queue_of(status)]
+    return {"label": label_of(status), "css": css}
 
 
 @register.filter
@@ -24,7 +24,7 @@ def minutes(value: timedelta) -> str:
 
 @register.filter(name="status_label")
 def status_label_filter(value: str) -> str:
-    return status_label(value)
+    return label_of(value)
 
 
 @register.filter

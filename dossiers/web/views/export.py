@@ -11,11 +11,12 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dossiers.enums import AuditAction, CaseStatus
+from dossiers.enums import AuditAction
 from dossiers.records import audit
 from dossiers.records.access import dossiers_for
 from dossiers.records.querysets import with_unread
 from dossiers.web.filters import DossierFilter
+from hubee_portal.hubee.vocabulary import label_of
 
 HEADER = [
     "Numéro de télédossier",
@@ -38,13 +39,6 @@ class Echo:
 
 def _cell(value: str) -> str:
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
-
-
-def _status_label(status: str) -> str:
-    try:
-        return CaseStatus(status).label
-    except ValueError:
-        return status
 
 
 @require_GET
@@ -71,7 +65,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
                 [
                     _cell(dossier.external_id),
                     _cell(dossier.demarche.name),
-                    _status_label(dossier.status),
+                    label_of(dossier.status),
                     dossier.received_at.astimezone(tz).strftime("%d/%m/%Y %H:%M"),
                     _cell(dossier.applicant_last_name),
                     _cell(dossier.applicant_first_name),
