@@ -24,6 +24,7 @@ from demarches.hubee import config_for
 from dossiers import tasks
 from dossiers.enums import ActionType, Direction, FailureKind, OutgoingState, RunStatus
 from dossiers.exchange.inbound.sync import sync_demarche
+from dossiers.exchange.outbound import delivery
 from dossiers.models import (
     Dossier,
     Evenement,
@@ -203,7 +204,7 @@ def portal(hubee, tmp_path, monkeypatch, settings):
         portal = Portal(hubee, a, case, dossier, pushed, pending, b, FakeHubEE(rsps))
         # The outbox task builds each démarche's client from its own connection.
         clients = {a.pk: hubee.client(a), b.pk: portal.client_b}
-        monkeypatch.setattr(tasks, "client_for", lambda demarche: clients[demarche.pk])
+        monkeypatch.setattr(delivery, "client_for", lambda demarche: clients[demarche.pk])
         yield portal
 
 
@@ -275,10 +276,10 @@ class Portal:
     def assert_a_sends_its_own_message(self) -> None:
         """A's pending message goes out later, by A's outbox and through A's connection only."""
         writes = len([r for r in self.fake.requests if r[0] != "GET"])
-        tasks.flush_outbox(self.b.pk)
+        delivery.deliver_due(self.b)
         self.pending.refresh_from_db()
         assert self.pending.state == OutgoingState.PENDING
-        tasks.flush_outbox(self.a.pk)
+        delivery.deliver_due(self.a)
         self.pending.refresh_from_db()
         assert self.pending.state == OutgoingState.SENT
         events = sandbox.case_as_hubee_sees_it(self.case)["events"]

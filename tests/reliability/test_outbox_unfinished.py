@@ -152,9 +152,10 @@ def test_a_later_failure_never_erases_the_unanswered_mark(hubee, monkeypatch, se
     """The POST went unanswered; the next try fails earlier (reading the case): the mark and
     its window stay, so the try after that still does not post while the first may land."""
     from dossiers import tasks
+    from dossiers.exchange.outbound import delivery
 
     settings.HUBEE_CONNECT_TIMEOUT, settings.HUBEE_READ_TIMEOUT = 10, 120
-    monkeypatch.setattr(tasks, "client_for", hubee.client)  # the sandbox, in process
+    monkeypatch.setattr(delivery, "client_for", hubee.client)  # the sandbox, in process
     demarche = hubee.demarche(automatic_status="SI_RECEIVED")
     case = hubee.deposit(demarche)
     outgoing = killed_during_the_post(hubee, monkeypatch, demarche)
@@ -177,12 +178,11 @@ def test_a_later_failure_never_erases_the_unanswered_mark(hubee, monkeypatch, se
 
 
 def test_an_agent_retry_keeps_the_mark(hubee, monkeypatch, settings):
-    from dossiers import tasks
-    from dossiers.exchange.outbound import queue
+    from dossiers.exchange.outbound import delivery, queue
     from tests.factories import AdminFactory
 
     settings.HUBEE_CONNECT_TIMEOUT, settings.HUBEE_READ_TIMEOUT = 10, 120
-    monkeypatch.setattr(tasks, "client_for", hubee.client)  # the sandbox, in process
+    monkeypatch.setattr(delivery, "client_for", hubee.client)  # the sandbox, in process
     demarche = hubee.demarche(automatic_status="SI_RECEIVED")
     case = hubee.deposit(demarche)
     outgoing = killed_during_the_post(hubee, monkeypatch, demarche)
@@ -191,5 +191,5 @@ def test_an_agent_retry_keeps_the_mark(hubee, monkeypatch, settings):
     queue.retry(outgoing, AdminFactory())  # sent at once (tasks run inline in tests)…
     outgoing.refresh_from_db()
     assert outgoing.state == "pending" and outgoing.post_unanswered_since is not None
-    assert outbox.unfinished_attempt_wait(outgoing) > timedelta(0)
+    assert outgoing.unanswered_until() > timezone.now()
     assert sandbox.status_pushes(case) == []  # …but held while the first POST may land

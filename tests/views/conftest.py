@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dossiers import tasks
 from dossiers.exchange.inbound import sync
+from dossiers.exchange.outbound import delivery
 from tests.dossiers.conftest import Hubee, hubee, pdf_bytes  # noqa: F401  (fixture)
 from tests.factories import agent_for
 
@@ -14,7 +14,7 @@ from tests.factories import agent_for
 @pytest.fixture
 def portal(hubee, monkeypatch):  # noqa: F811
     """The sandbox, with the tasks' HubEE clients pointed at it."""
-    monkeypatch.setattr(tasks, "client_for", hubee.client)
+    monkeypatch.setattr(delivery, "client_for", hubee.client)
     monkeypatch.setattr(sync, "client_for", hubee.client)
     return hubee
 

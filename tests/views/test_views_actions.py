@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django_q.models import Schedule
+from django.utils import timezone
 
 from dossiers import tasks
 from dossiers.exchange import lease
-from dossiers.exchange.outbound import outbox, queue
+from dossiers.exchange.outbound import delivery, outbox, queue
 from dossiers.models import AuditEntry, Dossier, OutgoingEvent, PieceJointe
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import services as sandbox
@@ -336,12 +336,12 @@ def test_transient_failures_stay_pending_and_are_retried(portal, login):
     client.post(action_url(dossier, "traiter"), {"message": "Fini.", "confirm": "on"})
     outgoing = OutgoingEvent.objects.get(case_new_status="DONE")
     assert outgoing.state == "pending" and outgoing.attempts == 1 and outgoing.last_error
-    retry = Schedule.objects.get(name=f"{tasks.RETRY_SCHEDULE_PREFIX}{dossier.pk}")
-    assert (retry.func, retry.args, retry.schedule_type) == (
-        "dossiers.tasks.send_outgoing",
-        str(dossier.pk),
-        "O",
-    )
+    # The retry is on the row: due after the first backoff (30 s), tried by the periodic run.
+    assert outgoing.next_attempt_at is not None
+    assert abs(
+        outgoing.next_attempt_at - (outgoing.updated_at + OutgoingEvent.backoff(1))
+    ) < timedelta(seconds=1)
+    assert OutgoingEvent.backoff(1) == timedelta(seconds=30)
     page = client.get(reverse("dossiers:detail", args=[dossier.pk])).content.decode()
     assert "nouvel essai automatique" in page
     dossier.refresh_from_db()
@@ -378,7 +378,9 @@ def test_a_push_waits_while_a_sync_holds_the_demarche(portal, login):
     assert lease.acquire(demarche.pk, "a-running-sync", timedelta(minutes=5))
     client.post(action_url(dossier, "traiter"), {"confirm": "on"})
     assert OutgoingEvent.objects.get(case_new_status="DONE").state == "pending"
-    assert Schedule.objects.filter(name=f"{tasks.WAIT_SCHEDULE_PREFIX}{dossier.pk}").exists()
+    waiting = OutgoingEvent.objects.get(case_new_status="DONE")
+    assert waiting.next_attempt_at is None or waiting.next_attempt_at <= timezone.now()  # due
+    assert OutgoingEvent.objects.due(timezone.now()).filter(dossier=dossier).exists()
     assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
     lease.release(demarche.pk, "a-running-sync")
     # The sync task sends what is left once it is done with the démarche.
@@ -521,8 +523,7 @@ def test_a_deposit_cut_off_during_its_post_waits_then_is_sent_once(
     outgoing.refresh_from_db()
     assert outgoing.state == "pending" and outgoing.attempts == 1  # postponed, not counted
     assert [e for e in si_events(case) if e["actionType"] == "ATTACH_DEPOSIT"] == []
-    retry = Schedule.objects.get(name=f"{tasks.RETRY_SCHEDULE_PREFIX}{dossier.pk}")
-    assert retry.next_run >= start + timedelta(seconds=130)
+    assert outgoing.next_attempt_at >= start + timedelta(seconds=130)
 
     with time_machine.travel(start + timedelta(seconds=131), tick=False):
         tasks.send_outgoing(dossier.pk)
@@ -593,8 +594,8 @@ def test_the_sync_leaves_a_backed_off_push_to_its_retry(portal, login):
     client.post(action_url(dossier, "traiter"), {"confirm": "on"})
     sandbox.reset_faults()
     # The retry is due in 30 s: the sync that runs now does not spend an attempt on it.
-    assert tasks.flush_outbox(demarche.pk) == 0
+    assert delivery.deliver_due(demarche).tried == 0
     assert OutgoingEvent.objects.get(case_new_status="DONE").attempts == 1
-    Schedule.objects.filter(name__startswith=tasks.RETRY_SCHEDULE_PREFIX).delete()
-    assert tasks.flush_outbox(demarche.pk) == 1
+    OutgoingEvent.objects.filter(dossier=dossier).update(next_attempt_at=timezone.now())
+    assert delivery.deliver_due(demarche).tried == 1
     assert sandbox.status_pushes(case) == ["SI_RECEIVED", "DONE"]

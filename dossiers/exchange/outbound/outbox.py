@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import base64
 import logging
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from demarches.enums import CaseStatus
-from dossiers.enums import ActionType, AttachmentState, Direction, EventStatus, OutgoingState
+from dossiers.enums import AttachmentState, Direction, OutgoingState
 from dossiers.models import Dossier, Evenement, OutgoingAttachment, OutgoingEvent, PieceJointe
 from dossiers.records import storage
 from hubee_portal import APPLICATION_NAME
@@ -34,6 +31,7 @@ from hubee_portal.hubee import (
     is_uuid,
     parse_hubee_datetime,
 )
+from hubee_portal.hubee.vocabulary import ActionType, AttachmentStatus, EventStatus, moves_forward
 
 logger = logging.getLogger(__name__)
 
@@ -57,55 +55,20 @@ class UnfinishedAttemptError(TransientError):
     HubEE after we read the case back, so sending it again now could push it twice."""
 
 
-def _settle() -> timedelta:
-    return timedelta(seconds=settings.HUBEE_CONNECT_TIMEOUT + settings.HUBEE_READ_TIMEOUT)
-
-
-def unfinished_attempt_wait(outgoing: OutgoingEvent) -> timedelta:
-    """How long an unanswered POST of this push may still land on HubEE (zero if none)."""
-    if outgoing.post_unanswered_since is None:
-        return timedelta(0)
-    return max(_settle() - (timezone.now() - outgoing.post_unanswered_since), timedelta(0))
-
-
 def check_unfinished_attempt(outgoing: OutgoingEvent) -> None:
-    if unfinished_attempt_wait(outgoing):
+    until = outgoing.unanswered_until()
+    if until is not None and until > timezone.now():
         raise UnfinishedAttemptError(
             "Un envoi précédent de cet événement a été interrompu, sans réponse, il y a moins de "
-            f"{_settle().total_seconds():.0f} s et peut encore aboutir chez HubEE : nouvel essai "
-            "à la prochaine synchronisation, pour ne pas l'envoyer deux fois.",
+            f"{OutgoingEvent.settle().total_seconds():.0f} s et peut encore aboutir chez HubEE : "
+            "nouvel essai à la prochaine synchronisation, pour ne pas l'envoyer deux fois.",
             ambiguous=False,
         )
 
 
 def _before_post(outgoing: OutgoingEvent) -> None:
-    """Committed before the POST: a crash during it leaves the mark for the next run."""
     check_unfinished_attempt(outgoing)
-    outgoing.attempts += 1
-    outgoing.last_error = UNFINISHED_ATTEMPT
-    outgoing.post_unanswered_since = timezone.now()
-    outgoing.save(update_fields=["attempts", "last_error", "post_unanswered_since", "updated_at"])
-
-
-# API.md §6.2: statuses only move forward.
-STATUS_RANK = {
-    CaseStatus.HUBEE_RECEIVED: 0,
-    CaseStatus.HUBEE_COMPLETED: 1,
-    CaseStatus.HUBEE_NOTIFIED: 2,
-    CaseStatus.SENT: 3,
-    CaseStatus.SI_RECEIVED: 4,
-    CaseStatus.IN_PROGRESS: 5,
-    CaseStatus.ADD_AWAITING: 6,
-    CaseStatus.REFUSED: 7,
-    CaseStatus.DONE: 7,
-}
-FINAL = {CaseStatus.DONE, CaseStatus.REFUSED, CaseStatus.CLOSED, CaseStatus.ARCHIVED}
-
-
-def moves_forward(current: str, new: str) -> bool:
-    if current in FINAL or new not in STATUS_RANK:
-        return False
-    return STATUS_RANK[new] > STATUS_RANK.get(current, -1)
+    outgoing.begin_post(timezone.now(), UNFINISHED_ATTEMPT)
 
 
 def queue_automatic_statuses(dossier: Dossier) -> list[OutgoingEvent]:
@@ -277,7 +240,7 @@ def send_deposit(
     try:
         for item in files:
             uploaded = remote.get(str(item.hubee_attachment_id).lower())
-            if uploaded and str(uploaded.get("status") or "").upper() == "RECEIVED":
+            if uploaded and str(uploaded.get("status") or "").upper() == AttachmentStatus.RECEIVED:
                 continue
             path = storage.resolve_inside(root, item.stored_path)
             with open(path, "rb") as handle:
@@ -414,7 +377,16 @@ def _fail(outgoing: OutgoingEvent, error: str) -> None:
     outgoing.state = OutgoingState.FAILED
     outgoing.last_error = error
     outgoing.post_unanswered_since = None  # refused: nothing can still land
-    outgoing.save(update_fields=["state", "last_error", "post_unanswered_since", "updated_at"])
+    outgoing.next_attempt_at = None
+    outgoing.save(
+        update_fields=[
+            "state",
+            "last_error",
+            "post_unanswered_since",
+            "next_attempt_at",
+            "updated_at",
+        ]
+    )
     logger.warning("outgoing %s refused by HubEE", outgoing.pk)
 
 
@@ -428,7 +400,8 @@ def skip(dossier: Dossier, outgoing: OutgoingEvent) -> None:
         f"Le dossier est déjà au statut {dossier.get_status_display()} : "
         "un statut HubEE ne revient pas en arrière."
     )
-    outgoing.save(update_fields=["state", "last_error", "updated_at"])
+    outgoing.next_attempt_at = None
+    outgoing.save(update_fields=["state", "last_error", "next_attempt_at", "updated_at"])
 
 
 def record_sent(dossier: Dossier, outgoing: OutgoingEvent, event: dict[str, Any]) -> None:
@@ -439,6 +412,7 @@ def record_sent(dossier: Dossier, outgoing: OutgoingEvent, event: dict[str, Any]
         outgoing.sent_at = now
         outgoing.last_error = ""
         outgoing.post_unanswered_since = None
+        outgoing.next_attempt_at = None
         outgoing.save()
         evenement = _store_sent_event(
             dossier,
@@ -497,7 +471,7 @@ def _record_returned_files(dossier: Dossier, outgoing: OutgoingEvent, evenement:
                 "mime_type": item.mime_type,
                 "size": item.size,
                 "sha256": item.sha256,
-                "hubee_status": "RECEIVED",
+                "hubee_status": AttachmentStatus.RECEIVED,
                 "state": AttachmentState.STORED,
             },
         )

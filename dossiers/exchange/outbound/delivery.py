@@ -1,0 +1,139 @@
+"""Delivering the outbox: a dossier's pending pushes at once (an agent's action), or the due ones
+of a démarche (the periodic run). Both under the démarche's lease, so that a sync never sends the
+same push at the same time; the retry time lives on the rows (OutgoingEvent.next_attempt_at)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from demarches.hubee import ConfigurationError, client_for
+from demarches.models import Demarche
+from dossiers.exchange import lease
+from dossiers.exchange.lease import LEASE_TTL, KeepAlive
+from dossiers.exchange.outbound.outbox import UnfinishedAttemptError, send_pending
+from dossiers.models import Dossier, OutgoingEvent
+from hubee_portal.hubee import HubEEClient
+
+logger = logging.getLogger(__name__)
+
+# Shown to agents beside a push held back by the démarche's configuration (ConfigurationError).
+WAITING_FOR_CONFIGURATION = (
+    "En attente : rien n'a été envoyé, la connexion de la démarche à HubEE est à compléter par "
+    "un administrateur technique (secret client à saisir à nouveau). L'envoi partira tout seul "
+    "ensuite."
+)
+
+
+@dataclass
+class DeliveryOutcome:
+    demarche: Demarche
+    tried: int = 0  # dossiers whose due pushes were claimed and tried
+    busy: bool = False  # another process held the démarche: nothing tried
+    pending: int = 0  # pushes of the démarche still pending afterwards
+
+
+def deliver_dossier(dossier_id: int) -> dict:
+    """Read the case, then send the dossier's pending pushes now, whatever their backoff (an
+    agent's action or retry). While a sync holds the démarche, they stay due: that run or the
+    next periodic one sends them."""
+    dossier = Dossier.objects.select_related("demarche__connection").filter(pk=dossier_id).first()
+    if dossier is None:
+        return {"dossier": dossier_id, "skipped": "deleted"}
+    if not OutgoingEvent.objects.pending().filter(dossier=dossier).exists():
+        return {"dossier": dossier_id, "sent": 0}
+    with lease.held(dossier.demarche_id, LEASE_TTL) as keeper:
+        if keeper is None:
+            return {"dossier": dossier_id, "busy": True}
+        now = timezone.now()
+        OutgoingEvent.objects.claim(dossier.pk, now, now + OutgoingEvent.settle(), due_only=False)
+        _deliver(dossier)
+    return {
+        "dossier": dossier_id,
+        "pending": OutgoingEvent.objects.pending().filter(dossier=dossier).count(),
+    }
+
+
+def deliver_due(
+    demarche: Demarche,
+    *,
+    client: HubEEClient | None = None,
+    keeper: KeepAlive | None = None,
+    now: datetime | None = None,
+) -> DeliveryOutcome:
+    """Try the démarche's due pushes, dossier by dossier. Each dossier is claimed by a
+    conditional UPDATE (until the HTTP timeouts have passed: a delivery killed midway leaves
+    them due exactly when a cut POST can no longer land). Takes the lease unless `keeper`
+    says the caller holds it."""
+    if keeper is None:
+        with lease.held(demarche.pk, LEASE_TTL) as held:
+            if held is None:
+                return DeliveryOutcome(demarche, busy=True, pending=_pending(demarche))
+            return _deliver_due(demarche, client, now)
+    return _deliver_due(demarche, client, now)
+
+
+def _deliver_due(
+    demarche: Demarche, client: HubEEClient | None, now: datetime | None
+) -> DeliveryOutcome:
+    now = now or timezone.now()
+    outcome = DeliveryOutcome(demarche)
+    ids = (
+        OutgoingEvent.objects.due(now)
+        .filter(dossier__demarche=demarche)
+        .order_by("dossier_id")
+        .values_list("dossier_id", flat=True)
+        .distinct()
+    )
+    for dossier_id in list(ids):
+        if not OutgoingEvent.objects.claim(
+            dossier_id, now, now + OutgoingEvent.settle(), due_only=True
+        ):
+            continue  # taken meanwhile
+        dossier = Dossier.objects.select_related("demarche__connection").get(pk=dossier_id)
+        _deliver(dossier, client)
+        outcome.tried += 1
+    outcome.pending = _pending(demarche)
+    return outcome
+
+
+def _pending(demarche: Demarche) -> int:
+    return OutgoingEvent.objects.pending().filter(dossier__demarche=demarche).count()
+
+
+def _deliver(dossier: Dossier, client: HubEEClient | None = None) -> None:
+    """Send the dossier's pending pushes; on failure, the rows say when to try again."""
+    before = dict(
+        OutgoingEvent.objects.pending().filter(dossier=dossier).values_list("pk", "attempts")
+    )
+    try:
+        client = client or client_for(dossier.demarche)
+        case = client.get_case(str(dossier.hubee_case_id))
+        send_pending(client, dossier, case.get("events") or [])
+    except ConfigurationError as exc:
+        # Nothing left: no attempt is counted. Due again at once: once the démarche has its
+        # secret (or allowed URLs) again and is enabled, its next run delivers them.
+        logger.warning("outbox of dossier %s waits for its configuration: %s", dossier.pk, exc)
+        OutgoingEvent.objects.pending().filter(pk__in=before).update(
+            last_error=WAITING_FOR_CONFIGURATION,
+            next_attempt_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+    except UnfinishedAttemptError:
+        # Not a failure: a cut-off POST may still land; try once it cannot any more.
+        until = max(
+            (
+                o.unanswered_until()
+                for o in OutgoingEvent.objects.filter(pk__in=before)
+                if o.unanswered_until()
+            ),
+            default=timezone.now(),
+        )
+        OutgoingEvent.objects.reschedule(dossier.pk, until + timedelta(seconds=1))
+    except Exception as exc:
+        # The type only: HubEE's error text may echo the message written to the citizen.
+        logger.warning("outbox of dossier %s: %s, will retry", dossier.pk, type(exc).__name__)
+        OutgoingEvent.objects.record_failed_try(dossier.pk, before, exc, timezone.now())
