@@ -6,8 +6,7 @@ import logging
 
 from django_q.tasks import async_task
 
-from demarches.models import Demarche
-from dossiers.exchange.inbound.sync import sync_demarche
+from dossiers.exchange import run
 from dossiers.exchange.outbound import delivery
 from dossiers.records import alerts, audit
 
@@ -17,31 +16,15 @@ logger = logging.getLogger(__name__)
 def enqueue_sync() -> int:
     """Scheduled every minute: one task per enabled démarche, so several workers (and several
     machines sharing the broker) share the work. The lease makes a duplicate harmless."""
-    ids = list(Demarche.objects.filter(enabled=True).values_list("pk", flat=True))
+    ids = list(run.enabled().values_list("pk", flat=True))
     for pk in ids:
         async_task(sync_demarche_task, pk, task_name=f"hubee-sync-{pk}", group="hubee_sync")
     return len(ids)
 
 
 def sync_demarche_task(demarche_id: int) -> dict:
-    demarche = (
-        Demarche.objects.select_related("connection").filter(pk=demarche_id, enabled=True).first()
-    )
-    if demarche is None:
-        return {"demarche": demarche_id, "skipped": "disabled or deleted"}
-    outcome = sync_demarche(demarche)
-    run = outcome.run
-    if not outcome.skipped:
-        # Pushes left pending (worker restarted, HubEE down) go out after each sync once due.
-        delivery.deliver_due(demarche)
-        alerts.send_immediate_alerts()
-    return {
-        "demarche": demarche_id,
-        "skipped": outcome.skipped,
-        "status": run.status if run else None,
-        "dossiers_created": run.dossiers_created if run else 0,
-        "errors": run.errors if run else 0,
-    }
+    """Sync, deliver the due outbox, send the immediate alerts (dossiers.exchange.run)."""
+    return run.run_demarche(demarche_id).as_task_result()
 
 
 # -- outbox ------------------------------------------------------------------------------------

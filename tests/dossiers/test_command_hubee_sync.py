@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
 import requests
+from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 
 from demarches.models import Demarche, Organisation
-from dossiers.models import Dossier
+from dossiers.models import Dossier, OutgoingEvent
+from dossiers.records import alerts
+from hubee_portal.hubee import HubEEClient, TransientError
 from hubee_portal.sandbox import services as sandbox
-from tests.factories import OrganisationFactory
+from tests.factories import OrganisationFactory, agent_for
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +44,7 @@ def contacted(hubee, monkeypatch) -> list[str]:
         names.append(demarche.name)
         return hubee.client(demarche)
 
-    monkeypatch.setattr("dossiers.exchange.inbound.sync.client_for", client_for)
+    monkeypatch.setattr("dossiers.exchange.run.client_for", client_for)
     return names
 
 
@@ -101,7 +107,7 @@ def test_demarche_disabled_while_another_syncs_is_not_contacted(hubee, monkeypat
         contacted.append(demarche.name)
         return hubee.client(demarche)
 
-    monkeypatch.setattr("dossiers.exchange.inbound.sync.client_for", client_for)
+    monkeypatch.setattr("dossiers.exchange.run.client_for", client_for)
 
     code, out, _ = sync()
 
@@ -134,3 +140,104 @@ def test_imported_demarche_stays_off_until_enabled(tmp_path, monkeypatch):
     assert code == 0
     assert "Aucune démarche active : rien à synchroniser." in out
     assert sent == []
+
+
+# -- one entry point: sync, then the outbox, then the alerts (issue 12, bug 2) -----------------
+
+
+def agent_push(dossier: Dossier, status: str, *, due: bool = True) -> OutgoingEvent:
+    """An agent's decision left in the outbox (the worker was down when it was taken)."""
+    return OutgoingEvent.objects.create(
+        dossier=dossier,
+        case_new_status=status,
+        author="Agent Martin",
+        next_attempt_at=timezone.now() - timedelta(seconds=1) if due else None,
+    )
+
+
+def test_hubee_sync_by_hand_delivers_pending_pushes_and_sends_the_alerts(hubee, contacted):
+    demarche = hubee.demarche(automatic_status="SI_RECEIVED")
+    case = hubee.deposit(demarche)
+    hubee.sync(demarche)
+    dossier = Dossier.objects.get()
+    push = agent_push(dossier, "DONE")
+    agent = agent_for(demarche, email="immediat@mairie.fr")
+    alerts.set_alert_mode(agent, "immediate")
+    hubee.deposit(demarche)  # news for the agent
+
+    code, out, _ = sync()
+
+    assert code == 0
+    push.refresh_from_db()
+    assert (push.state, push.next_attempt_at) == ("sent", None)
+    assert sandbox.status_pushes(case) == ["SI_RECEIVED", "DONE"]
+    assert [m.to for m in mail.outbox] == [["immediat@mairie.fr"]]
+    assert "1 nouveau dossier" in mail.outbox[0].subject
+    assert ", 0 envoi(s) en attente, " in out
+
+
+def test_the_summary_counts_the_pushes_still_pending_and_exits_0(hubee, contacted, monkeypatch):
+    demarche = hubee.demarche(automatic_status="SI_RECEIVED")
+    case = hubee.deposit(demarche)
+    hubee.sync(demarche)
+    push = agent_push(Dossier.objects.get(), "DONE")
+
+    def down(self, *args, **kwargs):
+        raise TransientError("HubEE injoignable", status_code=503)
+
+    monkeypatch.setattr(HubEEClient, "create_event", down)
+    code, out, _ = sync()
+
+    assert code == 0  # a push waiting for its retry is not a failure of the sync
+    push.refresh_from_db()
+    assert (push.state, push.attempts) == ("pending", 1)
+    assert push.next_attempt_at > timezone.now()  # backed off
+    assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
+    assert re.search(
+        r"^Terminé en [\d.]+ s : 1 démarche\(s\), 0 dossier\(s\) créé\(s\) \([\d.]+/s\), "
+        r"0 fichier\(s\), 0 notification\(s\) en échec en attente, 1 envoi\(s\) en attente, "
+        r"0 démarche\(s\) injoignable\(s\), 0 démarche\(s\) interrompue\(s\)\.$",
+        out,
+        re.MULTILINE,
+    ), out
+
+
+def test_a_push_not_due_yet_waits_for_its_time(hubee, contacted):
+    demarche = hubee.demarche(automatic_status="SI_RECEIVED")
+    case = hubee.deposit(demarche)
+    hubee.sync(demarche)
+    push = agent_push(Dossier.objects.get(), "DONE")
+    later = timezone.now() + timedelta(minutes=2)
+    OutgoingEvent.objects.filter(pk=push.pk).update(next_attempt_at=later)
+
+    code, out, _ = sync()
+
+    assert code == 0
+    push.refresh_from_db()
+    assert (push.state, push.attempts, push.next_attempt_at) == ("pending", 0, later)
+    assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
+    assert ", 1 envoi(s) en attente, " in out
+
+
+def test_exit_codes(hubee, contacted, monkeypatch):
+    demarche = hubee.demarche()
+    hubee.deposit(demarche)
+    assert sync()[0] == 0  # everything handled
+
+    hubee.deposit(demarche)
+    with monkeypatch.context() as patch:
+
+        def down(self, case_id):
+            raise TransientError("HubEE injoignable", status_code=503)
+
+        patch.setattr(HubEEClient, "get_case", down)
+        code, out, _ = sync()
+    assert code == 1  # a notification failed: left for the next run
+    assert "1 notification(s) en échec en attente" in out
+
+    Demarche.objects.filter(pk=demarche.pk).update(client_secret_encrypted="")
+    broken = hubee.demarche("recensementCitoyen", real_secret="mauvais-secret")
+    hubee.deposit(broken)
+    code, out, _ = sync()
+    assert code == 2  # a démarche could not connect
+    assert "1 démarche(s) injoignable(s)" in out

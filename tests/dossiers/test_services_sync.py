@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from dossiers.enums import AttachmentState, Direction, FailureKind, OutgoingState, RunStatus
-from dossiers.exchange.inbound.sync import sync_all
+from dossiers.exchange.run import run_all
 from dossiers.models import Dossier, Evenement, NotificationFailure, OutgoingEvent, PieceJointe
 from dossiers.records import storage
 from hubee_portal.sandbox import services as sandbox
@@ -278,9 +278,9 @@ def test_bad_credentials_on_one_demarche_do_not_stop_the_others(hubee, monkeypat
     working = hubee.demarche("EtatCivil")
     hubee.deposit(broken)
     hubee.deposit(working)
-    monkeypatch.setattr("dossiers.exchange.inbound.sync.client_for", hubee.client)
+    monkeypatch.setattr("dossiers.exchange.run.client_for", hubee.client)
 
-    outcomes = sync_all([broken, working])
+    outcomes = run_all([broken, working])
 
     by_code = {o.demarche.process_code: o for o in outcomes}
     assert "Identifiants refusés" in by_code["recensementCitoyen"].connection_error

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dossiers.exchange import run
 from dossiers.exchange.inbound import sync
 from dossiers.exchange.outbound import delivery
 from tests.dossiers.conftest import Hubee, hubee, pdf_bytes  # noqa: F401  (fixture)
@@ -16,6 +17,7 @@ def portal(hubee, monkeypatch):  # noqa: F811
     """The sandbox, with the tasks' HubEE clients pointed at it."""
     monkeypatch.setattr(delivery, "client_for", hubee.client)
     monkeypatch.setattr(sync, "client_for", hubee.client)
+    monkeypatch.setattr(run, "client_for", hubee.client)
     return hubee
 
 

@@ -123,24 +123,36 @@ def sync_demarche(
     concurrency: int | None = None,
     owner: str | None = None,
 ) -> SyncOutcome:
-    """One pass over a démarche's notifications, under its lease."""
+    """One pass over a démarche's notifications, under its lease (the sync only: the entry
+    point of the portal's runs is dossiers.exchange.run)."""
     with lease.held(demarche.pk, LEASE_TTL, owner) as keeper:
         if keeper is None:
             logger.info("démarche %s: already being synced elsewhere, skipped", demarche.pk)
             return SyncOutcome(demarche, None, skipped=True)
-        run = SyncRun.objects.create(demarche=demarche)
-        try:
-            client = client or client_for(demarche)
-        except ConfigurationError as exc:
-            return _not_configured(demarche, run, exc)
-        syncer = DemarcheSync(
-            demarche,
-            client,
-            run,
-            lease_lost=keeper.lost,
-            concurrency=concurrency or settings.HUBEE_SYNC_CONCURRENCY,
-        )
-        return syncer.run()
+        return run_sync(demarche, keeper, client=client, concurrency=concurrency)
+
+
+def run_sync(
+    demarche: Demarche,
+    keeper: lease.KeepAlive,
+    *,
+    client: HubEEClient | None = None,
+    concurrency: int | None = None,
+) -> SyncOutcome:
+    """One pass, the caller holding the démarche's lease (`keeper`)."""
+    run = SyncRun.objects.create(demarche=demarche)
+    try:
+        client = client or client_for(demarche)
+    except ConfigurationError as exc:
+        return _not_configured(demarche, run, exc)
+    syncer = DemarcheSync(
+        demarche,
+        client,
+        run,
+        lease_lost=keeper.lost,
+        concurrency=concurrency or settings.HUBEE_SYNC_CONCURRENCY,
+    )
+    return syncer.run()
 
 
 def _not_configured(demarche: Demarche, run: SyncRun, exc: ConfigurationError) -> SyncOutcome:
@@ -878,26 +890,3 @@ def _unavailable_reason(hubee_status: str) -> str:
             "Fichier supprimé de HubEE (purge) avant d'avoir été téléchargé."
         ),
     }.get(hubee_status, f"Fichier indisponible sur HubEE ({hubee_status}).")
-
-
-def sync_all(
-    demarches: Iterable[Demarche] | None = None,
-    *,
-    on_result: Callable[[SyncOutcome], None] | None = None,
-    concurrency: int | None = None,
-) -> list[SyncOutcome]:
-    """Sync every enabled démarche in turn; one failing démarche never stops the others."""
-    outcomes = []
-    if demarches is None:
-        demarches = Demarche.objects.filter(enabled=True).select_related("connection")
-    for demarche in demarches:
-        try:
-            outcome = sync_demarche(demarche, concurrency=concurrency)
-        except Exception as exc:
-            logger.exception("démarche %s: sync failed", demarche.pk)
-            message = f"{type(exc).__name__}: {exc}"
-            outcome = SyncOutcome(demarche, None, error=message)
-        outcomes.append(outcome)
-        if on_result:
-            on_result(outcome)
-    return outcomes

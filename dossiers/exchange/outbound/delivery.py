@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from demarches.hubee import ConfigurationError, client_for
 from demarches.models import Demarche
+from dossiers.enums import AttachmentState
 from dossiers.exchange import lease
 from dossiers.exchange.lease import LEASE_TTL, KeepAlive
 from dossiers.exchange.outbound.outbox import UnfinishedAttemptError, send_pending
@@ -81,9 +82,17 @@ def _deliver_due(
 ) -> DeliveryOutcome:
     now = now or timezone.now()
     outcome = DeliveryOutcome(demarche)
+    # The démarche's automatic statuses go out only once the dossier's files are stored: the
+    # sync sends them when it stores the files (a full disk must not tell HubEE « reçu »).
+    waiting_for_files = (
+        OutgoingEvent.objects.pending()
+        .filter(automatic=True, dossier__pieces_jointes__state=AttachmentState.PENDING)
+        .values("dossier_id")
+    )
     ids = (
         OutgoingEvent.objects.due(now)
         .filter(dossier__demarche=demarche)
+        .exclude(dossier_id__in=waiting_for_files)
         .order_by("dossier_id")
         .values_list("dossier_id", flat=True)
         .distinct()

@@ -1,18 +1,19 @@
 """One synchronisation pass in the foreground."""
 
 import time
-from collections.abc import Iterator
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from demarches.models import Demarche
-from dossiers.exchange.inbound.sync import SyncOutcome, sync_all
+from dossiers.exchange import run
+from dossiers.exchange.run import DemarcheResult
 
 
 class Command(BaseCommand):
     help = (
-        "Synchronise les démarches actives avec HubEE (une passe). Code de sortie : 0 rien en "
+        "Synchronise les démarches actives avec HubEE (une passe), puis envoie les actions des "
+        "agents en attente et leurs alertes immédiates. Code de sortie : 0 rien en "
         "attente, 1 des notifications en échec restent à traiter, 2 une démarche n'a pas pu se "
         "connecter."
     )
@@ -41,21 +42,21 @@ class Command(BaseCommand):
             return
 
         started = time.monotonic()
-        outcomes = sync_all(
-            self.still_enabled(ids), on_result=self.print_outcome, concurrency=concurrency
-        )
+        results = run.run_all(ids, on_result=self.print_outcome, concurrency=concurrency)
         elapsed = time.monotonic() - started
+        outcomes = [r for r in results if not r.disabled]
         created = sum(o.run.dossiers_created for o in outcomes if o.run)
         files = sum(o.run.files_downloaded for o in outcomes if o.run)
         pending = sum(o.pending_failures for o in outcomes)
+        pushes = sum(o.pending_pushes for o in outcomes)
         unreachable = [o for o in outcomes if o.connection_error]
         stopped = [o for o in outcomes if o.error and not o.connection_error]
         rate = created / elapsed if elapsed > 0 else 0.0
         self.stdout.write(
             f"Terminé en {elapsed:.1f} s : {len(outcomes)} démarche(s), {created} dossier(s) "
             f"créé(s) ({rate:.1f}/s), {files} fichier(s), {pending} notification(s) en échec "
-            f"en attente, {len(unreachable)} démarche(s) injoignable(s), {len(stopped)} "
-            "démarche(s) interrompue(s)."
+            f"en attente, {pushes} envoi(s) en attente, {len(unreachable)} démarche(s) "
+            f"injoignable(s), {len(stopped)} démarche(s) interrompue(s)."
         )
         if unreachable:
             raise SystemExit(2)
@@ -67,7 +68,7 @@ class Command(BaseCommand):
         enabled (each named disabled one gets its line)."""
         queryset = Demarche.objects.all()
         if not values:
-            return list(queryset.filter(enabled=True).values_list("pk", flat=True))
+            return list(run.enabled().values_list("pk", flat=True))
         condition = Q()
         for value in values:
             condition |= Q(process_code=value)
@@ -76,22 +77,11 @@ class Command(BaseCommand):
         named = list(queryset.filter(condition))
         if not named:
             raise CommandError(f"Aucune démarche ne correspond à {', '.join(values)}.")
+        allowed = set(run.enabled(queryset.filter(condition)).values_list("pk", flat=True))
         for one in named:
-            if not one.enabled:
+            if one.pk not in allowed:
                 self.print_disabled(one)
-        return [one.pk for one in named if one.enabled]
-
-    def still_enabled(self, ids: list[int]) -> Iterator[Demarche]:
-        """Re-read each démarche just before its sync: one disabled (or deleted) while the
-        previous ones ran is not contacted."""
-        for pk in ids:
-            demarche = Demarche.objects.select_related("connection").filter(pk=pk).first()
-            if demarche is None:
-                continue
-            if not demarche.enabled:
-                self.print_disabled(demarche)
-                continue
-            yield demarche
+        return [one.pk for one in named if one.pk in allowed]
 
     def print_disabled(self, demarche: Demarche) -> None:
         self.stdout.write(
@@ -100,7 +90,12 @@ class Command(BaseCommand):
             )
         )
 
-    def print_outcome(self, outcome: SyncOutcome) -> None:
+    def print_outcome(self, outcome: DemarcheResult) -> None:
+        if outcome.disabled:
+            # Disabled (or deleted) while the previous ones ran: not contacted.
+            if Demarche.objects.filter(pk=outcome.demarche.pk).exists():
+                self.print_disabled(outcome.demarche)
+            return
         name = f"{outcome.demarche.name} ({outcome.demarche.process_code})"
         if outcome.skipped:
             self.stdout.write(f"- {name} : déjà en cours ailleurs, ignorée.")

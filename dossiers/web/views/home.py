@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_q.tasks import async_task
 
 from dossiers.enums import AuditAction
+from dossiers.exchange import run
 from dossiers.records import access, audit
 from dossiers.web import dashboard
 
@@ -18,7 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sync_now(request: HttpRequest) -> HttpResponse:
-    ids = list(access.demarches_for(request.user).filter(enabled=True).values_list("pk", flat=True))
+    ids = list(run.enabled(access.demarches_for(request.user)).values_list("pk", flat=True))
     for pk in ids:
         async_task(
             "dossiers.tasks.sync_demarche_task",
