@@ -50,6 +50,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(DEV) $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports --no-cache
+	$(DEV) DATA_DIR=$$(mktemp -d) $(VENV)/bin/mypy -p hubee_portal.hubee
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
