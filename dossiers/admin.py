@@ -153,7 +153,15 @@ class NotificationFailureAdmin(ReadOnlyAdmin):
 
 @admin.register(OutgoingEvent)
 class OutgoingEventAdmin(ReadOnlyAdmin):
-    list_display = ["dossier", "action_type", "case_new_status", "state", "attempts", "sent_at"]
+    list_display = [
+        "dossier",
+        "action_type",
+        "case_new_status",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+    ]
     list_filter = ["state", "action_type", "automatic"]
     list_select_related = ["dossier"]
 
