@@ -1,0 +1,86 @@
+"""Review of issue 12 (branch i12-review): behaviour the restructure changed. Each test fails on
+185efa7 and states the behaviour of d6c4767 it expects back."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+from django_q.models import Schedule
+
+from dossiers.exchange import run
+from dossiers.exchange.inbound.sync import SyncOutcome
+from dossiers.exchange.outbound import delivery
+from dossiers.models import OutgoingEvent
+from tests.factories import DemarcheFactory, DossierFactory
+
+
+def push(dossier, **kwargs):
+    return OutgoingEvent.objects.create(
+        dossier=dossier, case_new_status="DONE", author="Agent", **kwargs
+    )
+
+
+@pytest.mark.django_db
+def test_no_push_is_delivered_once_the_run_has_lost_its_lease(monkeypatch):
+    """d6c4767 flushed the outbox after the sync through send_outgoing, which took the lease
+    again per dossier: a run whose lease was lost (taken over by another server) posted nothing.
+    run_demarche now delivers under the sync's keeper and never looks at keeper.lost: two
+    servers may deliver the same dossier at once (deliver_dossier claims with due_only=False)."""
+    demarche = DemarcheFactory(enabled=True)
+    dossier = DossierFactory(demarche=demarche)
+    push(dossier)
+
+    def sync_then_lose_the_lease(demarche, keeper, *, client=None, concurrency=None):
+        keeper.lost.set()  # another server has the démarche now
+        return SyncOutcome(demarche, None)
+
+    monkeypatch.setattr(run, "run_sync", sync_then_lose_the_lease)
+    monkeypatch.setattr(run, "client_for", lambda d: object())
+    posted = []
+    monkeypatch.setattr(delivery, "_deliver", lambda d, client=None: posted.append(d.pk))
+    monkeypatch.setattr(run.alerts, "send_immediate_alerts", lambda: 0)
+    run.run_demarche(demarche.pk)
+    assert posted == []
+
+
+BEFORE = ("dossiers", "0009_view_all_dossiers_permission")
+AFTER = ("dossiers", "0010_outgoing_next_attempt")
+RETRY = "Nouvel essai d'envoi HubEE, dossier "
+WAIT = "Envoi HubEE après la synchronisation, dossier "
+
+
+def migrate(target):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([target])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_keeps_the_earlier_of_a_retry_and_a_wait_schedule():
+    """Before 0010 both Schedules ran dossiers.tasks.send_outgoing, which sends whatever the
+    backoff: the first to fire sent the pushes. A WAIT (an agent's action that found a sync
+    running, due in 30 s) beside a RETRY backed off 15 min went out after 30 s. 0010 keeps the
+    later of the two: the agent's action now waits the whole backoff."""
+    dossier = DossierFactory()
+    push(dossier)
+    try:
+        migrate(BEFORE)
+        now = timezone.now()
+        for name, at in ((RETRY, now + timedelta(minutes=15)), (WAIT, now + timedelta(seconds=30))):
+            Schedule.objects.create(
+                name=f"{name}{dossier.pk}",
+                func="dossiers.tasks.send_outgoing",
+                args=repr(dossier.pk),
+                schedule_type=Schedule.ONCE,
+                repeats=-1,
+                next_run=at,
+            )
+        migrate(AFTER)
+        (at,) = set(
+            OutgoingEvent.objects.filter(dossier=dossier).values_list("next_attempt_at", flat=True)
+        )
+        assert at == now + timedelta(seconds=30)
+    finally:
+        migrate(AFTER)
