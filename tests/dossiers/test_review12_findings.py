@@ -112,3 +112,29 @@ def test_import_contracts_forbid_cycles_inside_the_dossiers_packages():
         if not {"migrations", "management", "__pycache__"} & set(init.parts)
     }
     assert sorted(packages - covered) == []
+
+
+@pytest.mark.django_db
+def test_a_demarche_deleted_during_its_failing_run_never_stops_the_others(monkeypatch):
+    """sync_all (d6c4767) held the Demarche objects: a run that raised became an outcome and
+    the loop went on. run_all gets ids from hubee_sync and, when a run raises, reads the démarche
+    again with Demarche.objects.get (run.py, except branch): if an administrator deleted it
+    meanwhile (the likely cause of the failure), DoesNotExist escapes, the next démarches are
+    not synced and the alerts are not sent."""
+    gone, other = DemarcheFactory(enabled=True), DemarcheFactory(enabled=True)
+    ran = []
+
+    def fake_run(demarche, *, concurrency=None, send_alerts=True):
+        pk = demarche.pk if hasattr(demarche, "pk") else demarche
+        if pk == gone.pk:
+            gone.delete()
+            raise RuntimeError("démarche supprimée pendant la synchronisation")
+        ran.append(pk)
+        return run.DemarcheResult(other, SyncOutcome(other, None))
+
+    monkeypatch.setattr(run, "run_demarche", fake_run)
+    monkeypatch.setattr(run.alerts, "send_immediate_alerts", lambda: 0)
+    gone_pk = gone.pk
+    results = run.run_all([gone_pk, other.pk])
+    assert ran == [other.pk]
+    assert results[0].error
