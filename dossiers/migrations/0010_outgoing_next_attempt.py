@@ -19,11 +19,12 @@ def schedules_to_rows(apps, schema_editor):
     ours = []
     for schedule in Schedule.objects.filter(Q(name__startswith=RETRY) | Q(name__startswith=WAIT)):
         suffix = schedule.name.removeprefix(RETRY).removeprefix(WAIT)
-        if not suffix.isdigit():
+        if not (suffix.isascii() and suffix.isdigit()) or schedule.func != SEND_TASK:
             continue  # not one of ours: left alone
         at = schedule.next_run or now
         dossier_id = int(suffix)
-        when[dossier_id] = max(at, when.get(dossier_id, at))  # both of a dossier: the later
+        # Each ran send_outgoing, which sent whatever the backoff: the first to fire won.
+        when[dossier_id] = min(at, when.get(dossier_id, at))
         ours.append(schedule.pk)
     for dossier_id, at in when.items():
         OutgoingEvent.objects.filter(dossier_id=dossier_id, state="pending").update(
