@@ -6,7 +6,7 @@ import pytest
 
 from dossiers.enums import AttachmentState
 from dossiers.exchange.inbound.sync import DemarcheSync
-from dossiers.exchange.outbound import outbox
+from dossiers.exchange.outbound import push
 from dossiers.models import Dossier, Evenement, OutgoingEvent, PieceJointe
 from dossiers.records import storage
 from hubee_portal.hubee import HubEEClient
@@ -39,7 +39,7 @@ STEPS = [
     (storage, "commit"),  # renamed, row not yet marked stored
     (DemarcheSync, "download_pending"),
     (HubEEClient, "create_event"),  # HubEE accepted the status, we did not record it
-    (outbox, "record_sent"),
+    (push, "record_sent"),
     (HubEEClient, "delete_notification"),
 ]
 

@@ -333,7 +333,7 @@ def test_deposit_and_message_drafts_write_the_outboxs_body() -> None:
     ],
 )
 def test_drafts_match_the_outbox_today(fields: dict[str, Any], files: Any) -> None:
-    from dossiers.exchange.outbound.outbox import payload_for
+    from dossiers.exchange.outbound.queue import payload_for
     from dossiers.models import OutgoingAttachment, OutgoingEvent
 
     outgoing = OutgoingEvent(author="Agent Dupont", **fields)

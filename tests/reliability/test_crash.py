@@ -26,7 +26,7 @@ KILLS = 20
 PUSHES = ["SI_RECEIVED", "DONE"]  # automatic status, then automatic final status
 # A POST cut off by a kill may land on HubEE until the HTTP timeouts have passed: until then a
 # rerun does not send that push again
-# (dossiers.exchange.outbound.outbox.check_unfinished_attempt). Short here.
+# (dossiers.exchange.outbound.push.check_unfinished_attempt). Short here.
 CONNECT_TIMEOUT, READ_TIMEOUT = 2, 10
 SETTLE = CONNECT_TIMEOUT + READ_TIMEOUT
 

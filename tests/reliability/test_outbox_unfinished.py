@@ -1,5 +1,5 @@
 """The outbox after a POST cut off by a kill
-(dossiers.exchange.outbound.outbox.check_unfinished_attempt): not sent again while it may still
+(dossiers.exchange.outbound.push.check_unfinished_attempt): not sent again while it may still
 land on HubEE, sent once afterwards if HubEE never got it."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from dossiers.exchange.outbound import outbox
+from dossiers.exchange.outbound import push
 from dossiers.models import NotificationFailure, OutgoingEvent
 from hubee_portal.hubee import HubEEClient, TransientError
 from hubee_portal.sandbox import services as sandbox
@@ -37,7 +37,7 @@ def killed_during_the_post(hubee, monkeypatch, demarche):
         hubee.sync(demarche)
     outgoing = OutgoingEvent.objects.get()
     assert (outgoing.state, outgoing.attempts) == ("pending", 1)
-    assert outgoing.last_error == outbox.UNFINISHED_ATTEMPT
+    assert outgoing.last_error == push.UNFINISHED_ATTEMPT
     return outgoing
 
 
@@ -112,7 +112,7 @@ def test_an_unanswered_post_is_held_until_it_cannot_land_then_sent_once(
         patch.setattr(HubEEClient, "create_event", times_out)
         assert hubee.sync(demarche).pending_failures == 1
     outgoing = OutgoingEvent.objects.get()
-    assert outgoing.last_error == outbox.UNFINISHED_ATTEMPT
+    assert outgoing.last_error == push.UNFINISHED_ATTEMPT
 
     start = timezone.now()
     with time_machine.travel(start + timedelta(seconds=60)):

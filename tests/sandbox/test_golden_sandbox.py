@@ -13,7 +13,7 @@ import uuid
 import requests
 
 from dossiers.enums import ActionType as OurActionType
-from dossiers.exchange.outbound.outbox import payload_for
+from dossiers.exchange.outbound.queue import payload_for
 from dossiers.models import OutgoingEvent
 from hubee_portal.sandbox import services
 from hubee_portal.sandbox.models import Subscription

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from dossiers import tasks
 from dossiers.exchange import lease
-from dossiers.exchange.outbound import delivery, outbox, queue
+from dossiers.exchange.outbound import delivery, deposit, push, queue
 from dossiers.models import AuditEntry, Dossier, OutgoingEvent, PieceJointe
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import services as sandbox
@@ -425,7 +425,7 @@ def test_hubee_accepted_then_the_process_died_before_committing(portal, login, m
         client.post(action_url(dossier, "traiter"), {"message": "Traité.", "confirm": "on"})
     assert queued == [dossier.pk]
     with monkeypatch.context() as patch:
-        crash_instead_of(patch, outbox, "record_sent")  # HubEE has it, our commit never ran
+        crash_instead_of(patch, push, "record_sent")  # HubEE has it, our commit never ran
         with pytest.raises(Crash):
             tasks.send_outgoing(dossier.pk)
     assert sandbox.status_pushes(case) == ["SI_RECEIVED", "DONE"]
@@ -444,10 +444,10 @@ def test_hubee_accepted_then_the_process_died_before_committing(portal, login, m
 
 DEPOSIT_STEPS = [
     (HubEEClient, "create_event"),  # HubEE has the deposit, we do not know its id
-    (outbox, "_remember_remote_ids"),  # ids committed, nothing uploaded
+    (deposit, "_remember_remote_ids"),  # ids committed, nothing uploaded
     (HubEEClient, "upload_event_attachment"),  # first file uploaded
     (HubEEClient, "patch_event"),  # published, not recorded
-    (outbox, "record_sent"),
+    (push, "record_sent"),
 ]
 
 
@@ -515,7 +515,7 @@ def test_a_deposit_cut_off_during_its_post_waits_then_is_sent_once(
         with pytest.raises(Crash):
             tasks.send_outgoing(dossier.pk)
     outgoing = OutgoingEvent.objects.get(action_type="ATTACH_DEPOSIT")
-    assert (outgoing.attempts, outgoing.last_error) == (1, outbox.UNFINISHED_ATTEMPT)
+    assert (outgoing.attempts, outgoing.last_error) == (1, push.UNFINISHED_ATTEMPT)
 
     start = timezone.now()
     with time_machine.travel(start + timedelta(seconds=30), tick=False):

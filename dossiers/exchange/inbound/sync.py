@@ -40,7 +40,8 @@ from dossiers.enums import (
 )
 from dossiers.exchange import lease
 from dossiers.exchange.lease import LEASE_TTL
-from dossiers.exchange.outbound.outbox import queue_automatic_statuses, send_pending
+from dossiers.exchange.outbound.delivery import send_pending
+from dossiers.exchange.outbound.queue import queue_automatic_statuses
 from dossiers.models import Dossier, Evenement, NotificationFailure, PieceJointe, SyncRun
 from dossiers.records import storage
 from hubee_portal.hubee import (

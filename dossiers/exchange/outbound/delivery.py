@@ -1,23 +1,31 @@
 """Delivering the outbox: a dossier's pending pushes at once (an agent's action), or the due ones
 of a démarche (the periodic run). Both under the démarche's lease, so that a sync never sends the
-same push at the same time; the retry time lives on the rows (OutgoingEvent.next_attempt_at)."""
+same push at the same time; the retry time lives on the rows (OutgoingEvent.next_attempt_at).
+
+Each push is a row first, then a POST that is never repeated: before sending, the case's events
+are searched for ours (a crash may have come between HubEE accepting it and our commit)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from demarches.hubee import ConfigurationError, client_for
 from demarches.models import Demarche
-from dossiers.enums import AttachmentState
+from dossiers.enums import AttachmentState, OutgoingState
 from dossiers.exchange import lease
 from dossiers.exchange.lease import LEASE_TTL, KeepAlive
-from dossiers.exchange.outbound.outbox import UnfinishedAttemptError, send_pending
-from dossiers.models import Dossier, OutgoingEvent
-from hubee_portal.hubee import HubEEClient
+from dossiers.exchange.outbound import deposit, push
+from dossiers.exchange.outbound.push import UnfinishedAttemptError
+from dossiers.exchange.outbound.queue import payload_for
+from dossiers.models import Dossier, Evenement, OutgoingEvent
+from hubee_portal.hubee import HubEEClient, PermanentError, find_matching_event, is_uuid
+from hubee_portal.hubee.vocabulary import ActionType, moves_forward
 
 logger = logging.getLogger(__name__)
 
@@ -146,3 +154,68 @@ def _deliver(dossier: Dossier, client: HubEEClient | None = None) -> None:
         # The type only: HubEE's error text may echo the message written to the citizen.
         logger.warning("outbox of dossier %s: %s, will retry", dossier.pk, type(exc).__name__)
         OutgoingEvent.objects.record_failed_try(dossier.pk, before, exc, timezone.now())
+
+
+def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[str, Any]]) -> None:
+    """Send the dossier's pending events in order. `case_events` is the case as just read."""
+    pending = list(OutgoingEvent.objects.filter(dossier=dossier, state=OutgoingState.PENDING))
+    if not pending:
+        return
+    known = _claimed_event_ids(dossier, case_events)
+    for outgoing in pending:
+        if outgoing.action_type == ActionType.ATTACH_DEPOSIT:
+            event = deposit.send_deposit(client, dossier, outgoing, case_events, known)
+            if event is not None:
+                push.record_or_fail(dossier, outgoing, event)
+                known.add(str(event["id"]).lower())
+            continue
+        payload = payload_for(outgoing)
+        # Already on HubEE? (a crash came between HubEE accepting it and our commit)
+        event = find_matching_event(case_events, payload, client.config.application_name, known)
+        if event is not None:
+            logger.info("outgoing %s already on HubEE as event %s", outgoing.pk, event.get("id"))
+        else:
+            dossier.refresh_from_db(fields=["status"])
+            if outgoing.case_new_status and not moves_forward(
+                dossier.status, outgoing.case_new_status
+            ):
+                push.skip(dossier, outgoing)
+                continue
+            push.before_post(outgoing)
+            try:
+                event = client.create_event(
+                    str(dossier.hubee_case_id), payload, known_event_ids=known
+                )
+            except PermanentError as exc:
+                push.fail(outgoing, str(exc))
+                continue
+            except Exception as exc:
+                push.after_post_error(outgoing, exc)
+                raise
+        push.record_or_fail(dossier, outgoing, event)
+        known.add(str(event["id"]).lower())
+
+
+def _claimed_event_ids(dossier: Dossier, case_events: list[dict[str, Any]]) -> set[str]:
+    """Event ids never to take for one of this dossier's pushes: its events, those other rows
+    of the outbox already claimed (a deposit in progress), and any event of the case as read
+    that another dossier holds (a connection answering another démarche's ids)."""
+    on_case = [
+        str(event["id"]).lower()
+        for event in case_events
+        if isinstance(event, dict) and is_uuid(event.get("id"))
+    ]
+    mine_or_on_case = Q(dossier=dossier) | Q(hubee_event_id__in=on_case)
+    known = {
+        str(event_id)
+        for event_id in Evenement.objects.filter(mine_or_on_case).values_list(
+            "hubee_event_id", flat=True
+        )
+    }
+    known.update(
+        str(event_id)
+        for event_id in OutgoingEvent.objects.filter(
+            mine_or_on_case, hubee_event_id__isnull=False
+        ).values_list("hubee_event_id", flat=True)
+    )
+    return known

@@ -1,5 +1,6 @@
-"""Doing an agent's action: a pending row of the outbox, with its files staged, then a
-delivery requested from the worker (dossiers.tasks.send_outgoing)."""
+"""Filling the outbox: an agent's action (a pending row, with its files staged, then a delivery
+requested from the worker, dossiers.tasks.send_outgoing) or the démarche's automatic statuses;
+and the body each row is sent with."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import hashlib
 import mimetypes
 import uuid
 from pathlib import Path
+from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -17,8 +19,10 @@ from dossiers.enums import ActionType, AuditAction, OutgoingState
 from dossiers.models import Dossier, OutgoingAttachment, OutgoingEvent
 from dossiers.records import audit, storage
 from dossiers.records.actions import ABSENT, MAX_MESSAGE, Action, author_name, message_rule
+from hubee_portal import APPLICATION_NAME
 
 RETURN_FOLDER = ".hubee-envois"  # inside the démarche folder; received names never start with "."
+AUTOMATIC_AUTHOR = f"{APPLICATION_NAME} (automatique)"
 
 
 AUDIT_ACTIONS = {
@@ -166,3 +170,48 @@ def request_delivery(dossier_id: int) -> None:
         task_name=f"hubee-envoi-{dossier_id}",
         group="hubee_outbox",
     )
+
+
+def queue_automatic_statuses(dossier: Dossier) -> list[OutgoingEvent]:
+    """Queue the démarche's automatic status then its automatic final status, if any."""
+    demarche = dossier.demarche
+    queued = []
+    for status in (demarche.automatic_status, demarche.automatic_final_status):
+        if status:
+            queued.append(
+                OutgoingEvent.objects.create(
+                    dossier=dossier,
+                    action_type=ActionType.STATUS_UPDATE,
+                    case_new_status=status,
+                    author=AUTOMATIC_AUTHOR,
+                    automatic=True,
+                )
+            )
+    return queued
+
+
+def payload_for(
+    outgoing: OutgoingEvent, files: list[OutgoingAttachment] | None = None
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "actionType": outgoing.action_type,
+        "author": outgoing.author,
+        "notification": True,
+    }
+    if outgoing.case_new_status:
+        payload["caseNewStatus"] = outgoing.case_new_status
+    if outgoing.message:
+        payload["message"] = outgoing.message
+    if outgoing.action_type == ActionType.ATTACH_DEPOSIT:
+        if files is None:
+            files = list(outgoing.attachments.order_by("position"))
+        payload["attachments"] = [
+            {
+                "fileName": f.file_name,
+                "type": f.attachment_type,
+                "size": f.size,
+                "mimeType": f.mime_type,
+            }
+            for f in files
+        ]
+    return payload
