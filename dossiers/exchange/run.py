@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from demarches.hubee import ConfigurationError, client_for
+from demarches.hubee import ConfigurationError
 from demarches.models import Demarche
-from dossiers.exchange import lease
+from dossiers.exchange import connection, lease
 from dossiers.exchange.inbound.sync import SyncOutcome, run_sync
 from dossiers.exchange.lease import LEASE_TTL
 from dossiers.exchange.outbound.delivery import DeliveryOutcome, deliver_due
@@ -99,7 +99,7 @@ def run_demarche(
             return DemarcheResult(current, SyncOutcome(current, None, skipped=True))
         if client is None:
             try:
-                client = client_for(current)
+                client = connection.client_for(current)
             except ConfigurationError:
                 client = None  # the sync journals why; the pushes wait for the configuration
         outcome = run_sync(current, keeper, client=client, concurrency=concurrency)

@@ -44,7 +44,7 @@ def contacted(hubee, monkeypatch) -> list[str]:
         names.append(demarche.name)
         return hubee.client(demarche)
 
-    monkeypatch.setattr("dossiers.exchange.run.client_for", client_for)
+    monkeypatch.setattr("dossiers.exchange.connection.client_for", client_for)
     return names
 
 
@@ -107,7 +107,7 @@ def test_demarche_disabled_while_another_syncs_is_not_contacted(hubee, monkeypat
         contacted.append(demarche.name)
         return hubee.client(demarche)
 
-    monkeypatch.setattr("dossiers.exchange.run.client_for", client_for)
+    monkeypatch.setattr("dossiers.exchange.connection.client_for", client_for)
 
     code, out, _ = sync()
 

@@ -278,7 +278,7 @@ def test_bad_credentials_on_one_demarche_do_not_stop_the_others(hubee, monkeypat
     working = hubee.demarche("EtatCivil")
     hubee.deposit(broken)
     hubee.deposit(working)
-    monkeypatch.setattr("dossiers.exchange.run.client_for", hubee.client)
+    monkeypatch.setattr("dossiers.exchange.connection.client_for", hubee.client)
 
     outcomes = run_all([broken, working])
 

@@ -23,6 +23,7 @@ import responses
 from demarches.hubee import config_for
 from dossiers import tasks
 from dossiers.enums import ActionType, Direction, FailureKind, OutgoingState, RunStatus
+from dossiers.exchange import connection
 from dossiers.exchange.inbound.sync import sync_demarche
 from dossiers.exchange.outbound import delivery
 from dossiers.models import (
@@ -204,7 +205,7 @@ def portal(hubee, tmp_path, monkeypatch, settings):
         portal = Portal(hubee, a, case, dossier, pushed, pending, b, FakeHubEE(rsps))
         # The outbox task builds each démarche's client from its own connection.
         clients = {a.pk: hubee.client(a), b.pk: portal.client_b}
-        monkeypatch.setattr(delivery, "client_for", lambda demarche: clients[demarche.pk])
+        monkeypatch.setattr(connection, "client_for", lambda demarche: clients[demarche.pk])
         yield portal
 
 

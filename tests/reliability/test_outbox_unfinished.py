@@ -152,10 +152,10 @@ def test_a_later_failure_never_erases_the_unanswered_mark(hubee, monkeypatch, se
     """The POST went unanswered; the next try fails earlier (reading the case): the mark and
     its window stay, so the try after that still does not post while the first may land."""
     from dossiers import tasks
-    from dossiers.exchange.outbound import delivery
+    from dossiers.exchange import connection
 
     settings.HUBEE_CONNECT_TIMEOUT, settings.HUBEE_READ_TIMEOUT = 10, 120
-    monkeypatch.setattr(delivery, "client_for", hubee.client)  # the sandbox, in process
+    monkeypatch.setattr(connection, "client_for", hubee.client)  # the sandbox, in process
     demarche = hubee.demarche(automatic_status="SI_RECEIVED")
     case = hubee.deposit(demarche)
     outgoing = killed_during_the_post(hubee, monkeypatch, demarche)
@@ -178,11 +178,12 @@ def test_a_later_failure_never_erases_the_unanswered_mark(hubee, monkeypatch, se
 
 
 def test_an_agent_retry_keeps_the_mark(hubee, monkeypatch, settings):
-    from dossiers.exchange.outbound import delivery, queue
+    from dossiers.exchange import connection
+    from dossiers.exchange.outbound import queue
     from tests.factories import AdminFactory
 
     settings.HUBEE_CONNECT_TIMEOUT, settings.HUBEE_READ_TIMEOUT = 10, 120
-    monkeypatch.setattr(delivery, "client_for", hubee.client)  # the sandbox, in process
+    monkeypatch.setattr(connection, "client_for", hubee.client)  # the sandbox, in process
     demarche = hubee.demarche(automatic_status="SI_RECEIVED")
     case = hubee.deposit(demarche)
     outgoing = killed_during_the_post(hubee, monkeypatch, demarche)

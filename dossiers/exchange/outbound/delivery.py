@@ -15,10 +15,10 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from demarches.hubee import ConfigurationError, client_for
+from demarches.hubee import ConfigurationError
 from demarches.models import Demarche
 from dossiers.enums import AttachmentState, OutgoingState
-from dossiers.exchange import lease
+from dossiers.exchange import connection, lease
 from dossiers.exchange.lease import LEASE_TTL, KeepAlive
 from dossiers.exchange.outbound import deposit, push
 from dossiers.exchange.outbound.push import UnfinishedAttemptError
@@ -127,7 +127,7 @@ def _deliver(dossier: Dossier, client: HubEEClient | None = None) -> None:
         OutgoingEvent.objects.pending().filter(dossier=dossier).values_list("pk", "attempts")
     )
     try:
-        client = client or client_for(dossier.demarche)
+        client = client or connection.client_for(dossier.demarche)
         case = client.get_case(str(dossier.hubee_case_id))
         send_pending(client, dossier, case.get("events") or [])
     except ConfigurationError as exc:
