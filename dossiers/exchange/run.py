@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -63,7 +64,7 @@ class DemarcheResult:
     def pending_failures(self) -> int:
         return self.sync.pending_failures if self.sync else 0
 
-    def as_task_result(self) -> dict:
+    def as_task_result(self) -> dict[str, Any]:
         """What the django-q task returns (shown in its admin)."""
         if self.disabled:
             return {"demarche": self.demarche.pk, "skipped": "disabled or deleted"}

@@ -45,7 +45,7 @@ class DeliveryOutcome:
     pending: int = 0  # pushes of the démarche still pending afterwards
 
 
-def deliver_dossier(dossier_id: int) -> dict:
+def deliver_dossier(dossier_id: int) -> dict[str, Any]:
     """Read the case, then send the dossier's pending pushes now, whatever their backoff (an
     agent's action or retry). While a sync holds the démarche, they stay due: that run or the
     next periodic one sends them."""

@@ -112,7 +112,7 @@ def _event_with_id(events: list[dict[str, Any]], event_id: str) -> dict[str, Any
     return None
 
 
-def _files_key(attachments: Any) -> list[tuple[str, int]]:
+def _files_key(attachments: Any) -> list[tuple[str, Any]]:
     return sorted(
         (str(item.get("fileName")), item.get("size"))
         for item in attachments or []

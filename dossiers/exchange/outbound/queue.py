@@ -9,23 +9,27 @@ import hashlib
 import mimetypes
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django_q.tasks import async_task
 
-from dossiers.enums import ActionType, AuditAction, OutgoingState
+from dossiers.enums import AuditAction, OutgoingState
 from dossiers.models import Dossier, OutgoingAttachment, OutgoingEvent
 from dossiers.records import audit, storage
 from dossiers.records.actions import ABSENT, MAX_MESSAGE, Action, author_name, message_rule
 from hubee_portal import APPLICATION_NAME
+from hubee_portal.hubee.vocabulary import ActionType
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 RETURN_FOLDER = ".hubee-envois"  # inside the démarche folder; received names never start with "."
 AUTOMATIC_AUTHOR = f"{APPLICATION_NAME} (automatique)"
 
 
-AUDIT_ACTIONS = {
+AUDIT_ACTIONS: dict[str, AuditAction] = {
     ActionType.STATUS_UPDATE: AuditAction.STATUS,
     ActionType.SENDING_MESSAGE: AuditAction.MESSAGE,
     ActionType.ATTACH_DEPOSIT: AuditAction.RETURN_DOCUMENTS,
@@ -34,7 +38,7 @@ AUDIT_ACTIONS = {
 
 def perform(
     dossier: Dossier,
-    user,
+    user: User,
     action: Action,
     *,
     message: str = "",
@@ -45,7 +49,7 @@ def perform(
     if message_rule(dossier, action) == ABSENT:
         message = ""
     message = message.strip()[:MAX_MESSAGE]
-    staged: list[dict] = []
+    staged: list[dict[str, Any]] = []
     if action.action_type == ActionType.ATTACH_DEPOSIT:
         staged = _stage_files(dossier, files or [])
     try:
@@ -59,10 +63,10 @@ def perform(
 
 def _queue(
     dossier: Dossier,
-    user,
+    user: User,
     action: Action,
     message: str,
-    staged: list[dict],
+    staged: list[dict[str, Any]],
     attachment_type: str,
 ) -> OutgoingEvent:
     with transaction.atomic():
@@ -92,7 +96,7 @@ def _queue(
     return outgoing
 
 
-def retry(outgoing: OutgoingEvent, user) -> None:
+def retry(outgoing: OutgoingEvent, user: User) -> None:
     """A failed push goes back to the outbox (the outbox looks for it on HubEE first)."""
     updated = OutgoingEvent.objects.filter(pk=outgoing.pk, state=OutgoingState.FAILED).update(
         state=OutgoingState.PENDING, last_error=""
@@ -109,7 +113,7 @@ def retry(outgoing: OutgoingEvent, user) -> None:
     request_delivery(outgoing.dossier_id)
 
 
-def _unstage(dossier: Dossier, staged: list[dict]) -> None:
+def _unstage(dossier: Dossier, staged: list[dict[str, Any]]) -> None:
     root = Path(dossier.demarche.download_folder)
     for item in staged:
         path = storage.resolve_inside(root, item["stored_path"])
@@ -118,12 +122,12 @@ def _unstage(dossier: Dossier, staged: list[dict]) -> None:
             path.parent.rmdir()
 
 
-def _stage_files(dossier: Dossier, files: list[UploadedFile]) -> list[dict]:
+def _stage_files(dossier: Dossier, files: list[UploadedFile]) -> list[dict[str, Any]]:
     """Write the uploaded files under the démarche folder (atomically), before any row."""
     root = Path(dossier.demarche.download_folder)
     batch = f"{RETURN_FOLDER}/{uuid.uuid4().hex}"
     folder = storage.resolve_inside(root, batch)
-    staged: list[dict] = []
+    staged: list[dict[str, Any]] = []
     try:
         _write_files(folder, batch, files, staged)
     except BaseException:
@@ -132,14 +136,16 @@ def _stage_files(dossier: Dossier, files: list[UploadedFile]) -> list[dict]:
     return staged
 
 
-def _write_files(folder: Path, batch: str, files: list[UploadedFile], staged: list[dict]) -> None:
+def _write_files(
+    folder: Path, batch: str, files: list[UploadedFile], staged: list[dict[str, Any]]
+) -> None:
     taken: set[str] = set()
     for upload in files:
         name = storage.sanitize_component(upload.name, "document")
         name = storage.unique_name(folder, name, taken)
         taken.add(name)
 
-        def write(handle, upload=upload) -> tuple[str, int]:
+        def write(handle: IO[bytes], upload: UploadedFile = upload) -> tuple[str, int]:
             digest, size = hashlib.sha256(), 0
             for chunk in upload.chunks():
                 handle.write(chunk)
