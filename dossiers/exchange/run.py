@@ -128,7 +128,8 @@ def run_all(
             pk = demarche.pk if isinstance(demarche, Demarche) else demarche
             logger.exception("démarche %s: sync failed", pk)
             if not isinstance(demarche, Demarche):
-                demarche = Demarche.objects.get(pk=pk)
+                # Deleted meanwhile (a likely cause of the failure): the others still run.
+                demarche = Demarche.objects.filter(pk=pk).first() or Demarche(pk=pk)
             outcome = SyncOutcome(demarche, None, error=f"{type(exc).__name__}: {exc}")
             result = DemarcheResult(demarche, outcome, pending_pushes=_pending(demarche))
         results.append(result)

@@ -9,6 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django_q.models import Schedule
 
+from dossiers.exchange import connection as exchange_connection
 from dossiers.exchange import run
 from dossiers.exchange.inbound.sync import SyncOutcome
 from dossiers.exchange.outbound import delivery
@@ -22,7 +23,6 @@ def push(dossier, **kwargs):
     )
 
 
-@pytest.mark.xfail(strict=True, reason="run_demarche delivers after losing its lease")
 @pytest.mark.django_db
 def test_no_push_is_delivered_once_the_run_has_lost_its_lease(monkeypatch):
     """d6c4767 flushed the outbox after the sync through send_outgoing, which took the lease
@@ -38,7 +38,7 @@ def test_no_push_is_delivered_once_the_run_has_lost_its_lease(monkeypatch):
         return SyncOutcome(demarche, None)
 
     monkeypatch.setattr(run, "run_sync", sync_then_lose_the_lease)
-    monkeypatch.setattr(run, "client_for", lambda d: object())
+    monkeypatch.setattr(exchange_connection, "client_for", lambda d: object())
     posted = []
     monkeypatch.setattr(delivery, "_deliver", lambda d, client=None: posted.append(d.pk))
     monkeypatch.setattr(run.alerts, "send_immediate_alerts", lambda: 0)
@@ -114,7 +114,6 @@ def test_import_contracts_forbid_cycles_inside_the_dossiers_packages():
     assert sorted(packages - covered) == []
 
 
-@pytest.mark.xfail(strict=True, reason="run_all stops on a démarche deleted meanwhile")
 @pytest.mark.django_db
 def test_a_demarche_deleted_during_its_failing_run_never_stops_the_others(monkeypatch):
     """sync_all (d6c4767) held the Demarche objects: a run that raised became an outcome and

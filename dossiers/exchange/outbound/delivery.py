@@ -81,15 +81,20 @@ def deliver_due(
         with lease.held(demarche.pk, LEASE_TTL) as held:
             if held is None:
                 return DeliveryOutcome(demarche, busy=True, pending=_pending(demarche))
-            return _deliver_due(demarche, client, now)
-    return _deliver_due(demarche, client, now)
+            return _deliver_due(demarche, client, now, held)
+    return _deliver_due(demarche, client, now, keeper)
 
 
 def _deliver_due(
-    demarche: Demarche, client: HubEEClient | None, now: datetime | None
+    demarche: Demarche, client: HubEEClient | None, now: datetime | None, keeper: KeepAlive
 ) -> DeliveryOutcome:
     now = now or timezone.now()
     outcome = DeliveryOutcome(demarche)
+    if keeper.lost.is_set():
+        # Another server holds the démarche now: it delivers; two never post at once.
+        outcome.busy = True
+        outcome.pending = _pending(demarche)
+        return outcome
     # The démarche's automatic statuses go out only once the dossier's files are stored: the
     # sync sends them when it stores the files (a full disk must not tell HubEE « reçu »).
     waiting_for_files = (
@@ -106,8 +111,14 @@ def _deliver_due(
         .distinct()
     )
     for dossier_id in list(ids):
+        if keeper.lost.is_set():
+            outcome.busy = True
+            break
+        # The claim lasts from now on: a delivery killed midway leaves it due once a cut POST
+        # can no longer land, however long the earlier dossiers took.
+        claimed_at = timezone.now()
         if not OutgoingEvent.objects.claim(
-            dossier_id, now, now + OutgoingEvent.settle(), due_only=True
+            dossier_id, now, claimed_at + OutgoingEvent.settle(), due_only=True
         ):
             continue  # taken meanwhile
         dossier = Dossier.objects.select_related("demarche__connection").get(pk=dossier_id)
