@@ -15,7 +15,8 @@ from django.db.models import QuerySet
 from demarches.hubee import ConfigurationError
 from demarches.models import Demarche
 from dossiers.exchange import connection, lease
-from dossiers.exchange.inbound.sync import SyncOutcome, run_sync
+from dossiers.exchange.inbound.journal import SyncOutcome
+from dossiers.exchange.inbound.listing import run_sync
 from dossiers.exchange.lease import LEASE_TTL
 from dossiers.exchange.outbound.delivery import DeliveryOutcome, deliver_due
 from dossiers.models import OutgoingEvent, SyncRun

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from demarches.models import Demarche
-from dossiers.exchange.inbound.sync import sync_demarche
+from dossiers.exchange.inbound.listing import sync_demarche
 from dossiers.models import Dossier
 from hubee_portal.sandbox import services as sandbox
 from hubee_portal.sandbox.storage import attachment_path

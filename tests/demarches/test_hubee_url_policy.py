@@ -11,7 +11,7 @@ from demarches.hubee import DestinationRefusedError, check_connection, config_fo
 from demarches.models import HubEEConnection
 from demarches.validators import hubee_url_problem
 from dossiers.enums import RunFailure, RunStatus
-from dossiers.exchange.inbound.sync import sync_demarche
+from dossiers.exchange.inbound.listing import sync_demarche
 from tests.factories import DemarcheFactory, HubEEConnectionFactory
 
 HUBEE = "https://api.hubee.numerique.gouv.fr"

@@ -10,7 +10,7 @@ import requests
 
 from demarches.hubee import config_for
 from demarches.models import Demarche
-from dossiers.exchange.inbound.sync import sync_demarche
+from dossiers.exchange.inbound.listing import sync_demarche
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import services as sandbox
 from hubee_portal.sandbox.transport import SandboxAdapter

@@ -15,9 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_failure_texts_of_another_demarche_stay_hidden(client):
-    # What DemarcheSync._process_one records on a disk error (sync.py, `except OSError`): the
-    # dossier's folder (its external id) and the citizen's file name. retention._purge_one erases
-    # these texts for that reason.
+    # What ListingLoop._process_one records on a disk error (inbound/listing.py, `except
+    # OSError`): the dossier's folder (its external id) and the citizen's file name.
+    # retention._purge_one erases these texts for that reason.
     other = DossierFactory(demarche=DemarcheFactory(name="État civil"))
     path = f"{other.demarche.download_folder}/{other.folder_name}/passeport-DUPONT-Jeanne.pdf"
     failure = NotificationFailure.objects.create(

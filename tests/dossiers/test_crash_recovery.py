@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dossiers.enums import AttachmentState
-from dossiers.exchange.inbound.sync import DemarcheSync
+from dossiers.exchange.inbound.files import FileFetcher
+from dossiers.exchange.inbound.mapping import Mapper
 from dossiers.exchange.outbound import push
 from dossiers.models import Dossier, Evenement, OutgoingEvent, PieceJointe
 from dossiers.records import storage
@@ -33,11 +34,11 @@ def crash_after(monkeypatch, owner, name):
 STEPS = [
     (HubEEClient, "list_notifications"),
     (HubEEClient, "get_case"),
-    (DemarcheSync, "store_case"),
-    (DemarcheSync, "store_attachments"),
+    (Mapper, "store_case"),
+    (Mapper, "store_attachments"),
     (HubEEClient, "download_case_attachment"),  # bytes in the temp file, not renamed
     (storage, "commit"),  # renamed, row not yet marked stored
-    (DemarcheSync, "download_pending"),
+    (FileFetcher, "download_pending"),
     (HubEEClient, "create_event"),  # HubEE accepted the status, we did not record it
     (push, "record_sent"),
     (HubEEClient, "delete_notification"),

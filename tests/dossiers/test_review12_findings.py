@@ -11,7 +11,7 @@ from django_q.models import Schedule
 
 from dossiers.exchange import connection as exchange_connection
 from dossiers.exchange import run
-from dossiers.exchange.inbound.sync import SyncOutcome
+from dossiers.exchange.inbound.journal import SyncOutcome
 from dossiers.exchange.outbound import delivery
 from dossiers.models import OutgoingEvent
 from tests.factories import DemarcheFactory, DossierFactory

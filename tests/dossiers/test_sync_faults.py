@@ -21,7 +21,8 @@ import time_machine
 from demarches.hubee import config_for
 from demarches.models import Demarche
 from dossiers.enums import AttachmentState, Direction, FailureKind, OutgoingState, RunStatus
-from dossiers.exchange.inbound.sync import SyncOutcome, sync_demarche
+from dossiers.exchange.inbound.journal import SyncOutcome
+from dossiers.exchange.inbound.listing import sync_demarche
 from dossiers.models import Dossier, Evenement, NotificationFailure, OutgoingEvent, PieceJointe
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import content, faults, services

@@ -24,7 +24,7 @@ from demarches.hubee import config_for
 from dossiers import tasks
 from dossiers.enums import ActionType, Direction, FailureKind, OutgoingState, RunStatus
 from dossiers.exchange import connection
-from dossiers.exchange.inbound.sync import sync_demarche
+from dossiers.exchange.inbound.listing import sync_demarche
 from dossiers.exchange.outbound import delivery
 from dossiers.models import (
     Dossier,

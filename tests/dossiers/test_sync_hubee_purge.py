@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from dossiers.enums import AttachmentState, FailureKind, RunStatus
-from dossiers.exchange.inbound.sync import _unavailable_reason
+from dossiers.exchange.inbound.mapping import _unavailable_reason
 from dossiers.models import Dossier, NotificationFailure, PieceJointe
 from dossiers.web.detail import piece_row
 from hubee_portal.sandbox import services

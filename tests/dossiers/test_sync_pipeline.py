@@ -1,5 +1,7 @@
 """The sync's workers are fed across listings: per-case order, one thread per case, stops.
 
+The tests of CaseWorkers on its own moved to tests/dossiers/test_inbound_workers.py.
+
 No timing is asserted: threads are held with events, and a wait that runs out only turns a
 broken behaviour into a failed assertion instead of a hung test.
 """
@@ -7,128 +9,17 @@ broken behaviour into a failed assertion instead of a hung test.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from dossiers.enums import RunStatus
-from dossiers.exchange.inbound.sync import CaseWorkers, DemarcheSync
+from dossiers.exchange.inbound.case_handler import CaseHandler
 from dossiers.models import Dossier, Evenement, NotificationFailure
 from hubee_portal.hubee import AuthenticationError, Notification
 from hubee_portal.sandbox import services as sandbox
-
-GUARD = 20  # seconds a held thread waits before giving up (only reached when broken)
-
-
-def notification(case: str) -> Notification:
-    return Notification.from_api({"id": str(uuid.uuid4()), "caseId": case, "eventId": None})
-
-
-class Recorder:
-    """Wraps a handler: logs starts and ends, notes a case running on two threads at once."""
-
-    def __init__(self, handler: Callable[[Notification], None]) -> None:
-        self.handler = handler
-        self.lock = threading.Lock()
-        self.active: set[str] = set()
-        self.overlaps: list[str] = []
-        self.log: list[tuple[str, str]] = []
-
-    def __call__(self, item: Notification) -> None:
-        key = item.case_id.lower()
-        with self.lock:
-            if key in self.active:
-                self.overlaps.append(key)
-            self.active.add(key)
-            self.log.append(("start", item.id))
-        try:
-            self.handler(item)
-        finally:
-            with self.lock:
-                self.active.discard(key)
-                self.log.append(("end", item.id))
-
-    def index(self, what: str, item: Notification) -> int:
-        return self.log.index((what, item.id))
-
-
-# -- the workers on their own ------------------------------------------------------------------
-
-
-def test_a_case_submitted_again_while_running_waits_for_its_thread():
-    a1, b1, a2, c1 = (notification(c) for c in ("aaaa", "bbbb", "aaaa", "cccc"))
-    release_a1, b1_done, c1_done = threading.Event(), threading.Event(), threading.Event()
-    a2_started_early: list[bool] = []
-
-    def handler(item: Notification) -> None:
-        if item is a1:
-            release_a1.wait(GUARD)
-        elif item is b1:
-            b1_done.set()
-        elif item is c1:
-            c1_done.set()
-
-    record = Recorder(handler)
-    with CaseWorkers(2, record, stop=lambda: False) as workers:
-        workers.submit([a1, b1])
-        assert b1_done.wait(GUARD)
-        # a1 holds one thread, the other is free: a2 must queue behind a1, c1 runs at once.
-        workers.submit([a2, c1])
-        assert c1_done.wait(GUARD)
-        with record.lock:
-            a2_started_early.append(("start", a2.id) in record.log)
-        release_a1.set()
-        workers.wait(most=0)
-        assert workers.pending == 0
-
-    assert a2_started_early == [False]
-    assert record.overlaps == []
-    assert record.index("end", a1) < record.index("start", a2)
-
-
-def test_notifications_of_one_case_run_in_submitted_order():
-    cases = [f"case-{n}" for n in range(6)]
-    batches = [[notification(case) for case in cases] for _ in range(4)]
-    record = Recorder(lambda item: None)
-    with CaseWorkers(3, record, stop=lambda: False) as workers:
-        for batch in batches:
-            workers.submit(batch)
-    assert record.overlaps == []
-    for position in range(len(cases)):
-        ends = [record.index("end", batch[position]) for batch in batches]
-        starts = [record.index("start", batch[position]) for batch in batches]
-        assert all(end < start for end, start in zip(ends, starts[1:], strict=False))
-
-
-def test_a_stop_skips_what_is_queued():
-    stopped = threading.Event()
-    items = [notification("same-case") for _ in range(5)]
-
-    def handler(item: Notification) -> None:
-        if item is items[1]:
-            stopped.set()
-
-    record = Recorder(handler)
-    with CaseWorkers(2, record, stop=stopped.is_set) as workers:
-        workers.submit(items)
-    assert [what for what, _ in record.log] == ["start", "end", "start", "end"]
-    assert workers.pending == 0
-
-
-def test_an_unexpected_error_in_a_worker_reaches_the_loop():
-    class Boom(BaseException):
-        pass
-
-    def handler(item: Notification) -> None:
-        raise Boom
-
-    with pytest.raises(Boom), CaseWorkers(2, handler, stop=lambda: False) as workers:
-        workers.submit([notification("x"), notification("y")])
-        workers.wait(most=0)
-
+from tests.dossiers.test_inbound_workers import GUARD, Recorder
 
 # -- the sync ----------------------------------------------------------------------------------
 
@@ -137,17 +28,17 @@ ONE_FILE = [("a.pdf", "t", "application/pdf", b"%PDF-1")]
 
 @pytest.fixture
 def recorded(monkeypatch) -> Recorder:
-    """DemarcheSync.handle through a Recorder; set `record.handler` to act around it."""
-    original = DemarcheSync.handle
-    syncs: list[DemarcheSync] = []
+    """CaseHandler.handle through a Recorder; set `record.handler` to act around it."""
+    original = CaseHandler.handle
+    syncs: list[CaseHandler] = []
     record = Recorder(lambda item: original(syncs[0], item))
 
-    def handle(self: DemarcheSync, item: Notification) -> None:
+    def handle(self: CaseHandler, item: Notification) -> None:
         if not syncs:
             syncs.append(self)
         record(item)
 
-    monkeypatch.setattr(DemarcheSync, "handle", handle)
+    monkeypatch.setattr(CaseHandler, "handle", handle)
     record.original = lambda item: original(syncs[0], item)
     return record
 

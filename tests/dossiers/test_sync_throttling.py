@@ -8,7 +8,7 @@ import pytest
 
 from demarches.hubee import config_for
 from dossiers.enums import RunStatus
-from dossiers.exchange.inbound.sync import sync_demarche
+from dossiers.exchange.inbound.listing import sync_demarche
 from dossiers.models import Evenement
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import services

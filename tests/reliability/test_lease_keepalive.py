@@ -71,7 +71,7 @@ def test_a_run_stuck_past_max_hold_stops_renewing():
 
 
 def test_the_sync_renews_its_lease_from_another_thread(hubee, monkeypatch):  # noqa: F811
-    from dossiers.exchange.inbound import sync
+    from dossiers.exchange.inbound.case_handler import CaseHandler
 
     renewed_by: list[int] = []
     real_renew = lease.renew
@@ -85,13 +85,13 @@ def test_the_sync_renews_its_lease_from_another_thread(hubee, monkeypatch):  # n
     demarche = hubee.demarche("EtatCivil")
     for _ in range(3):
         hubee.deposit(demarche)
-    original = sync.DemarcheSync.ingest_case
+    original = CaseHandler.ingest_case
 
     def slow_ingest(self, case_id):
         time.sleep(0.1)  # a long download
         return original(self, case_id)
 
-    monkeypatch.setattr(sync.DemarcheSync, "ingest_case", slow_ingest)
+    monkeypatch.setattr(CaseHandler, "ingest_case", slow_ingest)
     outcome = hubee.sync(demarche)
     assert outcome.run.dossiers_created == 3
     assert set(renewed_by) - {threading.get_ident()}, "no renewal from the keep-alive thread"
@@ -101,13 +101,13 @@ def test_a_sync_that_loses_its_lease_starts_nothing_more(hubee, monkeypatch):  #
     """Another server took the démarche over (after an expiry): the run stops feeding its
     workers at once instead of handling the notifications beside the other run."""
     from dossiers.enums import RunFailure
-    from dossiers.exchange.inbound import sync
+    from dossiers.exchange.inbound.case_handler import CaseHandler
 
     monkeypatch.setattr(lease, "RENEWALS_PER_TTL", lease.LEASE_TTL.total_seconds() / 0.01)
     demarche = hubee.demarche("EtatCivil")
     for _ in range(4):
         hubee.deposit(demarche)
-    original = sync.DemarcheSync.ingest_case
+    original = CaseHandler.ingest_case
     ingested = []
 
     def taken_over_after_the_first(self, case_id):
@@ -115,10 +115,10 @@ def test_a_sync_that_loses_its_lease_starts_nothing_more(hubee, monkeypatch):  #
         ingested.append(case_id)
         if len(ingested) == 1:
             DemarcheLease.objects.filter(demarche=demarche).update(owner="autre-serveur:1:1:x")
-            assert self.lease_lost.wait(10)
+            assert self.context.lease_lost.wait(10)
         return result
 
-    monkeypatch.setattr(sync.DemarcheSync, "ingest_case", taken_over_after_the_first)
+    monkeypatch.setattr(CaseHandler, "ingest_case", taken_over_after_the_first)
     outcome = hubee.sync(demarche)
     assert len(ingested) == 1
     assert outcome.run.failure_kind == RunFailure.LEASE

@@ -33,7 +33,7 @@ if not CONTRACT_PATH or not Path(CONTRACT_PATH).is_file():
         allow_module_level=True,
     )
 
-from dossiers.exchange.inbound.sync import sync_demarche  # noqa: E402
+from dossiers.exchange.inbound.listing import sync_demarche  # noqa: E402
 from dossiers.models import Dossier  # noqa: E402
 from hubee_portal.hubee import (  # noqa: E402
     BadRequestError,

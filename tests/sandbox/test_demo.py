@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from demarches.hubee import config_for
 from demarches.models import Demarche, HubEEConnection, Organisation
-from dossiers.exchange.inbound.sync import sync_demarche
+from dossiers.exchange.inbound.listing import sync_demarche
 from dossiers.models import Dossier
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import services

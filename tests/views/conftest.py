@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from dossiers.exchange import connection
-from dossiers.exchange.inbound import sync
 from tests.dossiers.conftest import Hubee, hubee, pdf_bytes  # noqa: F401  (fixture)
 from tests.factories import agent_for
 
@@ -15,7 +14,6 @@ from tests.factories import agent_for
 def portal(hubee, monkeypatch):  # noqa: F811
     """The sandbox, with the tasks' HubEE clients pointed at it."""
     monkeypatch.setattr(connection, "client_for", hubee.client)
-    monkeypatch.setattr(sync, "client_for", hubee.client)  # inbound: its own import until the merge
     return hubee
 
 

@@ -1,0 +1,113 @@
+"""The files of a dossier: downloaded to their reserved paths, made durable, then marked stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from dossiers.enums import AttachmentState
+from dossiers.exchange.inbound.errors import PendingAttachmentError
+from dossiers.exchange.inbound.journal import SyncContext
+from dossiers.models import Dossier, Evenement, PieceJointe
+from dossiers.records import storage
+from hubee_portal.hubee import CorruptDownloadError, DownloadResult, TransientError
+from hubee_portal.hubee.vocabulary import AttachmentStatus
+
+
+class FileFetcher:
+    """Keeps no per-case state (it runs on the sync's worker threads)."""
+
+    def __init__(self, context: SyncContext) -> None:
+        self.context = context
+
+    def download_pending(
+        self,
+        dossier: Dossier,
+        *,
+        event: Evenement | None,
+        pieces: Iterable[PieceJointe] | None = None,
+    ) -> None:
+        """Download the rows still to fetch (`pieces`, or read from the database), then make
+        the files durable together and mark them stored."""
+        if pieces is None:
+            pieces = PieceJointe.objects.filter(
+                dossier=dossier,
+                evenement=event,
+                state__in=[AttachmentState.PENDING, AttachmentState.CORRUPT],
+            )
+        waiting = []
+        written: list[tuple[PieceJointe, DownloadResult]] = []
+        folders: dict[Path, bool] = {}  # folder -> created by this download
+        try:
+            for piece in pieces:
+                if piece.hubee_status == AttachmentStatus.PENDING:
+                    waiting.append(piece)
+                    continue
+                target = storage.resolve_inside(self.context.root, piece.stored_path)
+                if target.parent not in folders:
+                    folders[target.parent] = not target.parent.is_dir()
+                written.append((piece, self.download(dossier, piece, event, target)))
+        except Exception:
+            # Keep what arrived: the rerun does not fetch it again.
+            self.mark_stored(written, folders)
+            raise
+        self.mark_stored(written, folders)
+        if waiting:
+            raise PendingAttachmentError(
+                f"{len(waiting)} pièce(s) encore en cours de dépôt sur HubEE : nouvel essai "
+                "à la prochaine synchronisation."
+            )
+
+    def download(
+        self, dossier: Dossier, piece: PieceJointe, event: Evenement | None, target: Path
+    ) -> DownloadResult:
+        """Fetch one file to its final name (fsynced, renamed; the folder is not synced)."""
+        case_id = str(dossier.hubee_case_id)
+        attachment_id = str(piece.hubee_attachment_id)
+
+        def fetch(handle) -> Any:
+            if event is None:
+                return self.context.client.download_case_attachment(
+                    case_id, attachment_id, handle, piece.size
+                )
+            return self.context.client.download_event_attachment(
+                case_id, str(event.hubee_event_id), attachment_id, handle, piece.size
+            )
+
+        try:
+            return storage.write_atomic(target, fetch, sync_folder=False)
+        except TransientError as exc:
+            if isinstance(exc, CorruptDownloadError):
+                PieceJointe.objects.filter(pk=piece.pk).update(
+                    state=AttachmentState.CORRUPT, state_detail=str(exc)
+                )
+            raise
+
+    def mark_stored(
+        self, written: list[tuple[PieceJointe, DownloadResult]], folders: dict[Path, bool]
+    ) -> None:
+        """One fsync per folder (and its parent's if new), then the rows say STORED: a row
+        never claims a file whose name a power cut could still lose."""
+        if not written:
+            return
+        storage.sync_dirs(folders, created=[f for f, new in folders.items() if new])
+        now = timezone.now()
+        # One commit for all; plain UPDATEs, as bulk_update's CASE expressions cost more CPU.
+        with transaction.atomic():
+            for piece, result in written:
+                PieceJointe.objects.filter(pk=piece.pk).update(
+                    state=AttachmentState.STORED,
+                    state_detail="",
+                    sha256=result.sha256_hex,
+                    size=result.size,
+                    downloaded_at=now,
+                    updated_at=now,
+                )
+        self.context.counters.add(
+            files_downloaded=len(written),
+            bytes_downloaded=sum(result.size for _, result in written),
+        )

@@ -1,0 +1,165 @@
+"""What a sync run records: its counters, the shared context of its units, the journal of
+failed notifications (NotificationFailure) and the SyncRun row at the end."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import DatabaseError
+from django.utils import timezone
+
+from demarches.models import Demarche
+from dossiers.enums import RunStatus
+from dossiers.models import NotificationFailure, SyncRun
+from hubee_portal.hubee import HubEEClient, HubEEError, NotFoundError, Notification, is_uuid
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunCounters:
+    notifications_handled: int = 0
+    dossiers_created: int = 0
+    files_downloaded: int = 0
+    bytes_downloaded: int = 0
+    errors: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **values: int) -> None:
+        with self.lock:
+            for name, value in values.items():
+                setattr(self, name, getattr(self, name) + value)
+
+
+@dataclass(frozen=True)
+class SyncContext:
+    """What the units of one run share. Read-only but for the counters (behind their lock): the
+    units run on worker threads and keep no per-case state."""
+
+    demarche: Demarche
+    client: HubEEClient
+    run: SyncRun
+    root: Path
+    counters: RunCounters = field(default_factory=RunCounters)
+    # Set by the lease's keep-alive thread: another run took the démarche over.
+    lease_lost: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def start(
+        cls,
+        demarche: Demarche,
+        client: HubEEClient,
+        run: SyncRun,
+        lease_lost: threading.Event | None = None,
+    ) -> SyncContext:
+        return cls(
+            demarche,
+            client,
+            run,
+            Path(demarche.download_folder),
+            lease_lost=lease_lost or threading.Event(),
+        )
+
+
+@dataclass
+class SyncOutcome:
+    demarche: Demarche
+    run: SyncRun | None
+    pending_failures: int = 0
+    # HubEE refused or could not be reached: nothing was synced.
+    connection_error: str | None = None
+    # Any error that stopped the run (connection, unusable download folder…).
+    error: str | None = None
+    skipped: bool = False
+
+
+class RunJournal:
+    """Failed notifications (kept on HubEE, retried by the next runs) and the run's row."""
+
+    def __init__(self, context: SyncContext) -> None:
+        self.context = context
+        self.failed: set[str] = set()  # notifications failed in this run
+        self.calls_at_start = context.client.stats.calls
+
+    def record_failure(
+        self, notification: Notification, kind: str, error: str, *, not_found: bool = False
+    ) -> None:
+        demarche = self.context.demarche
+        self.failed.add(notification.id)
+        self.context.counters.add(errors=1)
+        logger.warning("démarche %s notification %s: %s", demarche.pk, notification.id, kind)
+        now = timezone.now()
+        try:
+            failure, _ = NotificationFailure.objects.get_or_create(
+                demarche=demarche,
+                notification_id=notification.id,
+                defaults={
+                    "case_id": notification.case_id if is_uuid(notification.case_id) else None,
+                    "event_id": notification.event_id if is_uuid(notification.event_id) else None,
+                    "kind": kind,
+                    "error": error,
+                },
+            )
+            failure.kind = kind
+            failure.error = error[:5000]
+            failure.attempts += 1
+            failure.last_attempt_at = now
+            failure.last_run = self.context.run
+            failure.resolved_at = None
+            if not_found:
+                failure.not_found_runs += 1
+                if failure.not_found_runs >= demarche.connection.not_found_attempts:
+                    self.give_up(notification, failure)
+            failure.save()
+        except DatabaseError:
+            logger.exception("notification %s: failure could not be journaled", notification.id)
+
+    def give_up(self, notification: Notification, failure: NotificationFailure) -> None:
+        """HubEE keeps answering 404 (purged case): delete the notification, keep the trace."""
+        try:
+            self.context.client.delete_notification(notification.id)
+        except NotFoundError:
+            pass
+        except HubEEError as exc:
+            failure.error += f"\nSuppression impossible : {exc}"
+            return
+        failure.given_up = True
+        failure.given_up_at = timezone.now()
+
+    def resolve(self, notification: Notification) -> None:
+        """The notification was handled: its journal entry, if any, is closed."""
+        NotificationFailure.objects.filter(
+            demarche=self.context.demarche,
+            notification_id=notification.id,
+            resolved_at__isnull=True,
+        ).update(resolved_at=timezone.now())
+
+    def pending_failures(self) -> int:
+        return NotificationFailure.objects.filter(
+            demarche=self.context.demarche, given_up=False, resolved_at__isnull=True
+        ).count()
+
+    def finish(self, fatal: str | None, fatal_kind: str) -> None:
+        """Write the run's row: counters, API calls, and its status (`fatal`: what stopped it)."""
+        counters = self.context.counters
+        run = self.context.run
+        run.finished_at = timezone.now()
+        run.notifications_handled = counters.notifications_handled
+        run.dossiers_created = counters.dossiers_created
+        run.files_downloaded = counters.files_downloaded
+        run.bytes_downloaded = counters.bytes_downloaded
+        run.errors = counters.errors + (1 if fatal else 0)
+        run.api_calls = self.context.client.stats.calls - self.calls_at_start
+        if fatal:
+            run.status = RunStatus.FAILED
+            run.message = fatal
+            run.failure_kind = fatal_kind
+        elif counters.errors:
+            run.status = RunStatus.PARTIAL
+            run.message = f"{counters.errors} notification(s) en échec, conservées sur HubEE."
+        else:
+            run.status = RunStatus.OK
+        run.save()

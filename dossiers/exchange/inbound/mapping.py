@@ -1,0 +1,257 @@
+"""HubEE payloads in, rows out: a case becomes a Dossier, an event an Evenement, each
+attachment a PieceJointe whose final path is reserved before any byte is written."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from demarches.enums import CaseStatus
+from demarches.models import Demarche
+from dossiers.enums import AttachmentState, Direction
+from dossiers.exchange.inbound.errors import (
+    FOREIGN_CASE,
+    FOREIGN_EVENT,
+    OTHER_DOSSIER_EVENT,
+    InvalidDataError,
+)
+from dossiers.exchange.outbound.queue import queue_automatic_statuses
+from dossiers.models import Dossier, Evenement, PieceJointe
+from dossiers.records import storage
+from hubee_portal.hubee import is_uuid, parse_hubee_datetime
+from hubee_portal.hubee.vocabulary import UNAVAILABLE_FILE, AttachmentStatus
+
+logger = logging.getLogger(__name__)
+
+
+class Mapper:
+    """Bound to one démarche and its download folder; keeps no per-case state (it runs on the
+    sync's worker threads)."""
+
+    def __init__(self, demarche: Demarche, root: Path) -> None:
+        self.demarche = demarche
+        self.root = root
+
+    # -- ownership: HubEE ids are unique across the portal ------------------------------------
+
+    def own_case(self, dossier: Dossier | None) -> Dossier | None:
+        """The case's dossier if it is this démarche's; another démarche's is never touched."""
+        if dossier is not None and dossier.demarche_id != self.demarche.pk:
+            logger.warning(
+                "démarche %s: case %s belongs to démarche %s, refused",
+                self.demarche.pk,
+                dossier.hubee_case_id,
+                dossier.demarche_id,
+            )
+            raise InvalidDataError(FOREIGN_CASE)
+        return dossier
+
+    def own_event(self, evenement: Evenement | None, dossier: Dossier | None) -> None:
+        """An event already stored elsewhere is never moved to `dossier` (None: a new case)."""
+        if evenement is None or (dossier is not None and evenement.dossier_id == dossier.pk):
+            return
+        owner = evenement.dossier.demarche_id
+        logger.warning(
+            "démarche %s: event %s belongs to dossier %s of démarche %s, refused",
+            self.demarche.pk,
+            evenement.hubee_event_id,
+            evenement.dossier_id,
+            owner,
+        )
+        raise InvalidDataError(FOREIGN_EVENT if owner != self.demarche.pk else OTHER_DOSSIER_EVENT)
+
+    # -- rows -----------------------------------------------------------------------------------
+
+    def store_case(
+        self, case_id: str, case: dict[str, Any], known: Dossier | None = None
+    ) -> tuple[Dossier, bool]:
+        """Create or update the case's dossier; `known` is its row as read by the caller."""
+        if not isinstance(case, dict) or str(case.get("id", "")).lower() != case_id.lower():
+            raise InvalidDataError(
+                "HubEE a renvoyé un cas qui ne correspond pas à la notification."
+            )
+        external_id = str(case.get("externalId") or "").strip()
+        if not external_id:
+            raise InvalidDataError("Cas HubEE sans numéro de télédossier (externalId).")
+        applicant = case.get("applicant") if isinstance(case.get("applicant"), dict) else {}
+        status = case.get("status") if case.get("status") in CaseStatus.values else ""
+        values = {
+            "external_id": external_id[:64],
+            "process_code": str(case.get("processCode") or self.demarche.process_code)[:30],
+            "applicant_first_name": str(applicant.get("firstName") or "")[:255],
+            "applicant_last_name": str(applicant.get("lastName") or "")[:255],
+            "applicant_email": str(applicant.get("email") or "")[:320],
+            "partner_attributes": str(case.get("partnerAttributes") or ""),
+            "hubee_created_at": parse_hubee_datetime(case.get("createDateTime")),
+            "hubee_updated_at": parse_hubee_datetime(case.get("updateDateTime")),
+            "hubee_transmitted_at": parse_hubee_datetime(case.get("transmissionDateTime")),
+            "hubee_closed_at": parse_hubee_datetime(case.get("closeDateTime")),
+            "raw": _without_events(case),
+        }
+        if known is not None:
+            for name, value in values.items():
+                setattr(known, name, value)
+            if status:
+                known.status = status
+            known.save()
+            return known, False
+        try:
+            return self.create_dossier(case_id, external_id, status, values), True
+        except IntegrityError:
+            # Another démarche's run stored the case since our read (each run holds its own
+            # lease): the first one keeps it, the unique constraint says who.
+            self.own_case(Dossier.objects.filter(hubee_case_id=case_id).first())
+            raise
+
+    def create_dossier(
+        self, case_id: str, external_id: str, status: str, values: dict[str, Any]
+    ) -> Dossier:
+        with transaction.atomic():
+            # Only the names that could collide are read, not every folder of the démarche.
+            base = storage.sanitize_component(external_id, case_id)
+            taken = set(
+                Dossier.objects.filter(
+                    demarche=self.demarche, folder_name__startswith=base.rsplit(".", 1)[0]
+                ).values_list("folder_name", flat=True)
+            )
+            folder_name = storage.unique_name(self.root, base, taken)
+            dossier = Dossier.objects.create(
+                demarche=self.demarche,
+                hubee_case_id=case_id,
+                folder_name=folder_name,
+                status=status or CaseStatus.HUBEE_NOTIFIED,
+                **values,
+            )
+            # Statuses go out only once the files are stored; queued now, in this transaction,
+            # so that a crash cannot lose or repeat them.
+            queue_automatic_statuses(dossier)
+            return dossier
+
+    def store_event(
+        self,
+        dossier: Dossier,
+        event: dict[str, Any],
+        event_id: str,
+        known: Evenement | None = None,
+    ) -> Evenement:
+        """Create or update the event's row; `known` is its row as read by the caller (checked
+        to be this dossier's)."""
+        if not isinstance(event, dict) or str(event.get("id", "")).lower() != event_id.lower():
+            raise InvalidDataError("HubEE a renvoyé un événement qui ne correspond pas.")
+        values = {
+            "action_type": str(event.get("actionType") or "")[:100],
+            "direction": Direction.RECEIVED,
+            "message": str(event.get("message") or ""),
+            "comment": str(event.get("comment") or ""),
+            "author": str(event.get("author") or "")[:255],
+            "case_current_status": str(event.get("caseCurrentStatus") or "")[:20],
+            "case_new_status": str(event.get("caseNewStatus") or "")[:20],
+            "hubee_status": str(event.get("status") or "")[:12],
+            "hubee_created_at": parse_hubee_datetime(event.get("createDateTime")),
+            "hubee_updated_at": parse_hubee_datetime(event.get("updateDateTime")),
+            "raw": event,
+        }
+        if known is not None:
+            self.own_event(known, dossier)
+            for name, value in values.items():
+                setattr(known, name, value)
+            known.save()
+            return known
+        try:
+            with transaction.atomic():
+                return Evenement.objects.create(dossier=dossier, hubee_event_id=event_id, **values)
+        except IntegrityError:
+            # Stored meanwhile by another démarche's run: it stays there.
+            self.own_event(
+                Evenement.objects.select_related("dossier").filter(hubee_event_id=event_id).first(),
+                dossier,
+            )
+            raise
+
+    def store_attachments(
+        self,
+        dossier: Dossier,
+        attachments: Iterable[Any],
+        *,
+        event: Evenement | None,
+        new_dossier: bool = False,
+    ) -> list[PieceJointe]:
+        """Reserve one row and one final path per attachment before any byte is written.
+
+        Returns the rows created. `new_dossier`: the dossier was created by this notification,
+        so it has no rows yet.
+        """
+        folder = self.root / dossier.folder_name
+        created: list[PieceJointe] = []
+        with transaction.atomic():
+            existing = {}
+            if not new_dossier:
+                existing = {
+                    str(pj.hubee_attachment_id): pj
+                    for pj in PieceJointe.objects.filter(dossier=dossier)
+                }
+            taken = {Path(pj.stored_path).name for pj in existing.values()}
+            for attachment in attachments:
+                if not isinstance(attachment, dict) or not is_uuid(attachment.get("id")):
+                    raise InvalidDataError("Pièce jointe HubEE sans identifiant valide.")
+                attachment_id = attachment["id"].lower()
+                hubee_status = str(attachment.get("status") or "").upper()
+                piece = existing.get(attachment_id)
+                if piece is not None:
+                    if piece.hubee_status != hubee_status:
+                        piece.hubee_status = hubee_status
+                        if (
+                            piece.state == AttachmentState.UNAVAILABLE
+                            and hubee_status == AttachmentStatus.RECEIVED
+                        ):
+                            piece.state = AttachmentState.PENDING
+                        piece.save(update_fields=["hubee_status", "state", "updated_at"])
+                    continue
+                name = storage.sanitize_component(attachment.get("fileName"), "piece-jointe")
+                name = storage.unique_name(folder, name, taken)
+                taken.add(name)
+                unavailable = hubee_status in UNAVAILABLE_FILE
+                size = attachment.get("size")
+                created.append(
+                    PieceJointe(
+                        dossier=dossier,
+                        evenement=event,
+                        hubee_attachment_id=attachment_id,
+                        file_name=str(attachment.get("fileName") or "")[:1000],
+                        stored_path=f"{dossier.folder_name}/{name}",
+                        attachment_type=str(attachment.get("type") or "")[:100],
+                        mime_type=str(attachment.get("mimeType") or "")[:255],
+                        size=size if isinstance(size, int) and size >= 0 else None,
+                        hubee_status=hubee_status,
+                        state=(
+                            AttachmentState.UNAVAILABLE if unavailable else AttachmentState.PENDING
+                        ),
+                        state_detail=_unavailable_reason(hubee_status) if unavailable else "",
+                    )
+                )
+            # One INSERT for all (the primary keys come back: SQLite ≥ 3.35, PostgreSQL).
+            PieceJointe.objects.bulk_create(created)
+        return created
+
+
+def _without_events(case: dict[str, Any]) -> dict[str, Any]:
+    # Events are stored as rows; keeping them in the raw case too would grow it at every sync.
+    return {key: value for key, value in case.items() if key != "events"}
+
+
+def _unavailable_reason(hubee_status: str) -> str:
+    return {
+        AttachmentStatus.CORRUPTED: (
+            "Fichier rejeté par l'antivirus de HubEE : il n'est pas téléchargeable."
+        ),
+        AttachmentStatus.REJECTED: (
+            "Fichier refusé par HubEE (taille ou type différent de celui déclaré)."
+        ),
+        AttachmentStatus.DELETED: (
+            "Fichier supprimé de HubEE (purge) avant d'avoir été téléchargé."
+        ),
+    }.get(hubee_status, f"Fichier indisponible sur HubEE ({hubee_status}).")
