@@ -1,17 +1,21 @@
-"""RunJournal on its own: a failed notification journaled, given up after the connection's
-not_found_attempts runs answering 404, resolved once handled; the run's row at the end."""
+"""RunJournal: a failed notification journaled, given up after the connection's
+not_found_attempts runs answering 404, resolved once handled; the run's row at the end; a
+notification held back by a cut status POST says until when it waits."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from dossiers.enums import FailureKind, RunFailure, RunStatus
-from dossiers.exchange.inbound.journal import RunJournal, SyncContext
+from dossiers.exchange.inbound.journal import RunJournal, SyncContext, _minute_after
 from dossiers.models import NotificationFailure, SyncRun
-from hubee_portal.hubee import HubEEError, NotFoundError, Notification
+from hubee_portal.hubee import HubEEClient, HubEEError, NotFoundError, Notification
 from tests.factories import DemarcheFactory
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +137,52 @@ def test_the_run_row_says_how_it_ended(tmp_path):
     failed.finish("HubEE : refus", RunFailure.HUBEE)
     assert (failed.context.run.status, failed.context.run.errors) == (RunStatus.FAILED, 1)
     assert failed.context.run.failure_kind == RunFailure.HUBEE
+
+
+# -- a notification held back by a cut status POST (issue 12, bug 3) --------------------------
+
+
+class Killed(BaseException):
+    """Not an Exception: nothing in the sync catches it, as with kill -9."""
+
+
+def test_a_held_back_notification_says_what_it_waits_for_and_until_when(
+    hubee, monkeypatch, settings, caplog
+):
+    settings.HUBEE_CONNECT_TIMEOUT, settings.HUBEE_READ_TIMEOUT = 10, 120
+    demarche = hubee.demarche(automatic_status="SI_RECEIVED")
+    hubee.deposit(demarche)
+    cut_at = datetime(2026, 3, 2, 10, 40, 30, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+    def killed(self, case_id, payload, **kwargs):
+        raise Killed
+
+    with (
+        time_machine.travel(cut_at, tick=False),
+        monkeypatch.context() as patch,
+        pytest.raises(Killed),
+    ):
+        patch.setattr(HubEEClient, "create_event", killed)
+        hubee.sync(demarche)
+    # The POST may still land until 10:42:40 (10 + 120 s): shown as 10:43, never earlier.
+    with time_machine.travel(cut_at + timedelta(seconds=60), tick=False):
+        caplog.clear()
+        outcome = hubee.sync(demarche)
+
+    assert outcome.pending_failures == 1
+    failure = NotificationFailure.objects.get()
+    assert failure.kind == FailureKind.TRANSIENT
+    assert "interrompu" in failure.error and "130 s" in failure.error
+    assert failure.error.endswith("En attente de la fin du délai d'un envoi coupé, jusqu'à 10:43.")
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(
+        line.endswith("transient, en attente de la fin du délai d'un envoi coupé, jusqu'à 10:43")
+        for line in warnings
+    ), warnings
+
+
+def test_the_time_shown_is_rounded_up_to_the_minute(settings):
+    tz = ZoneInfo(settings.TIME_ZONE)
+    assert _minute_after(datetime(2026, 3, 2, 10, 42, 0, tzinfo=tz)) == "10:42"
+    assert _minute_after(datetime(2026, 3, 2, 10, 42, 0, 1, tzinfo=tz)) == "10:43"
+    assert _minute_after(datetime(2026, 3, 2, 23, 59, 30, tzinfo=tz)) == "00:00"

@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.db import DatabaseError
 from django.utils import timezone
 
 from demarches.models import Demarche
-from dossiers.enums import RunStatus
-from dossiers.models import NotificationFailure, SyncRun
+from dossiers.enums import FailureKind, OutgoingState, RunStatus
+from dossiers.models import NotificationFailure, OutgoingEvent, SyncRun
 from hubee_portal.hubee import HubEEClient, HubEEError, NotFoundError, Notification, is_uuid
 
 logger = logging.getLogger(__name__)
@@ -85,12 +86,25 @@ class RunJournal:
         self.calls_at_start = context.client.stats.calls
 
     def record_failure(
-        self, notification: Notification, kind: str, error: str, *, not_found: bool = False
+        self,
+        notification: Notification,
+        kind: str,
+        error: str,
+        *,
+        not_found: bool = False,
+        waiting: str = "",
     ) -> None:
+        """`waiting`: what the notification waits for, added to the log line."""
         demarche = self.context.demarche
         self.failed.add(notification.id)
         self.context.counters.add(errors=1)
-        logger.warning("démarche %s notification %s: %s", demarche.pk, notification.id, kind)
+        logger.warning(
+            "démarche %s notification %s: %s%s",
+            demarche.pk,
+            notification.id,
+            kind,
+            f", {waiting}" if waiting else "",
+        )
         now = timezone.now()
         try:
             failure, _ = NotificationFailure.objects.get_or_create(
@@ -116,6 +130,32 @@ class RunJournal:
             failure.save()
         except DatabaseError:
             logger.exception("notification %s: failure could not be journaled", notification.id)
+
+    def record_held_back(self, notification: Notification, error: str) -> None:
+        """A status push of the case was cut during its POST and may still land on HubEE until
+        the HTTP timeouts have passed: the notification waits (TRANSIENT), saying until when."""
+        until = self.unanswered_until(notification.case_id)
+        if until is None:  # answered meanwhile: the next run sends it
+            self.record_failure(notification, FailureKind.TRANSIENT, error)
+            return
+        waiting = f"en attente de la fin du délai d'un envoi coupé, jusqu'à {_minute_after(until)}"
+        self.record_failure(
+            notification,
+            FailureKind.TRANSIENT,
+            f"{error} {waiting[0].upper()}{waiting[1:]}.",
+            waiting=waiting,
+        )
+
+    def unanswered_until(self, case_id: str | None) -> datetime | None:
+        """The latest end of the HTTP timeouts of a cut POST among the case's pending pushes."""
+        pushes = OutgoingEvent.objects.filter(
+            dossier__demarche=self.context.demarche,
+            dossier__hubee_case_id=case_id,
+            state=OutgoingState.PENDING,
+            post_unanswered_since__isnull=False,
+        )
+        ends = [until for push in pushes if (until := push.unanswered_until()) is not None]
+        return max(ends, default=None)
 
     def give_up(self, notification: Notification, failure: NotificationFailure) -> None:
         """HubEE keeps answering 404 (purged case): delete the notification, keep the trace."""
@@ -163,3 +203,11 @@ class RunJournal:
         else:
             run.status = RunStatus.OK
         run.save()
+
+
+def _minute_after(moment: datetime) -> str:
+    """HH:MM in local time, rounded up: the wait is over at the minute shown."""
+    local = timezone.localtime(moment)
+    if local.second or local.microsecond:
+        local += timedelta(minutes=1)
+    return f"{local:%H:%M}"

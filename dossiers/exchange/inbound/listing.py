@@ -28,6 +28,7 @@ from dossiers.exchange.inbound.journal import RunJournal, SyncContext, SyncOutco
 from dossiers.exchange.inbound.mapping import Mapper
 from dossiers.exchange.inbound.workers import CaseWorkers, case_key
 from dossiers.exchange.lease import LEASE_TTL
+from dossiers.exchange.outbound.outbox import UnfinishedAttemptError
 from dossiers.models import SyncRun
 from dossiers.records import storage
 from hubee_portal.hubee import (
@@ -213,6 +214,8 @@ class ListingLoop:
             self.journal.record_failure(
                 notification, FailureKind.NOT_FOUND, str(exc), not_found=True
             )
+        except UnfinishedAttemptError as exc:
+            self.journal.record_held_back(notification, str(exc))
         except TransientError as exc:
             self.journal.record_failure(notification, FailureKind.TRANSIENT, str(exc))
         except HubEEError as exc:
