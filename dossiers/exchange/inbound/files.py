@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
 from django.db import transaction
 from django.utils import timezone
@@ -69,7 +69,7 @@ class FileFetcher:
         case_id = str(dossier.hubee_case_id)
         attachment_id = str(piece.hubee_attachment_id)
 
-        def fetch(handle) -> Any:
+        def fetch(handle: BinaryIO) -> DownloadResult:
             if event is None:
                 return self.context.client.download_case_attachment(
                     case_id, attachment_id, handle, piece.size

@@ -148,6 +148,8 @@ class RunJournal:
 
     def unanswered_until(self, case_id: str | None) -> datetime | None:
         """The latest end of the HTTP timeouts of a cut POST among the case's pending pushes."""
+        if not case_id:
+            return None
         pushes = OutgoingEvent.objects.filter(
             dossier__demarche=self.context.demarche,
             dossier__hubee_case_id=case_id,
