@@ -101,7 +101,7 @@ class OutgoingEvent(TimestampedModel):
     attempts = models.PositiveIntegerField("tentatives", default=0)
     last_error = models.TextField("dernière erreur", blank=True)
     # Set before each POST, cleared once its outcome is known: while set, the POST may still land
-    # on HubEE, and no new one is sent (dossiers.exchange.outbound.outbox.check_unfinished_attempt).
+    # on HubEE, and no new one is sent (dossiers.exchange.outbound.push.check_unfinished_attempt).
     post_unanswered_since = models.DateTimeField("envoi sans réponse depuis", null=True, blank=True)
     hubee_event_id = models.UUIDField("identifiant HubEE", null=True, blank=True)
     sent_at = models.DateTimeField("envoyé le", null=True, blank=True)

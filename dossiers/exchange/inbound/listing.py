@@ -28,7 +28,7 @@ from dossiers.exchange.inbound.journal import RunJournal, SyncContext, SyncOutco
 from dossiers.exchange.inbound.mapping import Mapper
 from dossiers.exchange.inbound.workers import CaseWorkers, case_key
 from dossiers.exchange.lease import LEASE_TTL
-from dossiers.exchange.outbound.outbox import UnfinishedAttemptError
+from dossiers.exchange.outbound.push import UnfinishedAttemptError
 from dossiers.models import SyncRun
 from dossiers.records import storage
 from hubee_portal.hubee import (
