@@ -51,7 +51,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(DEV) $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports --no-cache
-	$(DEV) DATA_DIR=$$(mktemp -d) $(VENV)/bin/mypy -p hubee_portal.hubee
+	$(DEV) DATA_DIR=$$(mktemp -d) $(VENV)/bin/mypy -p hubee_portal.hubee -p dossiers.exchange
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

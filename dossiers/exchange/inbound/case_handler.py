@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from demarches.enums import CaseStatus
-from dossiers.enums import ActionType, AttachmentState, EventStatus
+from dossiers.enums import AttachmentState
 from dossiers.exchange.inbound.errors import InvalidDataError
 from dossiers.exchange.inbound.files import FileFetcher
 from dossiers.exchange.inbound.journal import RunJournal, SyncContext
@@ -14,6 +13,7 @@ from dossiers.exchange.inbound.mapping import Mapper
 from dossiers.exchange.outbound.delivery import send_pending
 from dossiers.models import Dossier, Evenement
 from hubee_portal.hubee import Notification, is_uuid
+from hubee_portal.hubee.vocabulary import ActionType, CaseStatus, EventStatus
 
 
 class CaseHandler:
@@ -60,7 +60,8 @@ class CaseHandler:
         pending = [p for p in pieces if p.state == AttachmentState.PENDING] if created else None
         self.files.download_pending(dossier, event=None, pieces=pending)
         # Only this démarche's dossier goes out through this démarche's connection.
-        send_pending(self.context.client, self.mapper.own_case(dossier), case.get("events") or [])
+        self.mapper.own_case(dossier)
+        send_pending(self.context.client, dossier, case.get("events") or [])
         return dossier
 
     def ingest_event(self, case_id: str, event_id: str | None) -> None:
@@ -83,7 +84,7 @@ class CaseHandler:
             self.files.download_pending(dossier, event=evenement)
         # Any event may move the case (a complement comes back as ATTACH_DEPOSIT with
         # HUBEE_NOTIFIED, API.md §9.2), not only STATUS_UPDATE.
-        if evenement.case_new_status in CaseStatus.values:
+        if evenement.case_new_status in set(CaseStatus):
             Dossier.objects.filter(pk=dossier.pk).update(
                 status=evenement.case_new_status, updated_at=timezone.now()
             )

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from demarches.enums import CaseStatus
 from demarches.models import Demarche
 from dossiers.enums import AttachmentState, Direction
 from dossiers.exchange.inbound.errors import (
@@ -23,7 +22,7 @@ from dossiers.exchange.outbound.queue import queue_automatic_statuses
 from dossiers.models import Dossier, Evenement, PieceJointe
 from dossiers.records import storage
 from hubee_portal.hubee import is_uuid, parse_hubee_datetime
-from hubee_portal.hubee.vocabulary import UNAVAILABLE_FILE, AttachmentStatus
+from hubee_portal.hubee.vocabulary import UNAVAILABLE_FILE, AttachmentStatus, CaseStatus
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +76,10 @@ class Mapper:
         external_id = str(case.get("externalId") or "").strip()
         if not external_id:
             raise InvalidDataError("Cas HubEE sans numéro de télédossier (externalId).")
-        applicant = case.get("applicant") if isinstance(case.get("applicant"), dict) else {}
-        status = case.get("status") if case.get("status") in CaseStatus.values else ""
+        raw_applicant = case.get("applicant")
+        applicant: dict[str, Any] = raw_applicant if isinstance(raw_applicant, dict) else {}
+        raw_status = case.get("status")
+        status = str(raw_status) if raw_status in set(CaseStatus) else ""
         values = {
             "external_id": external_id[:64],
             "process_code": str(case.get("processCode") or self.demarche.process_code)[:30],
@@ -244,7 +245,7 @@ def _without_events(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unavailable_reason(hubee_status: str) -> str:
-    return {
+    reasons: dict[str, str] = {
         AttachmentStatus.CORRUPTED: (
             "Fichier rejeté par l'antivirus de HubEE : il n'est pas téléchargeable."
         ),
@@ -254,4 +255,5 @@ def _unavailable_reason(hubee_status: str) -> str:
         AttachmentStatus.DELETED: (
             "Fichier supprimé de HubEE (purge) avant d'avoir été téléchargé."
         ),
-    }.get(hubee_status, f"Fichier indisponible sur HubEE ({hubee_status}).")
+    }
+    return reasons.get(hubee_status, f"Fichier indisponible sur HubEE ({hubee_status}).")
