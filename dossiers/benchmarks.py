@@ -250,8 +250,8 @@ def _child(install: Install, call: str, timeout: int = 3600) -> Any:
 
 
 def _sync(install: Install, concurrency: int) -> subprocess.CompletedProcess:
-    # hubee_sync parses --concurrency but sync_all() does not pass it on (it reads
-    # HUBEE_SYNC_CONCURRENCY): give both, so that k is the one measured either way.
+    # Both the option and the setting, so that k is the one measured whichever the command
+    # reads (run_all passes the option on since issue 12; earlier versions read the setting).
     env = {**install.env, "HUBEE_SYNC_CONCURRENCY": str(concurrency)}
     result = harness.manage(env, "hubee_sync", "--concurrency", str(concurrency))
     if result.returncode != 0:

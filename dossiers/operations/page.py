@@ -14,7 +14,15 @@ from django_q.models import Schedule
 
 from demarches.models import Demarche
 from dossiers.enums import RunStatus
-from dossiers.models import AuditEntry, Dossier, Incident, IntegrityCheck, PurgeRun, SyncRun
+from dossiers.models import (
+    AuditEntry,
+    Dossier,
+    Incident,
+    IntegrityCheck,
+    OutgoingEvent,
+    PurgeRun,
+    SyncRun,
+)
 from dossiers.operations import health, incidents, retention
 from dossiers.operations.schedules import (
     AUDIT_SCHEDULE_NAME,
@@ -26,6 +34,7 @@ from dossiers.operations.schedules import (
     VERIFY_SCHEDULE_NAME,
 )
 from dossiers.records import access
+from dossiers.records.periods import minute_after
 from dossiers.records.querysets import last_integrity_checks
 from hubee_portal.hubee.vocabulary import RETENTION_START
 
@@ -54,6 +63,9 @@ class DemarcheRow:
     to_purge: int | None = None  # at the next scheduled purge; None when none is scheduled
     integrity: IntegrityCheck | None = None
     problems: list[health.Problem] = field(default_factory=list)
+    pending_pushes: int = 0  # agents' and automatic pushes not yet on HubEE
+    held_pushes: int = 0  # of which a POST was cut: they wait until it can no longer land
+    held_until: str = ""  # HH:MM, rounded up
 
 
 @dataclass
@@ -139,12 +151,28 @@ def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRo
         )
     }
     integrity = {check.demarche_id: check for check in last_integrity_checks(ids)}
+    pushes = {
+        row["dossier__demarche_id"]: row
+        for row in OutgoingEvent.objects.pending()
+        .filter(dossier__demarche_id__in=ids)
+        .values("dossier__demarche_id")
+        .annotate(
+            pending=Count("pk"),
+            held=Count("pk", filter=Q(post_unanswered_since__isnull=False)),
+            cut_at=Max("post_unanswered_since"),
+        )
+        .order_by()
+    }
     by_id = {entry["id"]: entry for entry in report.demarches}
     disks = {entry["folder"]: entry for entry in report.disks}
     rows = []
     for demarche in demarches:
         subject = f"demarche-{demarche.pk}"
         count = counts.get(demarche.pk, {})
+        push = pushes.get(demarche.pk, {})
+        held_until = push["cut_at"] + OutgoingEvent.settle() if push.get("cut_at") else None
+        if held_until is not None and held_until <= timezone.now():
+            held_until = None  # past: the next run sends or gives up
         rows.append(
             DemarcheRow(
                 demarche=demarche,
@@ -158,6 +186,9 @@ def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRo
                 to_purge=(retention.expired(demarche, next_purge).count() if next_purge else None),
                 integrity=integrity.get(demarche.pk),
                 problems=[p for p in report.problems if p.subject == subject],
+                pending_pushes=push.get("pending", 0),
+                held_pushes=push.get("held", 0) if held_until else 0,
+                held_until=minute_after(held_until) if held_until else "",
             )
         )
     return rows

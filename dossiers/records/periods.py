@@ -1,9 +1,12 @@
-"""Calendar periods shared by the retention rules (dossiers, audit journal)."""
+"""Calendar periods shared by the retention rules (dossiers, audit journal) and the waits
+shown to people."""
 
 from __future__ import annotations
 
 import calendar
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 
 
 def months_before(now: datetime, months: int) -> datetime:
@@ -12,3 +15,11 @@ def months_before(now: datetime, months: int) -> datetime:
     year, month = now.year + year, month + 1
     last_day = calendar.monthrange(year, month)[1]
     return now.replace(year=year, month=month, day=min(now.day, last_day))
+
+
+def minute_after(moment: datetime) -> str:
+    """HH:MM in local time, rounded up: the wait is over at the minute shown."""
+    local = timezone.localtime(moment)
+    if local.second or local.microsecond:
+        local += timedelta(minutes=1)
+    return f"{local:%H:%M}"

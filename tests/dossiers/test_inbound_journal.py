@@ -13,8 +13,9 @@ import pytest
 import time_machine
 
 from dossiers.enums import FailureKind, RunFailure, RunStatus
-from dossiers.exchange.inbound.journal import RunJournal, SyncContext, _minute_after
+from dossiers.exchange.inbound.journal import RunJournal, SyncContext
 from dossiers.models import NotificationFailure, SyncRun
+from dossiers.records.periods import minute_after
 from hubee_portal.hubee import HubEEClient, HubEEError, NotFoundError, Notification
 from tests.factories import DemarcheFactory
 
@@ -183,6 +184,6 @@ def test_a_held_back_notification_says_what_it_waits_for_and_until_when(
 
 def test_the_time_shown_is_rounded_up_to_the_minute(settings):
     tz = ZoneInfo(settings.TIME_ZONE)
-    assert _minute_after(datetime(2026, 3, 2, 10, 42, 0, tzinfo=tz)) == "10:42"
-    assert _minute_after(datetime(2026, 3, 2, 10, 42, 0, 1, tzinfo=tz)) == "10:43"
-    assert _minute_after(datetime(2026, 3, 2, 23, 59, 30, tzinfo=tz)) == "00:00"
+    assert minute_after(datetime(2026, 3, 2, 10, 42, 0, tzinfo=tz)) == "10:42"
+    assert minute_after(datetime(2026, 3, 2, 10, 42, 0, 1, tzinfo=tz)) == "10:43"
+    assert minute_after(datetime(2026, 3, 2, 23, 59, 30, tzinfo=tz)) == "00:00"

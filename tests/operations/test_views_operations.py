@@ -11,17 +11,19 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from dossiers.enums import FailureKind
+from dossiers.enums import FailureKind, OutgoingState
 from dossiers.models import (
     Dossier,
     Incident,
     IntegrityCheck,
     NotificationFailure,
+    OutgoingEvent,
     PurgeRun,
 )
 from dossiers.operations import health, incidents, retention, schedules
 from dossiers.records.access import view_all_permission
-from tests.factories import AdminFactory, DemarcheFactory, UserFactory, staff_with
+from dossiers.records.periods import minute_after
+from tests.factories import AdminFactory, DemarcheFactory, DossierFactory, UserFactory, staff_with
 from tests.operations.conftest import APPLICANT
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +184,41 @@ def test_lists_the_staff_accounts_limited_to_their_habilitations(staff_client, h
 def test_says_so_when_no_staff_account_is_limited(staff_client, healthy):
     text = page(staff_client)
     assert "Aucun compte d'administrateur technique n'est limité à ses habilitations" in text
+
+
+def test_says_until_when_a_cut_push_waits(staff_client, healthy):
+    # Issue 12, bug 3: a push whose POST got no answer waits until HubEE can no longer receive
+    # it (the HTTP timeouts); the page says how many pushes wait, and until when.
+    other = DemarcheFactory(name="Recensement")
+    dossier = DossierFactory(demarche=other)
+    cut_at = timezone.now() - timedelta(seconds=10)
+    OutgoingEvent.objects.create(
+        dossier=dossier, case_new_status="DONE", author="Agent", post_unanswered_since=cut_at
+    )
+    OutgoingEvent.objects.create(dossier=dossier, message="Bonjour", author="Agent")
+    OutgoingEvent.objects.create(
+        dossier=DossierFactory(demarche=other),
+        case_new_status="DONE",
+        author="Agent",
+        state=OutgoingState.SENT,
+    )
+
+    text = page(staff_client)
+
+    until = minute_after(cut_at + OutgoingEvent.settle())
+    assert f"2 envois en attente, dont 1 suspendu jusqu'à {until}" in text
+
+
+def test_a_cut_push_past_its_wait_is_only_pending(staff_client, healthy):
+    other = DemarcheFactory(name="Recensement")
+    OutgoingEvent.objects.create(
+        dossier=DossierFactory(demarche=other),
+        case_new_status="DONE",
+        author="Agent",
+        post_unanswered_since=timezone.now() - timedelta(hours=1),
+    )
+
+    text = page(staff_client)
+
+    assert "1 envoi en attente</span>" in text
+    assert "suspendu" not in text

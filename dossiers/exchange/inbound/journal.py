@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from django.db import DatabaseError
@@ -15,6 +15,7 @@ from django.utils import timezone
 from demarches.models import Demarche
 from dossiers.enums import FailureKind, OutgoingState, RunStatus
 from dossiers.models import NotificationFailure, OutgoingEvent, SyncRun
+from dossiers.records.periods import minute_after
 from hubee_portal.hubee import HubEEClient, HubEEError, NotFoundError, Notification, is_uuid
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ class RunJournal:
         if until is None:  # answered meanwhile: the next run sends it
             self.record_failure(notification, FailureKind.TRANSIENT, error)
             return
-        waiting = f"en attente de la fin du délai d'un envoi coupé, jusqu'à {_minute_after(until)}"
+        waiting = f"en attente de la fin du délai d'un envoi coupé, jusqu'à {minute_after(until)}"
         self.record_failure(
             notification,
             FailureKind.TRANSIENT,
@@ -205,11 +206,3 @@ class RunJournal:
         else:
             run.status = RunStatus.OK
         run.save()
-
-
-def _minute_after(moment: datetime) -> str:
-    """HH:MM in local time, rounded up: the wait is over at the minute shown."""
-    local = timezone.localtime(moment)
-    if local.second or local.microsecond:
-        local += timedelta(minutes=1)
-    return f"{local:%H:%M}"
