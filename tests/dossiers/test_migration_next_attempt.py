@@ -110,3 +110,32 @@ def test_retry_schedules_become_next_attempt_at_and_back():
         assert not Schedule.objects.filter(name__startswith=RETRY).exclude(pk=foreign.pk).exists()
     finally:
         migrate(AFTER)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_keeps_the_earlier_of_a_retry_and_a_wait_schedule():
+    """Before 0010 both Schedules ran dossiers.tasks.send_outgoing, which sends whatever the
+    backoff: the first to fire sent the pushes. A WAIT (an agent's action that found a sync
+    running, due in 30 s) beside a RETRY backed off 15 min went out after 30 s. 0010 keeps the
+    earlier of the two, as the old behaviour sent at the first."""
+    dossier = DossierFactory()
+    OutgoingEvent.objects.create(dossier=dossier, case_new_status="DONE", author="Agent")
+    try:
+        migrate(BEFORE)
+        now = timezone.now()
+        for name, at in ((RETRY, now + timedelta(minutes=15)), (WAIT, now + timedelta(seconds=30))):
+            Schedule.objects.create(
+                name=f"{name}{dossier.pk}",
+                func="dossiers.tasks.send_outgoing",
+                args=repr(dossier.pk),
+                schedule_type=Schedule.ONCE,
+                repeats=-1,
+                next_run=at,
+            )
+        migrate(AFTER)
+        (at,) = set(
+            OutgoingEvent.objects.filter(dossier=dossier).values_list("next_attempt_at", flat=True)
+        )
+        assert at == now + timedelta(seconds=30)
+    finally:
+        migrate(AFTER)
