@@ -38,17 +38,22 @@ class AccountAdmin(UserAdmin):
         return super().has_delete_permission(request, obj)
 
 
-class RightsGroupAdmin(GroupAdmin):
-    """A group is a bundle of permissions: writing one is granting them."""
+class SuperuserWrites:
+    """Add, change and delete for superusers only (on top of the model permissions): for pages
+    where writing is granting rights, or making the worker run code."""
 
-    def has_add_permission(self, request) -> bool:
-        return request.user.is_superuser
+    def has_add_permission(self, request, *args) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request, *args)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
+        return request.user.is_superuser and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+class RightsGroupAdmin(SuperuserWrites, GroupAdmin):
+    """A group is a bundle of permissions: writing one is granting them."""
 
 
 for model, model_admin in ((User, AccountAdmin), (Group, RightsGroupAdmin)):

@@ -52,7 +52,6 @@ def connections_reach_hubee_only(
     if not _in_production():
         return []
     from demarches.models import HubEEConnection
-    from demarches.validators import hubee_url_problem
 
     try:
         connections = list(HubEEConnection.objects.order_by("name"))
@@ -61,22 +60,17 @@ def connections_reach_hubee_only(
         return []
     errors = []
     for connection in connections:
-        for label, url in (
-            ("URL du jeton", connection.token_url),
-            ("URL de l'API", connection.api_url),
-        ):
-            problem = hubee_url_problem(url, sandbox=False)
-            if problem:
-                errors.append(
-                    checks.Error(
-                        f"Connexion HubEE « {connection.name} », {label} ({url}) : {problem}",
-                        hint="Un superutilisateur corrige ses URL dans l'administration "
-                        "(Connexions HubEE), ou supprime cette connexion si elle venait de la "
-                        "démonstration ; les secrets de ses démarches sont alors à ressaisir.",
-                        obj=connection,
-                        id=CONNECTION_URL_REFUSED,
-                    )
+        for _, label, url, problem in connection.destination_problems(sandbox=False):
+            errors.append(
+                checks.Error(
+                    f"Connexion HubEE « {connection.name} », {label} ({url}) : {problem}",
+                    hint="Un superutilisateur corrige ses URL dans l'administration "
+                    "(Connexions HubEE), ou supprime cette connexion si elle venait de la "
+                    "démonstration ; les secrets de ses démarches sont alors à ressaisir.",
+                    obj=connection,
+                    id=CONNECTION_URL_REFUSED,
                 )
+            )
     return errors
 
 

@@ -20,8 +20,7 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
     except (ValueError, UnicodeEncodeError) as exc:
         raise ImproperlyConfigured(
             "ENCRYPTION_KEY n'est pas une clé Fernet valide (32 octets en base64 url-safe). "
-            'Générez-en une avec : python -c "from cryptography.fernet import Fernet; '
-            'print(Fernet.generate_key().decode())"'
+            f"Générez-en une avec : {keys.GENERATE_ENCRYPTION_KEY}"
         ) from exc
 
 

@@ -11,7 +11,6 @@ from django.conf import settings
 
 from demarches import crypto
 from demarches.models import Demarche
-from demarches.validators import hubee_url_problem
 from hubee_portal.hubee import HubEEClient, HubEEConfig, HubEEError, PermanentError, Reason
 
 logger = logging.getLogger(__name__)
@@ -33,16 +32,13 @@ def config_for(demarche: Demarche) -> HubEEConfig:
     """The client configuration; raises ConfigurationError before any request when a URL of
     the connection is not (or no longer) allowed, or the secret is missing or unreadable."""
     connection = demarche.connection
-    for label, url in (
-        ("URL du jeton", connection.token_url),
-        ("URL de l'API", connection.api_url),
-    ):
-        problem = hubee_url_problem(url)
-        if problem:
-            raise DestinationRefusedError(
-                f"{label} de la connexion « {connection} » refusée, rien n'a été envoyé : "
-                f"{problem} Un superutilisateur doit la corriger dans l'administration."
-            )
+    problems = connection.destination_problems()
+    if problems:
+        _, label, _, problem = problems[0]
+        raise DestinationRefusedError(
+            f"{label} de la connexion « {connection} » refusée, rien n'a été envoyé : "
+            f"{problem} Un superutilisateur doit la corriger dans l'administration."
+        )
     if not demarche.client_secret_encrypted:
         raise ConfigurationError(
             f"Le secret client de la démarche « {demarche} » n'est pas enregistré, rien n'a été "

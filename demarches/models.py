@@ -110,15 +110,24 @@ class HubEEConnection(TimestampedModel):
             errors["token_url"] = "Indiquez l'URL du jeton pour un environnement « Autre »."  # noqa: S105
         if not self.api_url:
             errors["api_url"] = "Indiquez l'URL de l'API pour un environnement « Autre »."
-        for name in self.DESTINATION_FIELDS:
-            value = getattr(self, name)
-            if name in errors or not _is_url(value):
-                continue  # the field's own error says it
-            problem = hubee_url_problem(value)
-            if problem:
+        for name, _, url, problem in self.destination_problems():
+            if name not in errors and _is_url(url):  # otherwise the field's own error says it
                 errors[name] = problem
         if errors:
             raise ValidationError(errors)
+
+    def destination_problems(
+        self, *, sandbox: bool | None = None
+    ) -> list[tuple[str, str, str, str]]:
+        """(field, label, URL, French reason) of each destination URL the policy refuses
+        (demarches.validators.hubee_url_problem): on save, before each use, in check --deploy."""
+        problems = []
+        for name in self.DESTINATION_FIELDS:
+            url = getattr(self, name)
+            problem = hubee_url_problem(url, sandbox=sandbox)
+            if problem:
+                problems.append((name, str(self._meta.get_field(name).verbose_name), url, problem))
+        return problems
 
     @property
     def destination(self) -> tuple[str, str]:

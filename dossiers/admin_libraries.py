@@ -14,18 +14,7 @@ from django.contrib import admin
 from django_q import admin as q_admin
 from django_q.models import Failure, OrmQ, Schedule, Success
 
-
-class SuperuserWrites:
-    """Add, change and delete for superusers only (on top of the model permissions)."""
-
-    def has_add_permission(self, request, *args) -> bool:
-        return request.user.is_superuser and super().has_add_permission(request, *args)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser and super().has_delete_permission(request, obj)
+from demarches.admin_accounts import SuperuserWrites
 
 
 @admin.action(description="Relancer les tâches sélectionnées", permissions=["change"])

@@ -1,7 +1,6 @@
 """The development commands say they run in development mode: production is the default."""
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,7 +15,6 @@ def manage_commands(text: str) -> list[str]:
     return [c.strip() for c in commands if "manage.py" in c]
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make n'est pas installé")
 @pytest.mark.parametrize("target", ["run", "lint"])
 def test_make_targets_set_debug_for_each_manage_command(target):
     dry_run = subprocess.run(
