@@ -5,8 +5,6 @@ from .client import API_PREFIX, HubEEClient, HubEEConfig, HubEEStats
 from .data import (
     DownloadResult,
     Notification,
-    find_matching_event,
-    is_same_event,
     is_uuid,
     parse_hubee_datetime,
     require_uuid,
@@ -35,7 +33,8 @@ from .payloads import (
     EventDraft,
     Organization,
     PartnerInfo,
-    status_update_payload,
+    find_matching_event,
+    is_same_event,
 )
 from .vocabulary import ActionType, AttachmentStatus, CaseStatus, EventStatus, moves_forward
 
@@ -77,5 +76,4 @@ __all__ = [
     "is_uuid",
     "parse_hubee_datetime",
     "require_uuid",
-    "status_update_payload",
 ]

@@ -24,14 +24,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
-from .data import DownloadResult, Notification, find_matching_event, require_uuid
+from .data import DownloadResult, Notification, require_uuid
 from .errors import (
     AmbiguousEventError,
     AuthenticationError,
@@ -40,6 +40,7 @@ from .errors import (
     CorruptDownloadError,
     ForbiddenError,
     HubEEError,
+    InvalidPayloadError,
     NotFoundError,
     PermanentError,
     Reason,
@@ -47,6 +48,7 @@ from .errors import (
     TransientError,
     parse_error_body,
 )
+from .payloads import Case, Event, EventDraft, find_matching_event
 
 logger = logging.getLogger(__name__)
 
@@ -544,16 +546,30 @@ class HubEEClient:
 
     # -- cases and events -------------------------------------------------------------------
 
-    def get_case(self, case_id: str, lite: bool = False) -> dict[str, Any]:
-        """GET /cases/{id}; `lite` asks HubEE for its lighter version."""
+    def get_case(self, case_id: str, lite: bool = False) -> Case:
+        """GET /cases/{id}; `lite` asks HubEE for its lighter version. InvalidPayloadError
+        when the case lacks a field the API requires."""
         case_id = require_uuid(case_id, "case_id")
-        return self._get_object(f"/cases/{case_id}", {"lite": "true"} if lite else None)
+        path = f"/cases/{case_id}"
+        return self._typed(
+            Case.from_api, self._get_object(path, {"lite": "true"} if lite else None), path
+        )
 
-    def get_event(self, case_id: str, event_id: str) -> dict[str, Any]:
+    def get_event(self, case_id: str, event_id: str) -> Event:
         """GET /cases/{caseId}/events/{eventId}."""
         case_id = require_uuid(case_id, "case_id")
         event_id = require_uuid(event_id, "event_id")
-        return self._get_object(f"/cases/{case_id}/events/{event_id}")
+        path = f"/cases/{case_id}/events/{event_id}"
+        return self._typed(Event.from_api, self._get_object(path), path)
+
+    @staticmethod
+    def _typed(parse: Callable[[object], _Payload], data: object, path: str) -> _Payload:
+        try:
+            return parse(data)
+        except InvalidPayloadError as exc:
+            # Named after the call, like any other error of the client.
+            exc.method, exc.path = "GET", API_PREFIX + path
+            raise
 
     def patch_case(self, case_id: str, status: str) -> None:
         """PATCH /cases/{id} {"status": status}."""
@@ -580,10 +596,10 @@ class HubEEClient:
     def create_event(
         self,
         case_id: str,
-        payload: dict[str, Any],
+        draft: EventDraft,
         *,
         known_event_ids: Iterable[str] = (),
-    ) -> dict[str, Any]:
+    ) -> Event:
         """POST /cases/{id}/events and return the created event.
 
         Never replayed blindly: after a failure that HubEE may have processed, the case is read
@@ -591,8 +607,9 @@ class HubEEClient:
         before the call) is taken as ours. Raises AmbiguousEventError when that check fails.
         """
         case_id = require_uuid(case_id, "case_id")
-        if not isinstance(payload, dict) or not payload.get("actionType"):
-            raise ValueError("payload must be a dict with an actionType")
+        if not isinstance(draft, EventDraft) or not draft.action_type:
+            raise ValueError("draft must be an EventDraft with an action type")
+        payload = draft.to_api()
         known = {str(event_id).lower() for event_id in known_event_ids}
         path = f"/cases/{case_id}/events"
         state = self._new_state()
@@ -613,7 +630,7 @@ class HubEEClient:
                 if not exhausted:
                     self._before_retry(state, error)  # also gives HubEE time to settle
                 found = self._find_created_event(
-                    case_id, payload, known, error, state.max_retries - state.retries_used
+                    case_id, draft, known, error, state.max_retries - state.retries_used
                 )
                 if found is not None:
                     return found
@@ -628,9 +645,10 @@ class HubEEClient:
                     created = response.json()
                 except ValueError:
                     created = None
-            if isinstance(created, dict) and created.get("id"):
-                logger.info("HubEE event %s created on case %s", created.get("id"), case_id)
-                return created
+            event = _created_event(created)
+            if event is not None:
+                logger.info("HubEE event %s created on case %s", event.id, case_id)
+                return event
             # Created, but the answer is unusable: find the event in the case instead.
             unreadable = AmbiguousEventError(
                 "HubEE created the event but its answer is unreadable",
@@ -638,9 +656,7 @@ class HubEEClient:
                 path=API_PREFIX + path,
                 status_code=response.status_code,
             )
-            found = self._find_created_event(
-                case_id, payload, known, unreadable, self.config.retries
-            )
+            found = self._find_created_event(case_id, draft, known, unreadable, self.config.retries)
             if found is None:
                 raise unreadable
             return found
@@ -648,11 +664,11 @@ class HubEEClient:
     def _find_created_event(
         self,
         case_id: str,
-        payload: dict[str, Any],
+        draft: EventDraft,
         known: set[str],
         cause: HubEEError,
         retries: int,
-    ) -> dict[str, Any] | None:
+    ) -> Event | None:
         events_path = f"{API_PREFIX}/cases/{case_id}/events"
         try:
             response = self._call(
@@ -669,17 +685,25 @@ class HubEEClient:
                 code=cause.code,
                 hubee_message=cause.hubee_message,
             ) from exc
-        events = case.get("events") if isinstance(case, dict) else None
-        if not isinstance(events, list):
+        try:
+            events = Case.from_api(case).events if isinstance(case, dict) else None
+        except InvalidPayloadError as exc:
+            raise AmbiguousEventError(
+                f"HubEE may have created the event; the case read back is unusable ({exc})",
+                method="POST",
+                path=events_path,
+                status_code=cause.status_code,
+            ) from exc
+        if events is None or not isinstance(case.get("events"), list):
             raise AmbiguousEventError(
                 "HubEE may have created the event; the case read back has no events list",
                 method="POST",
                 path=events_path,
                 status_code=cause.status_code,
             )
-        found = find_matching_event(events, payload, self.config.application_name, known)
+        found = find_matching_event(events, draft, self.config.application_name, known)
         if found is not None:
-            logger.info("HubEE POST %s: event %s found on read-back", events_path, found["id"])
+            logger.info("HubEE POST %s: event %s found on read-back", events_path, found.id)
         return found
 
     # -- attachments ------------------------------------------------------------------------
@@ -821,6 +845,17 @@ class HubEEClient:
             read_timeout=max(self.config.read_timeout, self.config.upload_read_timeout),
         )
         response.close()
+
+
+_Payload = TypeVar("_Payload", Case, Event)
+
+
+def _created_event(data: object) -> Event | None:
+    """The event HubEE answered a POST with; None when the answer is not usable as one."""
+    try:
+        return Event.from_api(data)
+    except InvalidPayloadError:
+        return None
 
 
 def _api_base(api_url: str) -> str:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import base64
-import logging
 import re
 import uuid
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-logger = logging.getLogger(__name__)
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
@@ -123,51 +119,3 @@ class DownloadResult:
     def sha256_b64(self) -> str:
         """The digest as HubEE writes it (plain base64 of the 32 raw bytes)."""
         return base64.b64encode(bytes.fromhex(self.sha256_hex)).decode("ascii")
-
-
-def _blank_to_none(value: Any) -> Any:
-    return None if value in (None, "") else value
-
-
-def is_same_event(
-    event: Mapping[str, Any], payload: Mapping[str, Any], application_name: str
-) -> bool:
-    """Whether a case event looks like the one `payload` creates, as HubEE would store it.
-
-    Same actionType, caseNewStatus, message and author (None and "" are equal); when the event
-    names the application that created it, it must be ours.
-    """
-    if event.get("actionType") != payload.get("actionType"):
-        return False
-    for key in ("caseNewStatus", "message", "author"):
-        if _blank_to_none(event.get(key)) != _blank_to_none(payload.get(key)):
-            return False
-    partner = event.get("partnerInfo")
-    if isinstance(partner, dict) and partner.get("applicationName") not in (None, ""):
-        return bool(partner["applicationName"] == application_name)
-    return True
-
-
-def find_matching_event(
-    events: Iterable[Any],
-    payload: Mapping[str, Any],
-    application_name: str,
-    known_event_ids: Iterable[str] = (),
-) -> dict[str, Any] | None:
-    """The event of `events` that `payload` created, ignoring `known_event_ids` (those that
-    existed before); the latest one if several match, None if none does."""
-    known = {str(event_id).lower() for event_id in known_event_ids}
-    candidates = [
-        event
-        for event in events
-        if isinstance(event, dict)
-        and isinstance(event.get("id"), str)
-        and event["id"].lower() not in known
-        and is_same_event(event, payload, application_name)
-    ]
-    if not candidates:
-        return None
-    if len(candidates) > 1:
-        logger.warning("%d unknown events match ours, taking the latest", len(candidates))
-    oldest = datetime.min.replace(tzinfo=UTC)
-    return max(candidates, key=lambda e: parse_hubee_datetime(e.get("createDateTime")) or oldest)

@@ -9,7 +9,8 @@ sizes are the mapping's business.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 from .data import MAX_AUTHOR_CHARS, MAX_TEXT_CHARS, is_uuid, parse_hubee_datetime
 from .errors import InvalidPayloadError
 from .vocabulary import ActionType
+
+logger = logging.getLogger(__name__)
 
 
 def _object(value: object, where: str) -> Mapping[str, Any]:
@@ -184,16 +187,20 @@ class Attachment:
     @classmethod
     def from_api(cls, item: object, where: str = "") -> Attachment:
         data = _object(item, where)
+        # Checked in the OpenAPI file's order, so the first missing field is the one named.
+        attachment_id = _required_uuid(data, "id", where).lower()
+        file_name = _required_str(data, "fileName", where)
+        attachment_type = _required_str(data, "type", where)
         size = _required(data, "size", where)
         if isinstance(size, bool) or not isinstance(size, int):
             raise InvalidPayloadError(
                 f"HubEE payload with an invalid {_path(where, 'size')}", field=_path(where, "size")
             )
         return cls(
-            id=_required_uuid(data, "id", where).lower(),
+            id=attachment_id,
             status=_required_str(data, "status", where).upper(),
-            file_name=_required_str(data, "fileName", where),
-            type=_required_str(data, "type", where),
+            file_name=file_name,
+            type=attachment_type,
             size=size,
             mime_type=_required_str(data, "mimeType", where),
             raw=data,
@@ -432,22 +439,48 @@ class EventDraft:
         return data
 
 
-def status_update_payload(
-    new_status: str,
-    *,
-    author: str,
-    message: str | None = None,
-    comment: str | None = None,
-    current_status: str | None = None,
-    notification: bool = True,
-) -> dict[str, Any]:
-    """Body of a STATUS_UPDATE event (POST /cases/{id}/events) moving the case to new_status
-    (until the client takes EventDraft itself)."""
-    return EventDraft.status_update(
-        new_status,
-        author=author,
-        message=message,
-        comment=comment,
-        current_status=current_status,
-        notification=notification,
-    ).to_api()
+def _blank_to_none(value: str | None) -> str | None:
+    return None if value in (None, "") else value
+
+
+def is_same_event(event: Event, draft: EventDraft, application_name: str) -> bool:
+    """Whether a case event looks like the one `draft` creates, as HubEE would store it.
+
+    Same actionType, caseNewStatus, message and author (None and "" are equal); when the event
+    names the application that created it, it must be ours.
+    """
+    if event.action_type != draft.action_type:
+        return False
+    for mine, theirs in (
+        (draft.case_new_status, event.case_new_status),
+        (draft.message, event.message),
+        (draft.author, event.author),
+    ):
+        if _blank_to_none(mine) != _blank_to_none(theirs):
+            return False
+    application = event.partner_info.application_name if event.partner_info else None
+    if application not in (None, ""):
+        return application == application_name
+    return True
+
+
+def find_matching_event(
+    events: Iterable[Event],
+    draft: EventDraft,
+    application_name: str,
+    known_event_ids: Iterable[str] = (),
+) -> Event | None:
+    """The event of `events` that `draft` created, ignoring `known_event_ids` (those that
+    existed before); the latest one if several match, None if none does."""
+    known = {str(event_id).lower() for event_id in known_event_ids}
+    candidates = [
+        event
+        for event in events
+        if event.id.lower() not in known and is_same_event(event, draft, application_name)
+    ]
+    if not candidates:
+        return None
+    if len(candidates) > 1:
+        logger.warning("%d unknown events match ours, taking the latest", len(candidates))
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return max(candidates, key=lambda e: e.create_date_time or oldest)

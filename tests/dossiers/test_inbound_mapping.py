@@ -10,14 +10,17 @@ from dossiers.enums import AttachmentState
 from dossiers.exchange.inbound.errors import FOREIGN_CASE, InvalidDataError
 from dossiers.exchange.inbound.mapping import Mapper
 from dossiers.models import Dossier
+from hubee_portal.hubee import Case, InvalidPayloadError
 from tests.factories import DemarcheFactory, DossierFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def case_payload(case_id: str, **overrides) -> dict:
+def case_payload(case_id: str, **overrides) -> Case:
+    """The case as HubEE sends it, read as the client reads it."""
     case = {
         "id": case_id,
+        "recipient": {"type": "SI", "companyRegister": "21750001600019", "branchCode": "75056"},
         "externalId": "DILA-AEC-0000000000001-01",
         "processCode": "EtatCivil",
         "status": "SENT",
@@ -25,10 +28,17 @@ def case_payload(case_id: str, **overrides) -> dict:
         "partnerAttributes": "<xml/>",
         "createDateTime": "2026-01-05T10:00:00.000+01:00",
         "attachments": [],
-        "events": [{"id": str(uuid.uuid4())}],
+        "events": [
+            {
+                "id": str(uuid.uuid4()),
+                "transmitter": {"type": "OSL", "companyRegister": "1", "branchCode": "2"},
+                "status": "SENT",
+                "actionType": "STATUS_UPDATE",
+            }
+        ],
     }
     case.update(overrides)
-    return case
+    return Case.from_api(case)
 
 
 @pytest.fixture
@@ -81,8 +91,10 @@ def test_tolerated_variants_are_still_ingested(mapper, variant):
 
 def test_a_case_without_external_id_or_of_another_id_is_refused(mapper):
     case_id = str(uuid.uuid4())
-    with pytest.raises(InvalidDataError, match="externalId"):
-        mapper.store_case(case_id, case_payload(case_id, externalId="  "))
+    # A blank externalId is refused when the case is read (the mapper refused it before).
+    with pytest.raises(InvalidPayloadError) as blank:
+        case_payload(case_id, externalId="  ")
+    assert blank.value.field == "externalId"
     with pytest.raises(InvalidDataError, match="ne correspond pas"):
         mapper.store_case(case_id, case_payload(str(uuid.uuid4())))
     assert not Dossier.objects.exists()
@@ -108,13 +120,21 @@ def test_another_demarches_case_is_never_touched(mapper):
 def test_attachments_get_rows_and_distinct_paths_before_any_download(mapper):
     case_id = str(uuid.uuid4())
     dossier, created = mapper.store_case(case_id, case_payload(case_id))
-    attachments = [
-        {"id": str(uuid.uuid4()).upper(), "fileName": "a.pdf", "status": "RECEIVED", "size": 12},
-        {"id": str(uuid.uuid4()), "fileName": "a.pdf", "status": "DELETED", "size": "?"},
-        {"id": str(uuid.uuid4()), "fileName": None, "status": None, "extra": True},
+    # What the OpenAPI file requires is checked when the case is read (Case.from_api): a size
+    # that is no integer, a null name or status no longer reach the mapper. These are the
+    # variants still allowed: same name twice, a negative size, a blank name, an unknown status.
+    first_id = str(uuid.uuid4()).upper()
+    files = [
+        {"id": first_id, "fileName": "a.pdf", "status": "RECEIVED", "size": 12},
+        {"id": str(uuid.uuid4()), "fileName": "a.pdf", "status": "DELETED", "size": -1},
+        {"id": str(uuid.uuid4()), "fileName": "", "status": "NEW_STATUS", "extra": True},
     ]
+    attachments = case_payload(
+        case_id,
+        attachments=[{"type": "PJ", "mimeType": "application/pdf", "size": 3, **f} for f in files],
+    ).attachments
     pieces = mapper.store_attachments(dossier, attachments, event=None, new_dossier=created)
-    assert [p.hubee_attachment_id for p in pieces][0] == attachments[0]["id"].lower()
+    assert [p.hubee_attachment_id for p in pieces][0] == first_id.lower()
     paths = [p.stored_path for p in pieces]
     assert len(set(paths)) == 3 and all(p.startswith(f"{dossier.folder_name}/") for p in paths)
     assert [p.state for p in pieces] == [
@@ -131,5 +151,9 @@ def test_attachments_get_rows_and_distinct_paths_before_any_download(mapper):
 def test_an_attachment_without_a_valid_id_is_refused(mapper):
     case_id = str(uuid.uuid4())
     dossier, _ = mapper.store_case(case_id, case_payload(case_id))
-    with pytest.raises(InvalidDataError, match="identifiant"):
-        mapper.store_attachments(dossier, [{"id": "nope"}], event=None)
+    # Refused when the case is read, before the mapper (it refused it itself before).
+    with pytest.raises(InvalidPayloadError) as refused:
+        case_payload(case_id, attachments=[{"id": "nope"}])
+    assert refused.value.field == "attachments[0].id"
+    assert mapper.store_attachments(dossier, (), event=None) == []
+    assert not dossier.pieces_jointes.exists()

@@ -36,7 +36,7 @@ from dossiers.models import (
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import services as sandbox
 from tests.factories import DemarcheFactory, DossierFactory, HubEEConnectionFactory
-from tests.hubee.helpers import API_URL, BASE, TOKEN_URL, add_token
+from tests.hubee.helpers import API_URL, BASE, RECIPIENT, TOKEN_URL, TRANSMITTER, add_token
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +110,8 @@ class FakeHubEE:
             )
         self.cases[case_id] = {
             "id": case_id,
+            "recipient": RECIPIENT,
+            "createDateTime": "2025-03-01T09:00:00",
             "externalId": external_id,
             "processCode": "Autre",
             "status": "SENT",
@@ -121,6 +123,7 @@ class FakeHubEE:
     def add_event(self, event_id: str, new_status: str = "REFUSED") -> None:
         self.events[event_id] = {
             "id": event_id,
+            "transmitter": TRANSMITTER,
             "actionType": "STATUS_UPDATE",
             "caseNewStatus": new_status,
             "message": "Réécrit par l'autre connexion",
@@ -154,7 +157,12 @@ class FakeHubEE:
             return 204, {}, ""
         if request.method == "POST":  # an event created on the case
             event_id, self.next_event_id = self.next_event_id or new_id(), None
-            created = {**json.loads(body), "id": event_id, "status": "SENT"}
+            created = {
+                **json.loads(body),
+                "id": event_id,
+                "status": "SENT",
+                "transmitter": TRANSMITTER,
+            }
             return 201, json_headers, json.dumps(created)
         if parts[-2] == "attachments":
             data = self.files[parts[-1]]
@@ -457,6 +465,7 @@ def test_event_of_another_demarche_on_the_case_is_not_taken_for_our_push(portal)
     case["events"] = [
         {
             "id": str(portal.pushed.hubee_event_id),
+            "transmitter": TRANSMITTER,
             "actionType": "STATUS_UPDATE",
             "caseNewStatus": "IN_PROGRESS",
             "author": "Agent de l'autre démarche",

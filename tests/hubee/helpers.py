@@ -121,3 +121,34 @@ class RecordingFile(io.BytesIO):
     def write(self, data: Any) -> int:
         self.writes.append(len(data))
         return super().write(data)
+
+
+# The fields the OpenAPI file requires, so that the typed payloads read these fixtures.
+RECIPIENT = {"type": "SI", "companyRegister": "21750001600019", "branchCode": "75056"}
+TRANSMITTER = {"type": "OSL", "companyRegister": "13002526500013", "branchCode": "75107"}
+
+
+def case_json(**changes: Any) -> dict[str, Any]:
+    """A case as HubEE sends it: every required field, no event, no file."""
+    return {
+        "id": CASE_ID,
+        "status": "HUBEE_NOTIFIED",
+        "recipient": RECIPIENT,
+        "externalId": "DILA-AEC-0000000000001-01",
+        "processCode": "EtatCivil",
+        "createDateTime": "2024-07-04T08:50:00.000+00:00",
+        "events": [],
+        "attachments": [],
+        **changes,
+    }
+
+
+def event_json(event_id: str = EVENT_ID, **changes: Any) -> dict[str, Any]:
+    """An event as HubEE sends it: every required field."""
+    return {
+        "id": event_id,
+        "transmitter": TRANSMITTER,
+        "status": "SENT",
+        "actionType": "STATUS_UPDATE",
+        **changes,
+    }

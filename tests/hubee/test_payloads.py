@@ -20,7 +20,6 @@ from hubee_portal.hubee import (
     EventDraft,
     InvalidPayloadError,
     Reason,
-    status_update_payload,
 )
 from tests.hubee.helpers import ATTACHMENT_ID, CASE_ID, EVENT_ID, OTHER_EVENT_ID
 
@@ -265,10 +264,9 @@ BASE_BODY = '"actionType": "STATUS_UPDATE", "author": "Agent Dupont"'
     ],
 )
 def test_status_update_draft_writes_todays_body(kwargs: dict[str, Any], body: str) -> None:
-    # The bytes data.status_update_payload wrote before it became EventDraft's wrapper.
+    # The bytes data.status_update_payload wrote before EventDraft replaced it.
     draft = EventDraft.status_update("DONE", author="Agent Dupont", **kwargs)
     assert json.dumps(draft.to_api(), ensure_ascii=False) == body
-    assert status_update_payload("DONE", author="Agent Dupont", **kwargs) == draft.to_api()
 
 
 @pytest.mark.parametrize(
@@ -285,13 +283,11 @@ def test_status_update_draft_refuses_what_hubee_would(
     args: tuple[str, ...], kwargs: dict[str, Any]
 ) -> None:
     with pytest.raises(ValueError):
-        status_update_payload(*args, **kwargs)
-    with pytest.raises(ValueError):
         EventDraft.status_update(*args, **kwargs)
 
 
 def test_deposit_and_message_drafts_write_the_outboxs_body() -> None:
-    # The same keys, in the same order, as the outbox's payload_for writes them.
+    # The same keys, in the same order, as the outbox's payload_for wrote them.
     deposit = EventDraft(
         action_type=ActionType.ATTACH_DEPOSIT,
         author="Agent Dupont",
@@ -333,7 +329,7 @@ def test_deposit_and_message_drafts_write_the_outboxs_body() -> None:
     ],
 )
 def test_drafts_match_the_outbox_today(fields: dict[str, Any], files: Any) -> None:
-    from dossiers.exchange.outbound.queue import payload_for
+    from dossiers.exchange.outbound.queue import draft_for
     from dossiers.models import OutgoingAttachment, OutgoingEvent
 
     outgoing = OutgoingEvent(author="Agent Dupont", **fields)
@@ -348,4 +344,4 @@ def test_drafts_match_the_outbox_today(fields: dict[str, Any], files: Any) -> No
         message=fields.get("message"),
         attachments=tuple(AttachmentDraft(*file) for file in files or []),
     )
-    assert json.dumps(draft.to_api()) == json.dumps(payload_for(outgoing, rows))
+    assert json.dumps(draft.to_api()) == json.dumps(draft_for(outgoing, rows).to_api())

@@ -21,16 +21,17 @@ import responses
 from hubee_portal.hubee import (
     AuthenticationError,
     BadRequestError,
+    EventDraft,
     ForbiddenError,
     HubEEClient,
     HubEEConfig,
     HubEEError,
+    InvalidPayloadError,
     NotFoundError,
     Notification,
     PermanentError,
     TransientError,
     parse_hubee_datetime,
-    status_update_payload,
 )
 from tests.hubee.helpers import (
     API_URL,
@@ -51,14 +52,16 @@ from tests.hubee.helpers import (
     MaxRng,
     add_token,
     api_calls,
+    case_json,
     error_body,
+    event_json,
     token_calls,
 )
 
 CASE_URL = f"{BASE}/cases/{CASE_ID}"
 EVENT_URL = f"{CASE_URL}/events/{EVENT_ID}"
 NOTIFICATIONS_URL = f"{BASE}/notifications"
-CASE = {"id": CASE_ID, "status": "HUBEE_NOTIFIED", "events": [], "attachments": []}
+CASE = case_json()
 
 
 # -- token ------------------------------------------------------------------------------------
@@ -68,7 +71,7 @@ def test_token_request_shape(rsps: responses.RequestsMock, client: HubEEClient) 
     add_token(rsps, token="tok-abc")
     rsps.add(responses.GET, CASE_URL, json=CASE)
 
-    assert client.get_case(CASE_ID) == CASE
+    assert client.get_case(CASE_ID).raw == CASE
 
     (token_call,) = token_calls(rsps)
     request = token_call.request
@@ -111,7 +114,7 @@ OPERATIONS: dict[str, Callable[[HubEEClient], object]] = {
     "patch_event": lambda c: c.patch_event(CASE_ID, EVENT_ID, "RECEIVED"),
     "delete_event": lambda c: c.delete_event(CASE_ID, EVENT_ID),
     "create_event": lambda c: c.create_event(
-        CASE_ID, status_update_payload("SENT", author="Agent")
+        CASE_ID, EventDraft.status_update("SENT", author="Agent")
     ),
     "download": lambda c: c.download_case_attachment(CASE_ID, ATTACHMENT_ID, io.BytesIO(), 3),
     "upload": lambda c: c.upload_event_attachment(
@@ -124,11 +127,11 @@ def _register_success(rsps: responses.RequestsMock) -> None:
     rsps.add(responses.GET, NOTIFICATIONS_URL, json=[])
     rsps.add(responses.DELETE, f"{NOTIFICATIONS_URL}/{NOTIFICATION_ID}", status=204)
     rsps.add(responses.GET, CASE_URL, json=CASE)
-    rsps.add(responses.GET, EVENT_URL, json={"id": EVENT_ID})
+    rsps.add(responses.GET, EVENT_URL, json=event_json())
     rsps.add(responses.PATCH, CASE_URL, status=204)
     rsps.add(responses.PATCH, EVENT_URL, status=204)
     rsps.add(responses.DELETE, EVENT_URL, status=204)
-    rsps.add(responses.POST, f"{CASE_URL}/events", json={"id": EVENT_ID}, status=201)
+    rsps.add(responses.POST, f"{CASE_URL}/events", json=event_json(), status=201)
     rsps.add(responses.GET, f"{CASE_URL}/attachments/{ATTACHMENT_ID}", body=b"abc")
     rsps.add(responses.PUT, f"{EVENT_URL}/attachments/{ATTACHMENT_ID}", status=204)
 
@@ -215,7 +218,7 @@ def test_401_refreshes_the_token_once_and_replays(
     rsps.add(responses.GET, CASE_URL, json=EXPIRED_TOKEN_BODY, status=401)
     rsps.add(responses.GET, CASE_URL, json=CASE)
 
-    assert client.get_case(CASE_ID) == CASE
+    assert client.get_case(CASE_ID).raw == CASE
 
     calls = api_calls(rsps)
     assert [c.request.headers["Authorization"] for c in calls] == [
@@ -281,7 +284,7 @@ def test_token_server_error_is_retried(
     add_token(rsps, token="tok-1")
     rsps.add(responses.GET, CASE_URL, json=CASE)
 
-    assert client.get_case(CASE_ID) == CASE
+    assert client.get_case(CASE_ID).raw == CASE
     assert len(token_calls(rsps)) == 2
     assert len(api_calls(rsps)) == 1
     assert len(sleeps) == 1
@@ -352,7 +355,7 @@ def test_transient_failures_are_retried_with_backoff(
             rsps.add(responses.GET, CASE_URL, body=failure)
     rsps.add(responses.GET, CASE_URL, json=CASE)
 
-    assert client.get_case(CASE_ID) == CASE
+    assert client.get_case(CASE_ID).raw == CASE
 
     assert len(api_calls(rsps)) == len(failures) + 1
     assert rng.bounds == [(0, 0.5 * 2**i) for i in range(len(failures))]
@@ -471,7 +474,7 @@ def test_429_retry_after_is_honoured(
     rsps.add(responses.GET, CASE_URL, status=429, headers={"Retry-After": retry_after})
     rsps.add(responses.GET, CASE_URL, json=CASE)
 
-    assert client.get_case(CASE_ID) == CASE
+    assert client.get_case(CASE_ID).raw == CASE
 
     assert sleeps == [expected_sleep]
     assert rng.bounds == []  # no jitter when HubEE says how long to wait
@@ -768,14 +771,52 @@ def test_delete_event_404_after_500_is_success(
 def test_get_case_lite_and_get_event(rsps: responses.RequestsMock, client: HubEEClient) -> None:
     add_token(rsps)
     rsps.add(responses.GET, CASE_URL, json=CASE)
-    rsps.add(responses.GET, EVENT_URL, json={"id": EVENT_ID, "actionType": "STATUS_UPDATE"})
+    rsps.add(responses.GET, EVENT_URL, json=event_json(actionType="STATUS_UPDATE"))
 
-    assert client.get_case(CASE_ID, lite=True) == CASE
-    assert client.get_case(CASE_ID) == CASE
-    assert client.get_event(CASE_ID, EVENT_ID)["actionType"] == "STATUS_UPDATE"
+    assert client.get_case(CASE_ID, lite=True).raw == CASE
+    assert client.get_case(CASE_ID).raw == CASE
+    assert client.get_event(CASE_ID, EVENT_ID).action_type == "STATUS_UPDATE"
 
     urls = [c.request.url for c in api_calls(rsps)]
     assert urls == [f"{CASE_URL}?lite=true", CASE_URL, EVENT_URL]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"externalId": None}, "externalId"),
+        ({"processCode": None}, "processCode"),
+        ({"recipient": {"type": "SI"}}, "recipient.companyRegister"),
+        (
+            {"attachments": [{"id": ATTACHMENT_ID, "status": "RECEIVED", "size": 3}]},
+            "attachments[0].fileName",
+        ),
+    ],
+)
+def test_get_case_missing_a_required_field_names_it(
+    rsps: responses.RequestsMock, client: HubEEClient, changes: dict[str, object], field: str
+) -> None:
+    add_token(rsps)
+    rsps.add(responses.GET, CASE_URL, json=case_json(**changes))
+
+    with pytest.raises(InvalidPayloadError) as caught:
+        client.get_case(CASE_ID)
+
+    assert caught.value.field == field
+    assert caught.value.method == "GET" and caught.value.path == f"/teledossiers/v1/cases/{CASE_ID}"
+    assert len(api_calls(rsps)) == 1  # a bad payload is not retried
+
+
+def test_get_case_keeps_hubees_json_as_received(
+    rsps: responses.RequestsMock, client: HubEEClient
+) -> None:
+    sent = case_json(applicant={"firstName": "A", "lastName": "B"}, unknownField={"x": 1})
+    add_token(rsps)
+    rsps.add(responses.GET, CASE_URL, json=sent)
+
+    case = client.get_case(CASE_ID)
+
+    assert case.raw == sent and case.applicant is not None and case.applicant.email is None
 
 
 def test_get_case_non_object_body_is_permanent(
@@ -839,7 +880,7 @@ INVALID_ID_CALLS: dict[str, Callable[[HubEEClient], object]] = {
     "patch_case": lambda c: c.patch_case(f"{CASE_ID}/../x", "SENT"),
     "patch_event": lambda c: c.patch_event(BAD_ID, EVENT_ID, "SENT"),
     "delete_event": lambda c: c.delete_event(CASE_ID, ""),
-    "create_event": lambda c: c.create_event(BAD_ID, {"actionType": "STATUS_UPDATE"}),
+    "create_event": lambda c: c.create_event(BAD_ID, EventDraft("STATUS_UPDATE")),
     "download_case": lambda c: c.download_case_attachment(CASE_ID, BAD_ID, io.BytesIO(), None),
     "download_event": lambda c: c.download_event_attachment(
         CASE_ID, None, ATTACHMENT_ID, io.BytesIO(), None
@@ -941,21 +982,21 @@ def test_parse_hubee_datetime(value: object, expected: datetime | None) -> None:
         assert parsed.utcoffset() == timedelta(0)
 
 
-def test_status_update_payload() -> None:
-    assert status_update_payload("IN_PROGRESS", author="Mairie") == {
+def test_status_update_draft() -> None:
+    assert EventDraft.status_update("IN_PROGRESS", author="Mairie").to_api() == {
         "actionType": "STATUS_UPDATE",
         "author": "Mairie",
         "notification": True,
         "caseNewStatus": "IN_PROGRESS",
     }
-    assert status_update_payload(
+    assert EventDraft.status_update(
         "DONE",
         author="Agent",
         message="Traité",
         comment="interne",
         current_status="IN_PROGRESS",
         notification=False,
-    ) == {
+    ).to_api() == {
         "actionType": "STATUS_UPDATE",
         "author": "Agent",
         "notification": False,
@@ -965,6 +1006,6 @@ def test_status_update_payload() -> None:
         "comment": "interne",
     }
     with pytest.raises(ValueError):
-        status_update_payload("", author="Agent")
+        EventDraft.status_update("", author="Agent")
     with pytest.raises(ValueError):
-        status_update_payload("DONE", author="Agent", message="x" * 1001)
+        EventDraft.status_update("DONE", author="Agent", message="x" * 1001)

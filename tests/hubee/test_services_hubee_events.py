@@ -13,10 +13,11 @@ import responses
 from hubee_portal.hubee import (
     AmbiguousEventError,
     BadRequestError,
+    Event,
+    EventDraft,
     HubEEClient,
     TransientError,
     find_matching_event,
-    status_update_payload,
 )
 from tests.hubee.helpers import (
     APPLICATION,
@@ -25,19 +26,22 @@ from tests.hubee.helpers import (
     EVENT_ID,
     NEW_EVENT_ID,
     OTHER_EVENT_ID,
+    TRANSMITTER,
     add_token,
     api_calls,
+    case_json,
 )
 
 CASE_URL = f"{BASE}/cases/{CASE_ID}"
 EVENTS_URL = f"{CASE_URL}/events"
-PAYLOAD = status_update_payload("SI_RECEIVED", author="Mairie de Test", message="Reçu")
+PAYLOAD = EventDraft.status_update("SI_RECEIVED", author="Mairie de Test", message="Reçu")
 
 
 def event(event_id: str, **changes: Any) -> dict[str, Any]:
     """An event as HubEE would list it after our PAYLOAD."""
     return {
         "id": event_id,
+        "transmitter": TRANSMITTER,
         "actionType": "STATUS_UPDATE",
         "author": "Mairie de Test",
         "caseCurrentStatus": "SENT",
@@ -53,7 +57,7 @@ def event(event_id: str, **changes: Any) -> dict[str, Any]:
 
 
 def case_with(*events: dict[str, Any]) -> dict[str, Any]:
-    return {"id": CASE_ID, "status": "SENT", "events": list(events), "attachments": []}
+    return case_json(status="SENT", events=list(events))
 
 
 def test_create_event_201(rsps: responses.RequestsMock, client: HubEEClient) -> None:
@@ -61,10 +65,10 @@ def test_create_event_201(rsps: responses.RequestsMock, client: HubEEClient) -> 
     created = event(NEW_EVENT_ID)
     rsps.add(responses.POST, EVENTS_URL, json=created, status=201)
 
-    assert client.create_event(CASE_ID, PAYLOAD) == created
+    assert client.create_event(CASE_ID, PAYLOAD).raw == created
 
     (call,) = api_calls(rsps)
-    assert json.loads(call.request.body) == PAYLOAD
+    assert json.loads(call.request.body) == PAYLOAD.to_api()
     assert call.request.headers["Content-Type"] == "application/json"
 
 
@@ -78,7 +82,7 @@ def test_500_then_read_back_finds_ours_without_a_second_post(
 
     result = client.create_event(CASE_ID, PAYLOAD, known_event_ids=[EVENT_ID])
 
-    assert result == ours
+    assert result.raw == ours
     assert len(api_calls(rsps, "POST")) == 1
     assert len(api_calls(rsps, "GET")) == 1
 
@@ -92,7 +96,7 @@ def test_500_then_read_back_not_found_posts_again_once(
     rsps.add(responses.POST, EVENTS_URL, json=created, status=201)
     rsps.add(responses.GET, CASE_URL, json=case_with())
 
-    assert client.create_event(CASE_ID, PAYLOAD) == created
+    assert client.create_event(CASE_ID, PAYLOAD).raw == created
 
     assert [c.request.method for c in api_calls(rsps)] == ["POST", "GET", "POST"]
     assert len(sleeps) == 1
@@ -177,7 +181,7 @@ def test_read_back_ignores_events_that_differ(
     rsps.add(responses.POST, EVENTS_URL, json=created, status=201)
     rsps.add(responses.GET, CASE_URL, json=case_with(event(OTHER_EVENT_ID, **changes)))
 
-    assert client.create_event(CASE_ID, PAYLOAD)["id"] == NEW_EVENT_ID
+    assert client.create_event(CASE_ID, PAYLOAD).id == NEW_EVENT_ID
     assert len(api_calls(rsps, "POST")) == 2
 
 
@@ -185,12 +189,12 @@ def test_read_back_tolerates_null_versus_empty(
     rsps: responses.RequestsMock, client: HubEEClient
 ) -> None:
     add_token(rsps)
-    payload = status_update_payload("SENT", author="Mairie de Test")  # no message
+    payload = EventDraft.status_update("SENT", author="Mairie de Test")  # no message
     rsps.add(responses.POST, EVENTS_URL, body=requests.ConnectionError("reset"))
     ours = event(NEW_EVENT_ID, caseNewStatus="SENT", message="", partnerInfo=None)
     rsps.add(responses.GET, CASE_URL, json=case_with(ours))
 
-    assert client.create_event(CASE_ID, payload) == ours
+    assert client.create_event(CASE_ID, payload).raw == ours
     assert len(api_calls(rsps, "POST")) == 1
 
 
@@ -232,7 +236,7 @@ def test_429_is_retried_without_read_back(
     created = event(NEW_EVENT_ID)
     rsps.add(responses.POST, EVENTS_URL, json=created, status=201)
 
-    assert client.create_event(CASE_ID, PAYLOAD) == created
+    assert client.create_event(CASE_ID, PAYLOAD).raw == created
     assert [c.request.method for c in api_calls(rsps)] == ["POST", "POST"]
     assert sleeps == [3.0]
 
@@ -245,7 +249,7 @@ def test_connect_timeout_is_retried_without_read_back(
     created = event(NEW_EVENT_ID)
     rsps.add(responses.POST, EVENTS_URL, json=created, status=201)
 
-    assert client.create_event(CASE_ID, PAYLOAD) == created
+    assert client.create_event(CASE_ID, PAYLOAD).raw == created
     assert [c.request.method for c in api_calls(rsps)] == ["POST", "POST"]
 
 
@@ -258,7 +262,7 @@ def test_401_is_replayed_with_a_fresh_token_without_read_back(
     created = event(NEW_EVENT_ID)
     rsps.add(responses.POST, EVENTS_URL, json=created, status=201)
 
-    assert client.create_event(CASE_ID, PAYLOAD) == created
+    assert client.create_event(CASE_ID, PAYLOAD).raw == created
     posts = api_calls(rsps, "POST")
     assert [c.request.headers["Authorization"] for c in posts] == ["Bearer tok-1", "Bearer tok-2"]
     assert api_calls(rsps, "GET") == []
@@ -305,23 +309,27 @@ def test_unreadable_201_is_resolved_by_read_back(
     ours = event(NEW_EVENT_ID)
     rsps.add(responses.GET, CASE_URL, json=case_with(ours))
 
-    assert client.create_event(CASE_ID, PAYLOAD) == ours
+    assert client.create_event(CASE_ID, PAYLOAD).raw == ours
     assert len(api_calls(rsps, "POST")) == 1
 
 
 def test_payload_without_action_type_is_rejected(
     rsps: responses.RequestsMock, client: HubEEClient
 ) -> None:
-    with pytest.raises(ValueError, match="actionType"):
-        client.create_event(CASE_ID, {"author": "x"})
+    with pytest.raises(ValueError, match="action type"):
+        client.create_event(CASE_ID, EventDraft(action_type="", author="x"))
+    with pytest.raises(ValueError, match="EventDraft"):
+        client.create_event(CASE_ID, {"author": "x"})  # type: ignore[arg-type]
     assert len(rsps.calls) == 0
 
 
 def test_find_matching_event_takes_the_latest_unknown_match() -> None:
-    older = event(OTHER_EVENT_ID, createDateTime="2024-07-04T08:00:00Z")
-    newer = event(NEW_EVENT_ID, createDateTime="2024-07-04T09:00:00+00:00")
-    known = event(EVENT_ID, createDateTime="2024-07-05T09:00:00Z")
-    events = ["garbage", {"id": None}, newer, known, older]
+    # Items without a usable id no longer get here: Case.from_api refuses them
+    # (tests/hubee/test_payloads.py).
+    older = Event.from_api(event(OTHER_EVENT_ID, createDateTime="2024-07-04T08:00:00Z"))
+    newer = Event.from_api(event(NEW_EVENT_ID, createDateTime="2024-07-04T09:00:00+00:00"))
+    known = Event.from_api(event(EVENT_ID, createDateTime="2024-07-05T09:00:00Z"))
+    events = [newer, known, older]
 
     assert find_matching_event(events, PAYLOAD, APPLICATION, [EVENT_ID.upper()]) is newer
     assert find_matching_event(events, PAYLOAD, APPLICATION, [EVENT_ID, NEW_EVENT_ID]) is older

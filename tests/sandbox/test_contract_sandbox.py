@@ -36,7 +36,10 @@ if not CONTRACT_PATH or not Path(CONTRACT_PATH).is_file():
 from dossiers.exchange.inbound.listing import sync_demarche  # noqa: E402
 from dossiers.models import Dossier  # noqa: E402
 from hubee_portal.hubee import (  # noqa: E402
+    ActionType,
+    AttachmentDraft,
     BadRequestError,
+    EventDraft,
     HubEEClient,
     HubEEConfig,
     NotFoundError,
@@ -51,7 +54,12 @@ from hubee_portal.sandbox.openapi_contract import (  # noqa: E402
 from hubee_portal.sandbox.transport import SandboxAdapter  # noqa: E402
 from tests.factories import DemarcheFactory, HubEEConnectionFactory  # noqa: E402
 from tests.sandbox.conftest import API, API_URL, BASE, TOKEN_URL, bearer  # noqa: E402
-from tests.sandbox.helpers import PDF, etat_civil_files, status_event  # noqa: E402
+from tests.sandbox.helpers import (  # noqa: E402
+    PDF,
+    etat_civil_files,
+    post_event_body,
+    status_event,
+)
 
 ROOT = "/sandbox"
 
@@ -157,28 +165,30 @@ def test_every_answer_of_a_whole_exchange_validates(
     case_id = str(cases[0].id)
     returned = client.create_event(
         case_id,
-        {
-            "actionType": "ATTACH_DEPOSIT",
-            "author": "Agent de test",
-            "notification": True,
-            "attachments": [
-                {"fileName": "attestation.pdf", "type": "10870-PDF", "size": len(PDF),
-                 "mimeType": "application/pdf"},
-            ],
-        },
-    )  # fmt: skip
-    attachment_id = returned["attachments"][0]["id"]
-    client.upload_event_attachment(case_id, returned["id"], attachment_id, _bytes_io(PDF), len(PDF))
-    client.patch_event(case_id, returned["id"], "SENT")
-    client.get_event(case_id, returned["id"])
+        EventDraft(
+            ActionType.ATTACH_DEPOSIT,
+            author="Agent de test",
+            notification=True,
+            attachments=(
+                AttachmentDraft("attestation.pdf", "10870-PDF", len(PDF), "application/pdf"),
+            ),
+        ),
+    )
+    attachment_id = returned.attachments[0].id
+    client.upload_event_attachment(case_id, returned.id, attachment_id, _bytes_io(PDF), len(PDF))
+    client.patch_event(case_id, returned.id, "SENT")
+    client.get_event(case_id, returned.id)
     client.get_case(case_id, lite=True)
     draft = client.create_event(
         case_id,
-        {"actionType": "ATTACH_DEPOSIT", "author": "Agent de test", "notification": True,
-         "attachments": [{"fileName": "brouillon.pdf", "type": "t", "size": 3,
-                          "mimeType": "application/pdf"}]},
-    )  # fmt: skip
-    client.delete_event(case_id, draft["id"])
+        EventDraft(
+            ActionType.ATTACH_DEPOSIT,
+            author="Agent de test",
+            notification=True,
+            attachments=(AttachmentDraft("brouillon.pdf", "t", 3, "application/pdf"),),
+        ),
+    )
+    client.delete_event(case_id, draft.id)
     client.patch_case(case_id, "DONE")
     headers = bearer(checked.session, subscription)
     override = {**headers, "X-HTTP-Method-Override": "PATCH"}
@@ -188,8 +198,8 @@ def test_every_answer_of_a_whole_exchange_validates(
     foreign = services.deposit_case(other, files=etat_civil_files())
     checked.session.get(f"{API}/notifications")
     checked.session.get(f"{API}/cases/{foreign.id}", headers=headers)
-    checked.session.get(f"{API}/cases/{foreign.id}/events/{returned['id']}", headers=headers)
-    checked.session.delete(f"{API}/notifications/{returned['id']}", headers=headers)
+    checked.session.get(f"{API}/cases/{foreign.id}/events/{returned.id}", headers=headers)
+    checked.session.delete(f"{API}/notifications/{returned.id}", headers=headers)
     checked.session.post(f"{API}/cases/{case_id}", json={"status": "DONE"}, headers=headers)
     checked.session.get(f"{API}/notifications", params={"maxResult": "x"}, headers=headers)
 
@@ -237,10 +247,10 @@ def test_purged_archived_deleted_and_throttled_answers_validate(
     client.list_notifications(25)
     for case in (purged_files, archived):
         data = client.get_case(str(case.id))
-        attachment_id = data["attachments"][0]["id"]
+        attachment_id = data.attachments[0].id
         with pytest.raises(NotFoundError):
             client.download_case_attachment(str(case.id), attachment_id, _bytes_io(b""), None)
-    assert data["status"] == "ARCHIVED"
+    assert data.status == "ARCHIVED"
     with pytest.raises(NotFoundError):
         client.get_case(str(deleted.id))
 
@@ -284,14 +294,14 @@ def _bytes_io(data: bytes):
         (
             "POST",
             "cases/{case}/events",
-            {"json": {**status_event("SI_RECEIVED"), "priority": "high"}},
+            {"json": {**status_event("SI_RECEIVED").to_api(), "priority": "high"}},
             "@body] [Path '/'] Object instance has properties which are not allowed by the "
             'schema: ["priority"]',
         ),
         (
             "POST",
             "cases/{case}/events",
-            {"json": {**status_event("SI_RECEIVED"), "status": "SENT"}},
+            {"json": {**status_event("SI_RECEIVED").to_api(), "status": "SENT"}},
             "@body] [Path '/status'] Property is read-only: it must not be sent",
         ),
         (
@@ -428,14 +438,14 @@ def test_our_client_requests_pass_the_gateway(checked: Checked, subscription: Su
         str(case.id),
         status_event(
             "SI_RECEIVED",
-            caseCurrentStatus="HUBEE_NOTIFIED",
+            case_current_status="HUBEE_NOTIFIED",
             message="Reçu",
             comment="Note interne",
-            partnerAttributes="statut=17",
+            partner_attributes="statut=17",
         ),
     )
     with pytest.raises(BadRequestError) as refused:
-        client.create_event(str(case.id), {"actionType": "COM_ADD", "notification": "oui"})
+        post_event_body(client, str(case.id), {"actionType": "COM_ADD", "notification": "oui"})
 
     assert "Instance type (string) does not match" in refused.value.hubee_message
     assert [status for _, _, status in checked.seen] == [200, 200, 201, 400]

@@ -32,8 +32,8 @@ def test_server_errors_hit_the_first_attempt_only(
     event = client.create_event(str(case.id), status_event("SI_RECEIVED"))
     client.delete_notification(notifications[0].id)
 
-    assert data["externalId"] == case.external_id
-    assert event["caseNewStatus"] == "SI_RECEIVED"
+    assert data.external_id == case.external_id
+    assert event.case_new_status == "SI_RECEIVED"
     assert services.status_pushes(case) == ["SI_RECEIVED"]  # never created twice
     counts = services.call_counts()
     # token, notifications, case, POST event, DELETE: one 5xx each; the POST's read-back GET
@@ -178,7 +178,7 @@ def test_lost_answer_after_post_is_not_a_second_event(
     event = client.create_event(str(case.id), status_event("SI_RECEIVED"))
     client.create_event(str(case.id), status_event("IN_PROGRESS"))  # 2nd attempt at the route
 
-    assert event["caseNewStatus"] == "SI_RECEIVED"
+    assert event.case_new_status == "SI_RECEIVED"
     assert services.status_pushes(case) == ["SI_RECEIVED", "IN_PROGRESS"]
     events_route = "/teledossiers/v1/cases/{caseId}/events"
     assert services.call_counts(path=events_route).by_status == {504: 1, 201: 1}
@@ -221,7 +221,7 @@ def test_throttling_answers_429_before_processing_the_request(
     services.set_faults(throttle_rate=1.0, throttle_retry_after=7)
     url = f"{API}/cases/{case.id}/events"
 
-    refused = raw.post(url, json=status_event("SI_RECEIVED"), headers=headers)
+    refused = raw.post(url, json=status_event("SI_RECEIVED").to_api(), headers=headers)
 
     assert refused.status_code == 429
     assert refused.headers["Retry-After"] == "7"
@@ -231,7 +231,7 @@ def test_throttling_answers_429_before_processing_the_request(
         ]
     }
     assert services.status_pushes(case) == []  # not processed
-    accepted = raw.post(url, json=status_event("SI_RECEIVED"), headers=headers)
+    accepted = raw.post(url, json=status_event("SI_RECEIVED").to_api(), headers=headers)
     assert accepted.status_code == 201
     assert services.status_pushes(case) == ["SI_RECEIVED"]
     assert services.call_counts().throttled == 1
@@ -245,7 +245,7 @@ def test_client_waits_retry_after_then_sends_the_post_again_once(
 
     event = client.create_event(str(case.id), status_event("SI_RECEIVED"))
 
-    assert event["caseNewStatus"] == "SI_RECEIVED"
+    assert event.case_new_status == "SI_RECEIVED"
     assert services.status_pushes(case) == ["SI_RECEIVED"]
     events_route = "/teledossiers/v1/cases/{caseId}/events"
     assert services.call_counts(path=events_route).by_status == {429: 1, 201: 1}

@@ -13,7 +13,7 @@ import uuid
 import requests
 
 from dossiers.enums import ActionType as OurActionType
-from dossiers.exchange.outbound.queue import payload_for
+from dossiers.exchange.outbound.queue import draft_for
 from dossiers.models import OutgoingEvent
 from hubee_portal.sandbox import services
 from hubee_portal.sandbox.models import Subscription
@@ -128,7 +128,7 @@ def test_our_status_push_has_the_golden_shape(db: None) -> None:
         message="Changement de statut à SENT",
     )
 
-    payload = payload_for(outgoing)
+    payload = draft_for(outgoing).to_api()
 
     assert payload == json.loads(GOLDEN_STATUS_UPDATE)
     assert json.dumps(payload, ensure_ascii=False, separators=(",", ":")) == GOLDEN_STATUS_UPDATE

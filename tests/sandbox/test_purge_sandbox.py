@@ -75,7 +75,7 @@ def test_files_are_deleted_the_day_after_the_delay_from_the_status(
             client.download_case_attachment(str(case.id), str(attachment.id), io.BytesIO(), None)
         assert caught.value.hubee_message == "File is not found"
     seen = client.get_case(str(case.id))  # the case itself is still there
-    assert {a["status"] for a in seen["attachments"]} == {"DELETED"}
+    assert {a.status for a in seen.attachments} == {"DELETED"}
     extra = complement.attachments.get()
     sink = io.BytesIO()
     client.download_event_attachment(str(case.id), str(complement.id), str(extra.id), sink, None)
@@ -147,7 +147,7 @@ def test_closed_cases_are_archived_then_deleted(
     # Archived: read-only, every file deleted, the events' too.
     assert set(_statuses(case).values()) == {"DELETED"}
     assert complement.attachments.get().status == AttachmentStatus.DELETED
-    assert client.get_case(str(case.id))["status"] == "ARCHIVED"
+    assert client.get_case(str(case.id)).status == "ARCHIVED"
 
     deletion = archiving + 30 * DAY
     assert services.run_purge(now=deletion - SECOND).cases_deleted == 0

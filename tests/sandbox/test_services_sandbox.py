@@ -89,7 +89,7 @@ def test_deposit_with_pending_or_per_file_statuses(
         attachment_status="PENDING",
     )
 
-    statuses = {a["fileName"]: a["status"] for a in client.get_case(str(case.id))["attachments"]}
+    statuses = {a.file_name: a.status for a in client.get_case(str(case.id)).attachments}
     assert statuses == {"a.pdf": "PENDING", "b.xml": "CORRUPTED"}
     with pytest.raises(NotFoundError) as caught:  # not downloadable until RECEIVED
         client.download_case_attachment(
@@ -201,7 +201,7 @@ def test_complements_loop_reopens_the_case(subscription: Subscription, client: H
         case, [("acte.pdf", "jf", "application/pdf", PDF)], case_new_status="HUBEE_NOTIFIED"
     )
 
-    assert client.get_case(str(case.id))["status"] == "HUBEE_NOTIFIED"
+    assert client.get_case(str(case.id)).status == "HUBEE_NOTIFIED"
     client.patch_case(str(case.id), "IN_PROGRESS")  # forward again from the reopened status
 
 

@@ -8,12 +8,26 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from hubee_portal.hubee import BadRequestError, HubEEClient, NotFoundError
+from hubee_portal.hubee import (
+    ActionType,
+    AttachmentDraft,
+    BadRequestError,
+    EventDraft,
+    HubEEClient,
+    NotFoundError,
+)
 from hubee_portal.sandbox import services
 from hubee_portal.sandbox.enums import AttachmentStatus, EventStatus, Party
 from hubee_portal.sandbox.models import Attachment, Case, Event, Notification, Subscription
 from tests.sandbox.conftest import API, APPLICATION, bearer
-from tests.sandbox.helpers import PDF, XML, b64_sha256, etat_civil_files, status_event
+from tests.sandbox.helpers import (
+    PDF,
+    XML,
+    b64_sha256,
+    etat_civil_files,
+    post_event_body,
+    status_event,
+)
 
 ATTESTATION = b"%PDF-1.4\n% attestation de recensement\n" + b"x" * 5000
 
@@ -54,40 +68,38 @@ def test_new_case_flow(
 
     # 2. The case, its applicant and its files.
     data = client.get_case(notification.case_id)
-    assert data["externalId"] == case.external_id
-    assert data["status"] == "HUBEE_NOTIFIED"
-    assert data["applicant"] == {
+    assert data.external_id == case.external_id
+    assert data.status == "HUBEE_NOTIFIED"
+    assert data.raw["applicant"] == {
         "firstName": "Louise",
         "lastName": "DUBOIS",
         "email": "louise@example.org",
     }
-    assert data["events"] == []
+    assert data.raw["events"] == []
     contents = {"ActeEtatCivil-PDF.pdf": PDF, "ActeEtatCivil-XML.xml": XML}
-    for attachment in data["attachments"]:
-        assert attachment["status"] == "RECEIVED"
+    for attachment in data.attachments:
+        assert attachment.status == "RECEIVED"
         sink = io.BytesIO()
-        result = client.download_case_attachment(
-            str(case.id), attachment["id"], sink, attachment["size"]
-        )
-        assert sink.getvalue() == contents[attachment["fileName"]]
+        result = client.download_case_attachment(str(case.id), attachment.id, sink, attachment.size)
+        assert sink.getvalue() == contents[attachment.file_name]
         assert result.digest_checked
         header = raw.get(
-            f"{API}/cases/{case.id}/attachments/{attachment['id']}",
+            f"{API}/cases/{case.id}/attachments/{attachment.id}",
             headers=bearer(raw, subscription),
         ).headers["digest"]
-        assert header == b64_sha256(contents[attachment["fileName"]])
+        assert header == b64_sha256(contents[attachment.file_name])
 
     # 3. The SI's status moves the case and notifies the OSL.
     event = client.create_event(str(case.id), status_event("SI_RECEIVED"))
-    assert event["status"] == "SENT"
-    assert event["caseCurrentStatus"] == "HUBEE_NOTIFIED"
-    assert event["partnerInfo"] == {
+    assert event.status == "SENT"
+    assert event.case_current_status == "HUBEE_NOTIFIED"
+    assert event.raw["partnerInfo"] == {
         "editorName": "COMMUNE DE NICE",
         "applicationName": APPLICATION,
         "softwareVersion": "0.1.0",
     }
     assert _status(case) == "SI_RECEIVED"
-    assert _osl_notified_events(subscription) == [(event["id"], "SENT")]
+    assert _osl_notified_events(subscription) == [(event.id, "SENT")]
 
     # 4. Backwards (or the same status again) is refused, and changes nothing.
     with pytest.raises(BadRequestError) as caught:
@@ -157,7 +169,7 @@ def test_closed_case_refuses_the_si(subscription: Subscription, client: HubEECli
         client.patch_case(str(case.id), "SI_INTG_ERROR")
     with pytest.raises(BadRequestError):
         client.create_event(
-            str(case.id), {"actionType": "SENDING_MESSAGE", "notification": True, "message": "?"}
+            str(case.id), EventDraft(ActionType.SENDING_MESSAGE, notification=True, message="?")
         )
 
     data = services.case_as_hubee_sees_it(case)
@@ -179,12 +191,12 @@ def test_osl_attach_deposit_reaches_the_si_and_is_acknowledged(
         (str(event.id), "ATTACH_DEPOSIT", "SENT"),
     ]
     data = client.get_event(str(case.id), str(event.id))
-    assert data["transmitter"]["type"] == "OSL"
-    assert data["message"] == "Voici la pièce"
-    (attachment,) = data["attachments"]
+    assert data.transmitter.type == "OSL"
+    assert data.message == "Voici la pièce"
+    (attachment,) = data.attachments
     sink = io.BytesIO()
     client.download_event_attachment(
-        str(case.id), str(event.id), attachment["id"], sink, attachment["size"]
+        str(case.id), str(event.id), attachment.id, sink, attachment.size
     )
     assert sink.getvalue() == ATTESTATION
 
@@ -205,7 +217,7 @@ def test_si_cannot_acknowledge_its_own_event(
     event = client.create_event(str(case.id), status_event("SI_RECEIVED"))
 
     with pytest.raises(BadRequestError):
-        client.patch_event(str(case.id), event["id"], "RECEIVED")
+        client.patch_event(str(case.id), event.id, "RECEIVED")
 
 
 def test_osl_acknowledgement_notifies_the_si(
@@ -217,14 +229,14 @@ def test_osl_acknowledgement_notifies_the_si(
     notified = client.create_event(str(case.id), status_event("SI_RECEIVED"))
     silent = client.create_event(str(case.id), status_event("IN_PROGRESS", notification=False))
 
-    services.osl_acknowledge(Event.objects.get(pk=notified["id"]))
-    services.osl_acknowledge(Event.objects.get(pk=silent["id"]))
+    services.osl_acknowledge(Event.objects.get(pk=notified.id))
+    services.osl_acknowledge(Event.objects.get(pk=silent.id))
 
     (notification,) = client.list_notifications(25, event_details=True)
-    assert notification.event_id == notified["id"]
+    assert notification.event_id == notified.id
     assert notification.event_action_type == "STATUS_UPDATE"
     assert notification.event_status == "RECEIVED"
-    assert client.get_event(str(case.id), silent["id"])["status"] == "RECEIVED"
+    assert client.get_event(str(case.id), silent.id).status == "RECEIVED"
 
 
 def test_osl_message_and_closure_reach_the_si(
@@ -239,51 +251,44 @@ def test_osl_message_and_closure_reach_the_si(
     events = [(n.event_id, n.event_action_type) for n in client.list_notifications(25)[1:]]
     assert events == [(str(message.id), "SENDING_MESSAGE"), (str(closure.id), "STATUS_UPDATE")]
     data = client.get_event(str(case.id), str(closure.id))
-    assert (data["caseCurrentStatus"], data["caseNewStatus"]) == ("DONE", "CLOSED")
+    assert (data.case_current_status, data.case_new_status) == ("DONE", "CLOSED")
 
 
-def _return_payload(size: int) -> dict[str, object]:
-    return {
-        "actionType": "ATTACH_DEPOSIT",
-        "author": "Agent de test",
-        "notification": True,
-        "attachments": [
-            {
-                "fileName": "attestation.pdf",
-                "type": "10870-PDF",
-                "size": size,
-                "mimeType": "application/pdf",
-            }
-        ],
-    }
+def _return_payload(size: int) -> EventDraft:
+    return EventDraft(
+        ActionType.ATTACH_DEPOSIT,
+        author="Agent de test",
+        notification=True,
+        attachments=(AttachmentDraft("attestation.pdf", "10870-PDF", size, "application/pdf"),),
+    )
 
 
 def test_si_returns_a_document(subscription: Subscription, client: HubEEClient) -> None:
     case = services.deposit_case(subscription, files=etat_civil_files())
 
     event = client.create_event(str(case.id), _return_payload(len(ATTESTATION)))
-    assert event["status"] == "IN_PROGRESS"
-    (attachment,) = event["attachments"]
-    assert attachment["status"] == "PENDING"
+    assert event.status == "IN_PROGRESS"
+    (attachment,) = event.attachments
+    assert attachment.status == "PENDING"
     with pytest.raises(BadRequestError):  # not every file is there yet
-        client.patch_event(str(case.id), event["id"], "SENT")
+        client.patch_event(str(case.id), event.id, "SENT")
     assert services.osl_notifications(subscription) == []
 
     client.upload_event_attachment(
         str(case.id),
-        event["id"],
-        attachment["id"],
+        event.id,
+        attachment.id,
         io.BytesIO(ATTESTATION),
         len(ATTESTATION),
         b64_sha256(ATTESTATION),
     )
-    client.patch_event(str(case.id), event["id"], "SENT")
+    client.patch_event(str(case.id), event.id, "SENT")
 
-    assert _osl_notified_events(subscription) == [(event["id"], "SENT")]
-    data = client.get_event(str(case.id), event["id"])
-    assert data["attachments"][0]["status"] == "RECEIVED"
+    assert _osl_notified_events(subscription) == [(event.id, "SENT")]
+    data = client.get_event(str(case.id), event.id)
+    assert data.attachments[0].status == "RECEIVED"
     sink = io.BytesIO()
-    client.download_event_attachment(str(case.id), event["id"], attachment["id"], sink, None)
+    client.download_event_attachment(str(case.id), event.id, attachment.id, sink, None)
     assert sink.getvalue() == ATTESTATION
 
 
@@ -304,7 +309,7 @@ def test_upload_checks_size_and_digest(
 ) -> None:
     case = services.deposit_case(subscription, files=etat_civil_files())
     event = client.create_event(str(case.id), _return_payload(len(ATTESTATION)))
-    url = f"{API}/cases/{case.id}/events/{event['id']}/attachments/{event['attachments'][0]['id']}"
+    url = f"{API}/cases/{case.id}/events/{event.id}/attachments/{event.attachments[0].id}"
     headers = bearer(raw, subscription)
 
     too_short = raw.put(url, data=ATTESTATION[:-1], headers=headers)
@@ -312,7 +317,7 @@ def test_upload_checks_size_and_digest(
     wrong_digest = raw.put(
         url, data=ATTESTATION, headers={**headers, "digest": b64_sha256(b"other")}
     )
-    attachment = Attachment.objects.get(pk=event["attachments"][0]["id"])
+    attachment = Attachment.objects.get(pk=event.attachments[0].id)
     assert [too_short.status_code, too_long.status_code, wrong_digest.status_code] == [400] * 3
     assert attachment.status == AttachmentStatus.PENDING
 
@@ -332,7 +337,7 @@ def test_upload_to_an_unknown_attachment(
     unknown = "0b3fbd0c-4c5d-4a8e-9f57-0e7dcb1d2f11"
 
     response = raw.put(
-        f"{API}/cases/{case.id}/events/{event['id']}/attachments/{unknown}",
+        f"{API}/cases/{case.id}/events/{event.id}/attachments/{unknown}",
         data=b"abc",
         headers=bearer(raw, subscription),
     )
@@ -346,36 +351,46 @@ def test_deleting_an_in_progress_deposit(subscription: Subscription, client: Hub
     deposit = client.create_event(str(case.id), _return_payload(3))
     status = client.create_event(str(case.id), status_event("SI_RECEIVED"))
 
-    client.delete_event(str(case.id), deposit["id"])
+    client.delete_event(str(case.id), deposit.id)
     with pytest.raises(BadRequestError):
-        client.delete_event(str(case.id), status["id"])
+        client.delete_event(str(case.id), status.id)
 
     with pytest.raises(NotFoundError) as caught:
-        client.get_event(str(case.id), deposit["id"])
+        client.get_event(str(case.id), deposit.id)
     assert caught.value.hubee_message == "event is not found"
-    assert not Attachment.objects.filter(pk=deposit["attachments"][0]["id"]).exists()
+    assert not Attachment.objects.filter(pk=deposit.attachments[0].id).exists()
 
 
 @pytest.mark.parametrize(
     ("payload", "expected"),
     [
+        # A deposit without its attachments key: an EventDraft always lists its files.
         ({"actionType": "ATTACH_DEPOSIT", "notification": True}, "at least one attachment"),
-        ({**status_event("IN_PROGRESS"), "attachments": _return_payload(1)["attachments"]}, "only"),
-        ({"actionType": "ADD_AWAITING", "notification": True}, "Invalid actionType"),
-        ({"actionType": "STATUS_UPDATE", "notification": True}, "needs a caseNewStatus"),
-        ({"actionType": "SENDING_MESSAGE", "notification": True}, "needs a message"),
+        (
+            status_event("IN_PROGRESS", attachments=_return_payload(1).attachments),
+            "only",
+        ),
+        (EventDraft("ADD_AWAITING", notification=True), "Invalid actionType"),
+        (EventDraft(ActionType.STATUS_UPDATE, notification=True), "needs a caseNewStatus"),
+        (EventDraft(ActionType.SENDING_MESSAGE, notification=True), "needs a message"),
         ({"actionType": "COM_ADD"}, 'missing required properties (["notification"])'),
-        ({**status_event("DONE"), "message": "m" * 1001}, "String is too long"),
-        ({**status_event("DONE"), "notification": "yes"}, "Instance type (string)"),
+        (status_event("DONE", message="m" * 1001), "String is too long"),
+        ({**status_event("DONE").to_api(), "notification": "yes"}, "Instance type (string)"),
     ],
 )
 def test_event_rules(
-    subscription: Subscription, client: HubEEClient, payload: dict, expected: str
+    subscription: Subscription,
+    client: HubEEClient,
+    payload: EventDraft | dict,
+    expected: str,
 ) -> None:
     case = services.deposit_case(subscription, files=etat_civil_files())
 
     with pytest.raises(BadRequestError) as caught:
-        client.create_event(str(case.id), payload)
+        if isinstance(payload, EventDraft):
+            client.create_event(str(case.id), payload)
+        else:  # a body an EventDraft cannot express, sent as the client sends one
+            post_event_body(client, str(case.id), payload)
 
     assert expected in caught.value.hubee_message
     assert not case.events.exists()
@@ -390,7 +405,7 @@ def test_messages_refused_when_the_demarche_does_not_allow_them(
 
     with pytest.raises(BadRequestError) as caught:
         client.create_event(
-            str(case.id), {"actionType": "SENDING_MESSAGE", "notification": True, "message": "Hi"}
+            str(case.id), EventDraft(ActionType.SENDING_MESSAGE, notification=True, message="Hi")
         )
     with pytest.raises(BadRequestError):
         client.create_event(str(case.id), status_event("IN_PROGRESS", message="En cours"))
@@ -440,9 +455,9 @@ def test_lite_case_leaves_the_events_out(subscription: Subscription, client: Hub
     lite = client.get_case(str(case.id), lite=True)
     full = client.get_case(str(case.id))
 
-    assert "events" not in lite
-    assert len(full["events"]) == 1
-    assert lite["attachments"] == full["attachments"]
+    assert "events" not in lite.raw
+    assert len(full.events) == 1
+    assert lite.raw["attachments"] == full.raw["attachments"]
 
 
 def test_notifications_paging_order_and_filters(

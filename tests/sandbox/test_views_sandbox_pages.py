@@ -305,15 +305,13 @@ def test_acknowledge_an_si_event(
     case = _deposited(subscription)
     event = client.create_event(str(case.id), status_event("SI_RECEIVED"))
 
-    staff.post(reverse("sandbox:osl-acknowledge", args=[case.pk, event["id"]]))
+    staff.post(reverse("sandbox:osl-acknowledge", args=[case.pk, event.id]))
 
-    ours = services.event(event["id"])
+    ours = services.event(event.id)
     assert ours.status == EventStatus.RECEIVED
     # The SI is told (eventStatus RECEIVED), and the button is gone.
     listed = client.list_notifications(25)
-    assert [(n.event_id, n.event_status) for n in listed if n.event_id] == [
-        (event["id"], "RECEIVED")
-    ]
+    assert [(n.event_id, n.event_status) for n in listed if n.event_id] == [(event.id, "RECEIVED")]
     assert "Accuser réception (RECEIVED)" not in _html(staff.get(_case_url(case)))
 
 

@@ -54,14 +54,14 @@ class CaseHandler:
         if created:
             self.context.counters.add(dossiers_created=1)
         pieces = self.mapper.store_attachments(
-            dossier, case.get("attachments") or [], event=None, new_dossier=created
+            dossier, case.attachments, event=None, new_dossier=created
         )
         # A new dossier's rows are the ones just made: no need to read them back.
         pending = [p for p in pieces if p.state == AttachmentState.PENDING] if created else None
         self.files.download_pending(dossier, event=None, pieces=pending)
         # Only this démarche's dossier goes out through this démarche's connection.
         self.mapper.own_case(dossier)
-        send_pending(self.context.client, dossier, case.get("events") or [])
+        send_pending(self.context.client, dossier, case.events)
         return dossier
 
     def ingest_event(self, case_id: str, event_id: str | None) -> None:
@@ -80,7 +80,7 @@ class CaseHandler:
             return
         evenement = self.mapper.store_event(dossier, event, event_id, known)
         if evenement.action_type == ActionType.ATTACH_DEPOSIT:
-            self.mapper.store_attachments(dossier, event.get("attachments") or [], event=evenement)
+            self.mapper.store_attachments(dossier, event.attachments, event=evenement)
             self.files.download_pending(dossier, event=evenement)
         # Any event may move the case (a complement comes back as ATTACH_DEPOSIT with
         # HUBEE_NOTIFIED, API.md §9.2), not only STATUS_UPDATE.
@@ -88,7 +88,7 @@ class CaseHandler:
             Dossier.objects.filter(pk=dossier.pk).update(
                 status=evenement.case_new_status, updated_at=timezone.now()
             )
-        if (event.get("status") or "").upper() != EventStatus.RECEIVED:
+        if event.status.upper() != EventStatus.RECEIVED:
             self.context.client.patch_event(case_id, event_id, EventStatus.RECEIVED)
             Evenement.objects.filter(pk=evenement.pk).update(hubee_status=EventStatus.RECEIVED)
 

@@ -7,6 +7,15 @@ class InvalidDataError(Exception):
     """HubEE sent something we cannot store (missing id, wrong case…)."""
 
 
+def incomplete_payload(field: str) -> str:
+    """The journal's text for a case or event lacking a field HubEE's API requires."""
+    return (
+        f"HubEE a envoyé un dossier incomplet ou mal formé (champ « {field} » absent ou "
+        "invalide) : il n'a pas été enregistré. Il sera relu à la prochaine synchronisation ; "
+        "si l'erreur persiste, signalez-la à l'assistance de HubEE."
+    )
+
+
 class PendingAttachmentError(Exception):
     """A file is still PENDING on HubEE: keep the notification and try again later."""
 

@@ -22,7 +22,11 @@ from demarches.models import Demarche
 from dossiers.enums import FailureKind, RunFailure, RunStatus
 from dossiers.exchange import connection, lease
 from dossiers.exchange.inbound.case_handler import CaseHandler
-from dossiers.exchange.inbound.errors import InvalidDataError, PendingAttachmentError
+from dossiers.exchange.inbound.errors import (
+    InvalidDataError,
+    PendingAttachmentError,
+    incomplete_payload,
+)
 from dossiers.exchange.inbound.files import FileFetcher
 from dossiers.exchange.inbound.journal import RunJournal, SyncContext, SyncOutcome
 from dossiers.exchange.inbound.mapping import Mapper
@@ -35,6 +39,7 @@ from hubee_portal.hubee import (
     AuthenticationError,
     HubEEClient,
     HubEEError,
+    InvalidPayloadError,
     NotFoundError,
     Notification,
     TransientError,
@@ -218,6 +223,10 @@ class ListingLoop:
             self.journal.record_held_back(notification, str(exc))
         except TransientError as exc:
             self.journal.record_failure(notification, FailureKind.TRANSIENT, str(exc))
+        except InvalidPayloadError as exc:
+            self.journal.record_failure(
+                notification, FailureKind.INVALID, incomplete_payload(exc.field)
+            )
         except HubEEError as exc:
             self.journal.record_failure(notification, FailureKind.PERMANENT, str(exc))
         except PendingAttachmentError as exc:

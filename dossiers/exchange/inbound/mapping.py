@@ -21,7 +21,7 @@ from dossiers.exchange.inbound.errors import (
 from dossiers.exchange.outbound.queue import queue_automatic_statuses
 from dossiers.models import Dossier, Evenement, PieceJointe
 from dossiers.records import storage
-from hubee_portal.hubee import is_uuid, parse_hubee_datetime
+from hubee_portal.hubee import Attachment, Case, Event
 from hubee_portal.hubee.vocabulary import UNAVAILABLE_FILE, AttachmentStatus, CaseStatus
 
 logger = logging.getLogger(__name__)
@@ -66,32 +66,29 @@ class Mapper:
     # -- rows -----------------------------------------------------------------------------------
 
     def store_case(
-        self, case_id: str, case: dict[str, Any], known: Dossier | None = None
+        self, case_id: str, case: Case, known: Dossier | None = None
     ) -> tuple[Dossier, bool]:
         """Create or update the case's dossier; `known` is its row as read by the caller."""
-        if not isinstance(case, dict) or str(case.get("id", "")).lower() != case_id.lower():
+        if case.id.lower() != case_id.lower():
             raise InvalidDataError(
                 "HubEE a renvoyé un cas qui ne correspond pas à la notification."
             )
-        external_id = str(case.get("externalId") or "").strip()
-        if not external_id:
-            raise InvalidDataError("Cas HubEE sans numéro de télédossier (externalId).")
-        raw_applicant = case.get("applicant")
-        applicant: dict[str, Any] = raw_applicant if isinstance(raw_applicant, dict) else {}
-        raw_status = case.get("status")
-        status = str(raw_status) if raw_status in set(CaseStatus) else ""
+        applicant = case.applicant
+        # An unknown status is left as it was (today's HubEE only sends the known ones).
+        status = case.status if case.status in set(CaseStatus) else ""
         values = {
-            "external_id": external_id[:64],
-            "process_code": str(case.get("processCode") or self.demarche.process_code)[:30],
-            "applicant_first_name": str(applicant.get("firstName") or "")[:255],
-            "applicant_last_name": str(applicant.get("lastName") or "")[:255],
-            "applicant_email": str(applicant.get("email") or "")[:320],
-            "partner_attributes": str(case.get("partnerAttributes") or ""),
-            "hubee_created_at": parse_hubee_datetime(case.get("createDateTime")),
-            "hubee_updated_at": parse_hubee_datetime(case.get("updateDateTime")),
-            "hubee_transmitted_at": parse_hubee_datetime(case.get("transmissionDateTime")),
-            "hubee_closed_at": parse_hubee_datetime(case.get("closeDateTime")),
-            "raw": _without_events(case),
+            "external_id": case.external_id[:64],
+            "process_code": case.process_code[:30],
+            "applicant_first_name": (applicant.first_name if applicant else "")[:255],
+            "applicant_last_name": (applicant.last_name if applicant else "")[:255],
+            "applicant_email": ((applicant.email if applicant else None) or "")[:320],
+            "partner_attributes": case.partner_attributes or "",
+            "hubee_created_at": case.create_date_time,
+            "hubee_updated_at": case.update_date_time,
+            "hubee_transmitted_at": case.transmission_date_time,
+            "hubee_closed_at": case.close_date_time,
+            # Events are stored as rows; keeping them in the raw case would grow it every sync.
+            "raw": case.without_events(),
         }
         if known is not None:
             for name, value in values.items():
@@ -101,7 +98,7 @@ class Mapper:
             known.save()
             return known, False
         try:
-            return self.create_dossier(case_id, external_id, status, values), True
+            return self.create_dossier(case_id, case.external_id, status, values), True
         except IntegrityError:
             # Another démarche's run stored the case since our read (each run holds its own
             # lease): the first one keeps it, the unique constraint says who.
@@ -135,26 +132,26 @@ class Mapper:
     def store_event(
         self,
         dossier: Dossier,
-        event: dict[str, Any],
+        event: Event,
         event_id: str,
         known: Evenement | None = None,
     ) -> Evenement:
         """Create or update the event's row; `known` is its row as read by the caller (checked
         to be this dossier's)."""
-        if not isinstance(event, dict) or str(event.get("id", "")).lower() != event_id.lower():
+        if event.id.lower() != event_id.lower():
             raise InvalidDataError("HubEE a renvoyé un événement qui ne correspond pas.")
         values = {
-            "action_type": str(event.get("actionType") or "")[:100],
+            "action_type": (event.action_type or "")[:100],
             "direction": Direction.RECEIVED,
-            "message": str(event.get("message") or ""),
-            "comment": str(event.get("comment") or ""),
-            "author": str(event.get("author") or "")[:255],
-            "case_current_status": str(event.get("caseCurrentStatus") or "")[:20],
-            "case_new_status": str(event.get("caseNewStatus") or "")[:20],
-            "hubee_status": str(event.get("status") or "")[:12],
-            "hubee_created_at": parse_hubee_datetime(event.get("createDateTime")),
-            "hubee_updated_at": parse_hubee_datetime(event.get("updateDateTime")),
-            "raw": event,
+            "message": event.message or "",
+            "comment": event.comment or "",
+            "author": (event.author or "")[:255],
+            "case_current_status": (event.case_current_status or "")[:20],
+            "case_new_status": (event.case_new_status or "")[:20],
+            "hubee_status": event.status[:12],
+            "hubee_created_at": event.create_date_time,
+            "hubee_updated_at": event.update_date_time,
+            "raw": dict(event.raw),
         }
         if known is not None:
             self.own_event(known, dossier)
@@ -176,7 +173,7 @@ class Mapper:
     def store_attachments(
         self,
         dossier: Dossier,
-        attachments: Iterable[Any],
+        attachments: Iterable[Attachment],
         *,
         event: Evenement | None,
         new_dossier: bool = False,
@@ -197,10 +194,8 @@ class Mapper:
                 }
             taken = {Path(pj.stored_path).name for pj in existing.values()}
             for attachment in attachments:
-                if not isinstance(attachment, dict) or not is_uuid(attachment.get("id")):
-                    raise InvalidDataError("Pièce jointe HubEE sans identifiant valide.")
-                attachment_id = attachment["id"].lower()
-                hubee_status = str(attachment.get("status") or "").upper()
+                attachment_id = attachment.id
+                hubee_status = attachment.status
                 piece = existing.get(attachment_id)
                 if piece is not None:
                     if piece.hubee_status != hubee_status:
@@ -212,21 +207,20 @@ class Mapper:
                             piece.state = AttachmentState.PENDING
                         piece.save(update_fields=["hubee_status", "state", "updated_at"])
                     continue
-                name = storage.sanitize_component(attachment.get("fileName"), "piece-jointe")
+                name = storage.sanitize_component(attachment.file_name, "piece-jointe")
                 name = storage.unique_name(folder, name, taken)
                 taken.add(name)
                 unavailable = hubee_status in UNAVAILABLE_FILE
-                size = attachment.get("size")
                 created.append(
                     PieceJointe(
                         dossier=dossier,
                         evenement=event,
                         hubee_attachment_id=attachment_id,
-                        file_name=str(attachment.get("fileName") or "")[:1000],
+                        file_name=attachment.file_name[:1000],
                         stored_path=f"{dossier.folder_name}/{name}",
-                        attachment_type=str(attachment.get("type") or "")[:100],
-                        mime_type=str(attachment.get("mimeType") or "")[:255],
-                        size=size if isinstance(size, int) and size >= 0 else None,
+                        attachment_type=attachment.type[:100],
+                        mime_type=attachment.mime_type[:255],
+                        size=attachment.size if attachment.size >= 0 else None,
                         hubee_status=hubee_status,
                         state=(
                             AttachmentState.UNAVAILABLE if unavailable else AttachmentState.PENDING
@@ -237,11 +231,6 @@ class Mapper:
             # One INSERT for all (the primary keys come back: SQLite ≥ 3.35, PostgreSQL).
             PieceJointe.objects.bulk_create(created)
         return created
-
-
-def _without_events(case: dict[str, Any]) -> dict[str, Any]:
-    # Events are stored as rows; keeping them in the raw case too would grow it at every sync.
-    return {key: value for key, value in case.items() if key != "events"}
 
 
 def _unavailable_reason(hubee_status: str) -> str:

@@ -8,6 +8,7 @@ are searched for ours (a crash may have come between HubEE accepting it and our 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,9 +23,9 @@ from dossiers.exchange import connection, lease
 from dossiers.exchange.lease import LEASE_TTL, KeepAlive
 from dossiers.exchange.outbound import deposit, push
 from dossiers.exchange.outbound.push import UnfinishedAttemptError
-from dossiers.exchange.outbound.queue import payload_for
+from dossiers.exchange.outbound.queue import draft_for
 from dossiers.models import Dossier, Evenement, OutgoingEvent
-from hubee_portal.hubee import HubEEClient, PermanentError, find_matching_event, is_uuid
+from hubee_portal.hubee import Event, HubEEClient, PermanentError, find_matching_event
 from hubee_portal.hubee.vocabulary import ActionType, moves_forward
 
 logger = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ def _deliver(dossier: Dossier, client: HubEEClient | None = None) -> None:
     try:
         client = client or connection.client_for(dossier.demarche)
         case = client.get_case(str(dossier.hubee_case_id))
-        send_pending(client, dossier, case.get("events") or [])
+        send_pending(client, dossier, case.events)
     except ConfigurationError as exc:
         # Nothing left: no attempt is counted. Due again at once: once the démarche has its
         # secret (or allowed URLs) again and is enabled, its next run delivers them.
@@ -167,7 +168,7 @@ def _deliver(dossier: Dossier, client: HubEEClient | None = None) -> None:
         OutgoingEvent.objects.record_failed_try(dossier.pk, before, exc, timezone.now())
 
 
-def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[str, Any]]) -> None:
+def send_pending(client: HubEEClient, dossier: Dossier, case_events: Sequence[Event]) -> None:
     """Send the dossier's pending events in order. `case_events` is the case as just read."""
     pending = list(OutgoingEvent.objects.filter(dossier=dossier, state=OutgoingState.PENDING))
     if not pending:
@@ -178,13 +179,13 @@ def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[s
             event = deposit.send_deposit(client, dossier, outgoing, case_events, known)
             if event is not None:
                 push.record_or_fail(dossier, outgoing, event)
-                known.add(str(event["id"]).lower())
+                known.add(event.id.lower())
             continue
-        payload = payload_for(outgoing)
+        draft = draft_for(outgoing)
         # Already on HubEE? (a crash came between HubEE accepting it and our commit)
-        event = find_matching_event(case_events, payload, client.config.application_name, known)
+        event = find_matching_event(case_events, draft, client.config.application_name, known)
         if event is not None:
-            logger.info("outgoing %s already on HubEE as event %s", outgoing.pk, event.get("id"))
+            logger.info("outgoing %s already on HubEE as event %s", outgoing.pk, event.id)
         else:
             dossier.refresh_from_db(fields=["status"])
             if outgoing.case_new_status and not moves_forward(
@@ -195,7 +196,7 @@ def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[s
             push.before_post(outgoing)
             try:
                 event = client.create_event(
-                    str(dossier.hubee_case_id), payload, known_event_ids=known
+                    str(dossier.hubee_case_id), draft, known_event_ids=known
                 )
             except PermanentError as exc:
                 push.fail(outgoing, str(exc))
@@ -204,18 +205,14 @@ def send_pending(client: HubEEClient, dossier: Dossier, case_events: list[dict[s
                 push.after_post_error(outgoing, exc)
                 raise
         push.record_or_fail(dossier, outgoing, event)
-        known.add(str(event["id"]).lower())
+        known.add(event.id.lower())
 
 
-def _claimed_event_ids(dossier: Dossier, case_events: list[dict[str, Any]]) -> set[str]:
+def _claimed_event_ids(dossier: Dossier, case_events: Sequence[Event]) -> set[str]:
     """Event ids never to take for one of this dossier's pushes: its events, those other rows
     of the outbox already claimed (a deposit in progress), and any event of the case as read
     that another dossier holds (a connection answering another démarche's ids)."""
-    on_case = [
-        str(event["id"]).lower()
-        for event in case_events
-        if isinstance(event, dict) and is_uuid(event.get("id"))
-    ]
+    on_case = [event.id.lower() for event in case_events]
     mine_or_on_case = Q(dossier=dossier) | Q(hubee_event_id__in=on_case)
     known = {
         str(event_id)

@@ -7,17 +7,27 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from dossiers.exchange.outbound import push
-from dossiers.exchange.outbound.queue import payload_for
+from dossiers.exchange.outbound.queue import draft_for
 from dossiers.models import Dossier, OutgoingAttachment, OutgoingEvent
 from dossiers.records import storage
-from hubee_portal.hubee import HubEEClient, HubEEError, PermanentError, find_matching_event
+from hubee_portal.hubee import (
+    Attachment,
+    AttachmentDraft,
+    Event,
+    EventDraft,
+    HubEEClient,
+    HubEEError,
+    PermanentError,
+    find_matching_event,
+)
 from hubee_portal.hubee.vocabulary import ActionType, AttachmentStatus, EventStatus
 
 logger = logging.getLogger(__name__)
@@ -27,14 +37,14 @@ def send_deposit(
     client: HubEEClient,
     dossier: Dossier,
     outgoing: OutgoingEvent,
-    case_events: list[dict[str, Any]],
+    case_events: Sequence[Event],
     known: set[str],
-) -> dict[str, Any] | None:
+) -> Event | None:
     """Create (or resume) our ATTACH_DEPOSIT, upload its files, publish it. Returns the event
     once HubEE has it SENT; None when HubEE refused it for good (the row is then failed)."""
     files = list(outgoing.attachments.order_by("position"))
     case_id = str(dossier.hubee_case_id)
-    payload = payload_for(outgoing, files)
+    draft = draft_for(outgoing, files)
     event = None
     if outgoing.hubee_event_id:
         event = _event_with_id(case_events, str(outgoing.hubee_event_id))
@@ -43,36 +53,32 @@ def send_deposit(
             logger.warning("outgoing %s: deposit gone from HubEE, creating it again", outgoing.pk)
             _forget_remote_ids(outgoing, files)
     if event is None:
-        event = _find_deposit(case_events, payload, client.config.application_name, known)
+        event = _find_deposit(case_events, draft, client.config.application_name, known)
         if event is not None:
-            logger.info("outgoing %s already on HubEE as event %s", outgoing.pk, event.get("id"))
+            logger.info("outgoing %s already on HubEE as event %s", outgoing.pk, event.id)
     if event is None:
         push.before_post(outgoing)
         try:
-            event = client.create_event(case_id, payload, known_event_ids=known)
+            event = client.create_event(case_id, draft, known_event_ids=known)
         except PermanentError as exc:
             push.fail(outgoing, str(exc))
             return None
         except Exception as exc:
             push.after_post_error(outgoing, exc)
             raise
-    event_id = str(event["id"])
+    event_id = event.id
     if not _remember_remote_ids(outgoing, files, event):
         _cancel_deposit(client, case_id, event_id, outgoing, files)
         push.fail(outgoing, "HubEE a créé le dépôt sans y inscrire toutes ses pièces.")
         return None
-    if str(event.get("status") or "").upper() in (EventStatus.SENT, EventStatus.RECEIVED):
+    if event.status.upper() in (EventStatus.SENT, EventStatus.RECEIVED):
         return event
-    remote = {
-        str(item.get("id")).lower(): item
-        for item in event.get("attachments") or []
-        if isinstance(item, dict)
-    }
+    remote = {item.id: item for item in event.attachments}
     root = Path(dossier.demarche.download_folder)
     try:
         for item in files:
             uploaded = remote.get(str(item.hubee_attachment_id).lower())
-            if uploaded and str(uploaded.get("status") or "").upper() == AttachmentStatus.RECEIVED:
+            if uploaded and uploaded.status == AttachmentStatus.RECEIVED:
                 continue
             path = storage.resolve_inside(root, item.stored_path)
             with open(path, "rb") as handle:
@@ -102,47 +108,39 @@ def send_deposit(
         outgoing.last_error = str(exc)
         outgoing.save(update_fields=["last_error", "updated_at"])
         raise
-    return {**event, "status": EventStatus.SENT}
+    return replace(event, status=EventStatus.SENT, raw={**event.raw, "status": EventStatus.SENT})
 
 
-def _event_with_id(events: list[dict[str, Any]], event_id: str) -> dict[str, Any] | None:
-    for event in events:
-        if isinstance(event, dict) and str(event.get("id", "")).lower() == event_id.lower():
-            return event
-    return None
+def _event_with_id(events: Sequence[Event], event_id: str) -> Event | None:
+    return next((event for event in events if event.id.lower() == event_id.lower()), None)
 
 
-def _files_key(attachments: Any) -> list[tuple[str, Any]]:
-    return sorted(
-        (str(item.get("fileName")), item.get("size"))
-        for item in attachments or []
-        if isinstance(item, dict)
-    )
+def _files_key(attachments: Sequence[Attachment | AttachmentDraft]) -> list[tuple[str, int]]:
+    return sorted((item.file_name, item.size) for item in attachments)
 
 
 def _find_deposit(
-    case_events: list[dict[str, Any]],
-    payload: dict[str, Any],
+    case_events: Sequence[Event],
+    draft: EventDraft,
     application_name: str,
     known: set[str],
-) -> dict[str, Any] | None:
+) -> Event | None:
     """Our deposit on the case: same metadata as find_matching_event checks, and same files."""
-    wanted = _files_key(payload["attachments"])
+    wanted = _files_key(draft.attachments)
     candidates = [
         event
         for event in case_events
-        if isinstance(event, dict)
-        and event.get("actionType") == ActionType.ATTACH_DEPOSIT
-        and _files_key(event.get("attachments")) == wanted
+        if event.action_type == ActionType.ATTACH_DEPOSIT
+        and _files_key(event.attachments) == wanted
     ]
-    return find_matching_event(candidates, payload, application_name, known)
+    return find_matching_event(candidates, draft, application_name, known)
 
 
 def _remember_remote_ids(
-    outgoing: OutgoingEvent, files: list[OutgoingAttachment], event: dict[str, Any]
+    outgoing: OutgoingEvent, files: list[OutgoingAttachment], event: Event
 ) -> bool:
     """Commit the event id and one HubEE attachment id per file, before any upload."""
-    remote = [item for item in event.get("attachments") or [] if isinstance(item, dict)]
+    remote = event.attachments
     used: set[int] = set()
     for item in files:
         match = next(
@@ -150,18 +148,17 @@ def _remember_remote_ids(
                 index
                 for index, candidate in enumerate(remote)
                 if index not in used
-                and candidate.get("fileName") == item.file_name
-                and candidate.get("size") == item.size
-                and candidate.get("id")
+                and candidate.file_name == item.file_name
+                and candidate.size == item.size
             ),
             None,
         )
         if match is None:
             return False
         used.add(match)
-        item.hubee_attachment_id = remote[match]["id"]
+        item.hubee_attachment_id = remote[match].id
     with transaction.atomic():
-        outgoing.hubee_event_id = event["id"]
+        outgoing.hubee_event_id = event.id
         outgoing.last_error = ""  # the POST's outcome is known now
         outgoing.post_unanswered_since = None
         outgoing.save(

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dossiers.enums import AttachmentState, Direction, OutgoingState
 from dossiers.models import Dossier, Evenement, OutgoingEvent, PieceJointe
-from hubee_portal.hubee import TransientError, parse_hubee_datetime
+from hubee_portal.hubee import Event, TransientError
 from hubee_portal.hubee.vocabulary import ActionType, AttachmentStatus, EventStatus
 
 logger = logging.getLogger(__name__)
@@ -62,12 +62,12 @@ def after_post_error(outgoing: OutgoingEvent, exc: Exception) -> None:
     outgoing.save(update_fields=["last_error", "post_unanswered_since", "updated_at"])
 
 
-def record_or_fail(dossier: Dossier, outgoing: OutgoingEvent, event: dict[str, Any]) -> None:
+def record_or_fail(dossier: Dossier, outgoing: OutgoingEvent, event: Event) -> None:
     try:
         record_sent(dossier, outgoing, event)
     except ForeignEventError:
         logger.warning(
-            "outgoing %s: HubEE answered event %s of another dossier", outgoing.pk, event["id"]
+            "outgoing %s: HubEE answered event %s of another dossier", outgoing.pk, event.id
         )
         fail(outgoing, FOREIGN_EVENT)
 
@@ -103,11 +103,11 @@ def skip(dossier: Dossier, outgoing: OutgoingEvent) -> None:
     outgoing.save(update_fields=["state", "last_error", "next_attempt_at", "updated_at"])
 
 
-def record_sent(dossier: Dossier, outgoing: OutgoingEvent, event: dict[str, Any]) -> None:
+def record_sent(dossier: Dossier, outgoing: OutgoingEvent, event: Event) -> None:
     now = timezone.now()
     with transaction.atomic():
         outgoing.state = OutgoingState.SENT
-        outgoing.hubee_event_id = event["id"]
+        outgoing.hubee_event_id = event.id
         outgoing.sent_at = now
         outgoing.last_error = ""
         outgoing.post_unanswered_since = None
@@ -115,17 +115,17 @@ def record_sent(dossier: Dossier, outgoing: OutgoingEvent, event: dict[str, Any]
         outgoing.save()
         evenement = _store_sent_event(
             dossier,
-            event["id"],
+            event.id,
             {
                 "action_type": outgoing.action_type,
                 "direction": Direction.SENT,
                 "message": outgoing.message,
                 "author": outgoing.author,
-                "case_current_status": str(event.get("caseCurrentStatus") or dossier.status)[:20],
+                "case_current_status": (event.case_current_status or dossier.status)[:20],
                 "case_new_status": outgoing.case_new_status,
-                "hubee_status": str(event.get("status") or EventStatus.SENT)[:12],
-                "hubee_created_at": parse_hubee_datetime(event.get("createDateTime")) or now,
-                "raw": event,
+                "hubee_status": (event.status or EventStatus.SENT)[:12],
+                "hubee_created_at": event.create_date_time or now,
+                "raw": dict(event.raw),
             },
         )
         if outgoing.action_type == ActionType.ATTACH_DEPOSIT:

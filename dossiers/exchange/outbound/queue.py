@@ -20,6 +20,7 @@ from dossiers.models import Dossier, OutgoingAttachment, OutgoingEvent
 from dossiers.records import audit, storage
 from dossiers.records.actions import ABSENT, MAX_MESSAGE, Action, author_name, message_rule
 from hubee_portal import APPLICATION_NAME
+from hubee_portal.hubee import AttachmentDraft, EventDraft
 from hubee_portal.hubee.vocabulary import ActionType
 
 if TYPE_CHECKING:
@@ -196,28 +197,19 @@ def queue_automatic_statuses(dossier: Dossier) -> list[OutgoingEvent]:
     return queued
 
 
-def payload_for(
-    outgoing: OutgoingEvent, files: list[OutgoingAttachment] | None = None
-) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "actionType": outgoing.action_type,
-        "author": outgoing.author,
-        "notification": True,
-    }
-    if outgoing.case_new_status:
-        payload["caseNewStatus"] = outgoing.case_new_status
-    if outgoing.message:
-        payload["message"] = outgoing.message
+def draft_for(outgoing: OutgoingEvent, files: list[OutgoingAttachment] | None = None) -> EventDraft:
+    """The event the row is sent as (a deposit announces its files, in their order)."""
+    attachments: tuple[AttachmentDraft, ...] = ()
     if outgoing.action_type == ActionType.ATTACH_DEPOSIT:
         if files is None:
             files = list(outgoing.attachments.order_by("position"))
-        payload["attachments"] = [
-            {
-                "fileName": f.file_name,
-                "type": f.attachment_type,
-                "size": f.size,
-                "mimeType": f.mime_type,
-            }
-            for f in files
-        ]
-    return payload
+        attachments = tuple(
+            AttachmentDraft(f.file_name, f.attachment_type, f.size, f.mime_type) for f in files
+        )
+    return EventDraft(
+        action_type=outgoing.action_type,
+        author=outgoing.author,
+        case_new_status=outgoing.case_new_status or None,
+        message=outgoing.message or None,
+        attachments=attachments,
+    )
