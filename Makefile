@@ -26,10 +26,11 @@ $(STAMP): pyproject.toml
 # Le worker joint le bac à sable à l'adresse du portail (127.0.0.1 quand HOST écoute partout).
 DEMO_HOST := $(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST))
 run: $(STAMP)
-	$(DEV) $(PY) manage.py migrate --noinput
-	$(DEV) $(PY) manage.py hubee_bootstrap
-	$(DEV) $(PY) manage.py hubee_demo --base-url http://$(DEMO_HOST):$(PORT)
-	@echo "Portail : http://$(DEMO_HOST):$(PORT)/  — bac à sable : http://$(DEMO_HOST):$(PORT)/sandbox/  (Ctrl-C pour arrêter)"
+	@$(DEV) $(PY) manage.py migrate --noinput --verbosity 0
+	@SUMMARY=$$(mktemp) && \
+	$(DEV) $(PY) manage.py hubee_bootstrap --summary-file $$SUMMARY >/dev/null && \
+	$(DEV) $(PY) manage.py hubee_demo --base-url http://$(DEMO_HOST):$(PORT) --summary-file $$SUMMARY >/dev/null && \
+	$(PY) tools/run_summary.py $$SUMMARY http://$(DEMO_HOST):$(PORT)
 	$(DEV) $(PY) manage.py qcluster & QPID=$$!; trap 'kill $$QPID 2>/dev/null; wait $$QPID' EXIT INT TERM; \
 	$(DEV) $(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -49,7 +50,8 @@ test: $(STAMP) chromium
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(DEV) $(PY) manage.py makemigrations --check --dry-run
+	$(DEV) HUBEE_SANDBOX=true $(PY) manage.py makemigrations --check --dry-run
+	$(PY) tools/module_size.py
 	$(VENV)/bin/lint-imports --no-cache
 	$(DEV) DATA_DIR=$$(mktemp -d) $(VENV)/bin/mypy -p hubee_portal.hubee -p dossiers.exchange
 

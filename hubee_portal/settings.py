@@ -71,9 +71,6 @@ INSTALLED_APPS = [
     "axes",
     "demarches",
     "dossiers",
-    "hubee_portal.sandbox",
-    # `manage.py hubee_demo` (make run); it refuses to run while HUBEE_SANDBOX is off.
-    "hubee_portal.demo",
 ]
 
 MIDDLEWARE = [
@@ -271,6 +268,10 @@ HUBEE_PROXY = env.str("HUBEE_PROXY", default="")
 HUBEE_CA_BUNDLE = env.str("HUBEE_CA_BUNDLE", default="")
 # Built-in fake HubEE API served under /sandbox/ (on in development, off in production).
 HUBEE_SANDBOX = env.bool("HUBEE_SANDBOX", default=DEBUG)
+if HUBEE_SANDBOX:
+    # The fake HubEE, the demo of `make run` and the benchmarks: absent from a production
+    # install (no table, URL, schedule or command of theirs).
+    INSTALLED_APPS += ["hubee_portal.sandbox", "hubee_portal.demo", "tools.bench"]
 # The only hosts a client secret is sent to (`.example.fr` matches subdomains); by default
 # HubEE's own, those of demarches.enums.ENVIRONMENT_URLS (a test keeps both lists equal).
 # While HUBEE_SANDBOX is on, http and the loopback are accepted too (demarches.validators).

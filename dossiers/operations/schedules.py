@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
 from django_q.models import Schedule
@@ -16,10 +17,15 @@ VERIFY_SCHEDULE_NAME = "Contrôle d'intégrité des fichiers"
 PURGE_SCHEDULE_NAME = "Purge RGPD des dossiers expirés"
 INCIDENTS_SCHEDULE_NAME = "Alertes aux administrateurs"
 PURGE_HOUR = 2
+SANDBOX_TASKS = "hubee_portal.sandbox."
 
 
 def ensure_schedule(**kwargs) -> Schedule:
     """Created idempotently by name (never tasks.schedule(), which duplicates)."""
+    if not apps.is_installed("hubee_portal.sandbox"):
+        # An install upgraded from a version that always had the sandbox: its nightly purge
+        # would fail every night once the app is gone.
+        Schedule.objects.filter(func__startswith=SANDBOX_TASKS).delete()
     schedule, _ = Schedule.objects.update_or_create(
         name=SCHEDULE_NAME,
         defaults={

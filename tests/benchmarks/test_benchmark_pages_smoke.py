@@ -6,14 +6,15 @@ import os
 
 import pytest
 
-from dossiers import benchmarks, benchmarks_pages
+from tools.bench import pages as benchmarks_pages
+from tools.bench.install import POSTGRES_SCHEMES
 
 pytestmark = pytest.mark.integration
 
 
 def test_pages_benchmark_renders_every_page():
     url = os.environ.get("DATABASE_URL", "")
-    database_url = url if url.split(":", 1)[0] in benchmarks.POSTGRES_SCHEMES else None
+    database_url = url if url.split(":", 1)[0] in POSTGRES_SCHEMES else None
     report = benchmarks_pages.run_pages(
         dossiers=40, files_per=1, events_per=1, repeats=2, database_url=database_url
     )

@@ -6,8 +6,9 @@ import os
 
 import pytest
 
-from dossiers import benchmarks
-from dossiers.benchmarks import (
+from tools.bench import ingest as benchmarks
+from tools.bench import memory
+from tools.bench.ingest import (
     CASE_ROUTE,
     DELETE_ROUTE,
     DOWNLOAD_ROUTE,
@@ -15,6 +16,7 @@ from dossiers.benchmarks import (
     LIST_ROUTE,
     TOKEN_ROUTE,
 )
+from tools.bench.install import POSTGRES_SCHEMES
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +27,7 @@ ATTACHMENTS = 2
 def _database_url() -> str | None:
     # On the PostgreSQL run of the suite, exercise the dedicated-database path as well.
     url = os.environ.get("DATABASE_URL", "")
-    return url if url.split(":", 1)[0] in benchmarks.POSTGRES_SCHEMES else None
+    return url if url.split(":", 1)[0] in POSTGRES_SCHEMES else None
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +123,7 @@ def test_the_bound_is_n_times_3_plus_a_times_r_over_k():
 
 
 def test_memory_of_a_small_attachment():
-    figures = benchmarks.run_memory(size_mb=2, database_url=_database_url())
+    figures = memory.run_memory(size_mb=2, database_url=_database_url())
     assert figures.stored_size == 2 * 1024 * 1024
     assert figures.stored_sha256_ok
     assert figures.baseline_kib > 10_000  # a Django process: tens of MB, read from wait4

@@ -9,7 +9,7 @@ import random
 import sys
 from pathlib import Path
 
-from hubee_portal.sandbox import harness
+from tools.bench import harness
 
 PROCESS_CODES = ["EtatCivil", "recensementCitoyen", "CERTDC"]
 environment = harness.environment

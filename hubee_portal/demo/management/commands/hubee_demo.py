@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from demarches.management.commands.hubee_bootstrap import add_to_summary
 from demarches.validators import hubee_url_problem
 from hubee_portal.demo import seeding
 
@@ -31,8 +32,19 @@ class Command(BaseCommand):
             default=seeding.DEFAULT_DOSSIERS,
             help="Télédossiers déposés par démarche à la première préparation.",
         )
+        parser.add_argument(
+            "--summary-file",
+            help="Fichier où ajouter le compte agent, pour le récapitulatif de `make run`.",
+        )
 
-    def handle(self, *args: Any, base_url: str, dossiers: int, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        base_url: str,
+        dossiers: int,
+        summary_file: str | None = None,
+        **options: Any,
+    ) -> None:
         if not settings.HUBEE_SANDBOX:
             raise CommandError(
                 "Le bac à sable HubEE est désactivé (HUBEE_SANDBOX=false) : la démonstration "
@@ -51,6 +63,12 @@ class Command(BaseCommand):
         if dossiers < 0:
             raise CommandError("--dossiers doit être positif ou nul.")
         result = seeding.set_up(base_url, dossiers)
+        add_to_summary(
+            summary_file,
+            username=seeding.AGENT_USERNAME,
+            role="agent",
+            password=result.agent_password or None,
+        )
         sandbox_url = f"{result.base_url}/sandbox/"
         codes = ", ".join(d.process_code for d in result.demarches)
         if not result.changed:
@@ -59,8 +77,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Démonstration déjà prête ({len(result.demarches)} démarches reliées au bac à "
                 f"sable : {codes}) ; rien n'a changé. Compte agent « {seeding.AGENT_USERNAME} » : "
-                f"mot de passe affiché au premier lancement (`{dev}python manage.py changepassword "
-                f"{seeding.AGENT_USERNAME}` le change). Côté opérateur : {sandbox_url}"
+                "mot de passe affiché au premier lancement "
+                f"(`{dev}.venv/bin/python manage.py changepassword {seeding.AGENT_USERNAME}` le "
+                f"change). Côté opérateur : {sandbox_url}"
             )
             return
         lines = [

@@ -1,4 +1,4 @@
-"""Benchmarks of the sync (issue 6): ingest rate and peak memory, against a real server.
+"""Ingest benchmark (issue 6): our sync against the official script's pattern, on a real server.
 
 Each benchmark builds a throw-away install in a temporary folder (an SQLite file, or a
 dedicated PostgreSQL database created and dropped on the server of a given URL), serves the
@@ -12,57 +12,68 @@ asserts a time: the command prints the figures next to the targets.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
 import random
-import re
-import resource
-import secrets
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from hubee_portal.sandbox import harness, official_pattern
+from tools.bench import harness, official_pattern
+from tools.bench.install import (
+    BenchmarkError,
+    Meter,
+    Progress,
+    emit,
+    fmt_number,
+    in_process_seconds,
+    mark,
+    per,
+    percent,
+    quiet,
+    run_child,
+    run_sync,
+    throwaway_install,
+)
 
 OURS_CLIENT_ID = "bench-portail"
+
+
 OFFICIAL_CLIENT_ID = "bench-script-officiel"
+
+
 CLIENT_SECRET = "bench-secret"  # noqa: S105 - a throw-away sandbox subscription
+
+
 PROCESS_CODE = "EtatCivil"
+
+
 BATCH_SIZE = 25
-CHUNK = 1024 * 1024
+
+
 SPEEDUP_TARGET = 10.0
+
+
 BOUND_TARGET = 0.80
-MEMORY_GROWTH_TARGET_MB = 30.0
-POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql", "psql"}
+
+
 LIST_ROUTE = "GET /teledossiers/v1/notifications"
+
+
 TOKEN_ROUTE = "POST /oauth2/token"  # noqa: S105 - a route, not a secret
+
+
 CASE_ROUTE = "GET /teledossiers/v1/cases/{caseId}"
+
+
 DOWNLOAD_ROUTE = "GET /teledossiers/v1/cases/{caseId}/attachments/{attachmentId}"
+
+
 EVENT_ROUTE = "POST /teledossiers/v1/cases/{caseId}/events"
+
+
 DELETE_ROUTE = "DELETE /teledossiers/v1/notifications/{notificationId}"
-
-Progress = Callable[[str], None]
-
-
-class BenchmarkError(RuntimeError):
-    """A step of the benchmark failed (the message says which, with the child's output)."""
-
-
-def _quiet(message: str) -> None:
-    pass
-
-
-# -- figures -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -159,117 +170,7 @@ class IngestFigures:
         return self.bound_ratio >= BOUND_TARGET
 
 
-@dataclass(frozen=True)
-class MemoryFigures:
-    size_mb: int
-    database: str
-    baseline_kib: int
-    peak_kib: int
-    seconds: float
-    stored_size: int
-    stored_sha256_ok: bool
-
-    @property
-    def growth_mb(self) -> float:
-        return (self.peak_kib - self.baseline_kib) / 1024
-
-    @property
-    def meets_growth(self) -> bool:
-        return self.growth_mb <= MEMORY_GROWTH_TARGET_MB
-
-
-# -- the throw-away install --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Install:
-    workdir: Path
-    env: dict[str, str]
-    database: str  # "SQLite" or "PostgreSQL"
-
-
-@contextmanager
-def throwaway_install(database_url: str | None = None) -> Iterator[Install]:
-    """A migrated install in a temporary folder; PostgreSQL: a dedicated database, dropped."""
-    with tempfile.TemporaryDirectory(prefix="hubee-bench-") as tmp:
-        workdir = Path(tmp)
-        if database_url:
-            with dedicated_postgres_database(database_url) as url:
-                yield _migrated(workdir, url, "PostgreSQL")
-        else:
-            yield _migrated(workdir, None, "SQLite")
-
-
-def _migrated(workdir: Path, database_url: str | None, database: str) -> Install:
-    env = harness.environment(workdir, database_url)
-    migrated = harness.manage(env, "migrate", "--noinput")
-    if migrated.returncode != 0:
-        raise BenchmarkError(f"migrate a échoué :\n{migrated.stderr}")
-    return Install(workdir, env, database)
-
-
-@contextmanager
-def dedicated_postgres_database(server_url: str) -> Iterator[str]:
-    """Create `hubee_bench_<random>` on the server of `server_url`, yield its URL, drop it.
-
-    The database named in `server_url` is only used to connect: its contents are never read
-    nor changed.
-    """
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(server_url)
-    if parts.scheme not in POSTGRES_SCHEMES:
-        raise BenchmarkError(
-            f"--database-url attend une URL PostgreSQL (postgres://…), pas « {parts.scheme} » : "
-            "sans elle, le banc utilise un fichier SQLite."
-        )
-    name = f"hubee_bench_{secrets.token_hex(4)}"
-    admin_url = urlunsplit(("postgresql", *parts[1:]))
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-
-
-def _child(install: Install, call: str, timeout: int = 3600) -> Any:
-    """Run `benchmarks.<call>` in a child process; its last stdout line, parsed as JSON."""
-    try:
-        result = harness.python(
-            install.env, f"from dossiers import benchmarks\nbenchmarks.{call}", timeout=timeout
-        )
-    except RuntimeError as exc:
-        raise BenchmarkError(f"{call.split('(')[0]} a échoué :\n{exc}") from exc
-    lines = result.stdout.strip().splitlines()
-    return json.loads(lines[-1]) if lines else None
-
-
-def _sync(install: Install, concurrency: int) -> subprocess.CompletedProcess:
-    # Both the option and the setting, so that k is the one measured whichever the command
-    # reads (run_all passes the option on since issue 12; earlier versions read the setting).
-    env = {**install.env, "HUBEE_SYNC_CONCURRENCY": str(concurrency)}
-    result = harness.manage(env, "hubee_sync", "--concurrency", str(concurrency))
-    if result.returncode != 0:
-        raise BenchmarkError(
-            f"hubee_sync a échoué (code {result.returncode}) :\n{result.stdout}{result.stderr}"
-        )
-    return result
-
-
-def _in_process_seconds(output: str) -> float | None:
-    match = re.search(r"Terminé en ([\d.]+) s", output)
-    return float(match.group(1)) if match else None
-
-
-# -- ingest ------------------------------------------------------------------------------------
-
-
-def run_ingest(settings: IngestSettings, progress: Progress = _quiet) -> IngestFigures:
+def run_ingest(settings: IngestSettings, progress: Progress = quiet) -> IngestFigures:
     """Our sync, then the official script's pattern, on the same sandbox and the same cases."""
     with throwaway_install(settings.database_url) as install:
         progress(f"Installation jetable ({install.database}) dans {install.workdir}")
@@ -278,15 +179,16 @@ def run_ingest(settings: IngestSettings, progress: Progress = _quiet) -> IngestF
                 f"Dépôt de 2 × {settings.cases} télédossiers de {settings.attachments} pièce(s) "
                 f"de {settings.size} octets"
             )
-            _child(
+            run_child(
                 install,
+                "ingest",
                 f"child_prepare_ingest({server.url!r}, {settings.cases}, {settings.attachments}, "
                 f"{settings.size}, {settings.latency_ms}, {settings.connection_ms}, "
                 f"{settings.seed})",
             )
             progress(f"hubee_sync --concurrency {settings.concurrency}…")
-            with _Meter(server.process.pid, children=True) as ours_meter:
-                result = _sync(install, settings.concurrency)
+            with Meter(server.process.pid, children=True) as ours_meter:
+                result = run_sync(install, settings.concurrency)
             progress(f"  {ours_meter.seconds:.1f} s")
             per_call = (settings.latency_ms + settings.connection_ms) / 1000
             estimate = settings.cases * (4 + settings.attachments) * per_call
@@ -300,12 +202,12 @@ def run_ingest(settings: IngestSettings, progress: Progress = _quiet) -> IngestF
                 download_dir=download_dir,
             )
             try:
-                with _Meter(server.process.pid, children=False) as official_meter:
+                with Meter(server.process.pid, children=False) as official_meter:
                     replay = official_pattern.run(config)
             except official_pattern.OfficialPatternError as exc:
                 raise BenchmarkError(f"le motif du script officiel a échoué : {exc}") from exc
             progress(f"  {official_meter.seconds:.1f} s")
-            report = _child(install, "child_report_ingest()")
+            report = run_child(install, "ingest", "child_report_ingest()")
         files_on_disk = sum(1 for p in download_dir.rglob("*") if p.is_file())
     return IngestFigures(
         settings=settings,
@@ -328,7 +230,7 @@ def run_ingest(settings: IngestSettings, progress: Progress = _quiet) -> IngestF
             load=official_meter.load,
             **report["official"],
         ),
-        ours_in_process_seconds=_in_process_seconds(result.stdout),
+        ours_in_process_seconds=in_process_seconds(result.stdout),
         stored_dossiers=report["stored_dossiers"],
         stored_files=report["stored_files"],
         file_mismatches=report["file_mismatches"],
@@ -336,49 +238,6 @@ def run_ingest(settings: IngestSettings, progress: Progress = _quiet) -> IngestF
         official_pending=report["official_pending"],
         official_files_on_disk=files_on_disk,
     )
-
-
-class _Meter:
-    """Wall time, 1-minute load, and CPU of the client and of the sandbox server over a block.
-
-    The client is either the waited-for children (hubee_sync) or this process (the replay).
-    """
-
-    def __init__(self, server_pid: int, *, children: bool) -> None:
-        self.server_pid = server_pid
-        self.who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
-        self.seconds = 0.0
-        self.load = 0.0
-        self.client_cpu: float | None = None
-        self.server_cpu: float | None = None
-
-    def _client(self) -> float:
-        usage = resource.getrusage(self.who)
-        return usage.ru_utime + usage.ru_stime
-
-    def __enter__(self) -> _Meter:
-        self.load = os.getloadavg()[0]
-        self._server_start = process_cpu_seconds(self.server_pid)
-        self._client_start = self._client()
-        self._started = time.monotonic()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.seconds = time.monotonic() - self._started
-        self.client_cpu = self._client() - self._client_start
-        server_end = process_cpu_seconds(self.server_pid)
-        if self._server_start is not None and server_end is not None:
-            self.server_cpu = server_end - self._server_start
-
-
-def process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU of a running process (Linux /proc), or None elsewhere."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def child_prepare_ingest(
@@ -395,7 +254,7 @@ def child_prepare_ingest(
 
     from hubee_portal.sandbox import services as sandbox
 
-    ours_sub, official_sub = _setup_subscriptions(base_url)
+    ours_sub, official_sub = setup_subscriptions(base_url)
     rng = random.Random(seed)  # noqa: S311 - test data
     width = len(str(cases))
     for number in range(1, cases + 1):
@@ -411,7 +270,7 @@ def child_prepare_ingest(
     sandbox.clear_call_log()
 
 
-def _setup_subscriptions(base_url: str):
+def setup_subscriptions(base_url: str):
     from django.conf import settings
 
     from demarches.models import Demarche, HubEEConnection, Organisation
@@ -490,7 +349,7 @@ def child_report_ingest() -> None:
     mismatches = sum(1 for key, value in expected.items() if got.get(key) != value)
     mismatches += len(set(got) - set(expected))
     pending = {s.client_id: sandbox.pending_si_notifications(s) for s in Subscription.objects.all()}
-    _emit(
+    emit(
         {
             "ours": _log_counts(OURS_CLIENT_ID),
             "official": _log_counts(OFFICIAL_CLIENT_ID),
@@ -503,148 +362,26 @@ def child_report_ingest() -> None:
     )
 
 
-def _emit(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data) + "\n")
-
-
-# -- memory ------------------------------------------------------------------------------------
-
-
-def run_memory(
-    size_mb: int = 300, database_url: str | None = None, progress: Progress = _quiet
-) -> MemoryFigures:
-    """Peak RSS of hubee_sync receiving one `size_mb` attachment, over an idle run's."""
-    if size_mb < 1:
-        raise ValueError("size_mb must be at least 1")
-    with throwaway_install(database_url) as install:
-        progress(f"Installation jetable ({install.database}) dans {install.workdir}")
-        with harness.SandboxServer(install.env) as server:
-            _child(install, f"child_prepare_memory({server.url!r})")
-            progress("hubee_sync à vide (référence)…")
-            baseline_kib, _, _ = peak_rss(install.env, "hubee_sync", "--concurrency", "1")
-            progress(f"Fichier de {size_mb} Mo écrit par blocs, puis déposé…")
-            big = install.workdir / "gros-fichier.bin"
-            expected_sha256 = write_random_file(big, size_mb * CHUNK)
-            _child(install, f"child_deposit_big({str(big)!r})")
-            big.unlink()
-            progress("hubee_sync avec le gros fichier…")
-            peak_kib, seconds, output = peak_rss(install.env, "hubee_sync", "--concurrency", "1")
-            report = _child(install, "child_report_memory()")
-    if report["size"] != size_mb * CHUNK:
-        raise BenchmarkError(f"le fichier n'a pas été reçu en entier :\n{output}")
-    return MemoryFigures(
-        size_mb=size_mb,
-        database=install.database,
-        baseline_kib=baseline_kib,
-        peak_kib=peak_kib,
-        seconds=seconds,
-        stored_size=report["size"],
-        stored_sha256_ok=report["sha256"] == expected_sha256,
-    )
-
-
-def peak_rss(env: dict[str, str], *args: str) -> tuple[int, float, str]:
-    """Run `manage.py <args>`; its peak RSS in KiB (wait4's ru_maxrss), seconds and output."""
-    with tempfile.TemporaryFile(mode="w+") as out:
-        started = time.monotonic()
-        process = subprocess.Popen(  # noqa: S603 - our interpreter and manage.py
-            [sys.executable, "manage.py", *args],
-            cwd=harness.ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.monotonic() - started
-        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        out.seek(0)
-        output = out.read()
-    if process.returncode != 0:
-        raise BenchmarkError(f"{' '.join(args)} a échoué (code {process.returncode}) :\n{output}")
-    return usage.ru_maxrss, seconds, output
-
-
-def write_random_file(path: Path, size: int) -> str:
-    """`size` random bytes written 1 MiB at a time (never held in memory); its SHA-256."""
-    hasher = hashlib.sha256()
-    with path.open("wb") as out:
-        remaining = size
-        while remaining > 0:
-            chunk = os.urandom(min(CHUNK, remaining))
-            hasher.update(chunk)
-            out.write(chunk)
-            remaining -= len(chunk)
-    return hasher.hexdigest()
-
-
-def child_prepare_memory(base_url: str) -> None:
-    _setup_subscriptions(base_url)
-
-
-def child_deposit_big(path: str) -> None:
-    from hubee_portal.sandbox import services as sandbox
-    from hubee_portal.sandbox.models import Subscription
-
-    subscription = Subscription.objects.get(client_id=OURS_CLIENT_ID)
-    sandbox.deposit_case(
-        subscription,
-        external_id="BENCH-GROS",
-        files=[("gros-fichier.bin", "document", "application/octet-stream", path)],
-    )
-
-
-def child_report_memory() -> None:
-    from dossiers.enums import AttachmentState
-    from dossiers.models import PieceJointe
-
-    piece = PieceJointe.objects.filter(state=AttachmentState.STORED).first()
-    if piece is None:
-        _emit({"size": 0, "sha256": ""})
-        return
-    _emit({"size": piece.absolute_path.stat().st_size, "sha256": piece.sha256})
-
-
-# -- printing ----------------------------------------------------------------------------------
-
-
-def _mark(ok: bool) -> str:
-    return "✓" if ok else "✗"
-
-
-def _per(cpu_seconds: float | None, count: int) -> str:
-    if cpu_seconds is None or not count:
-        return "?"
-    return _number(cpu_seconds * 1000 / count, 1)
-
-
-def _percent(value: float) -> str:
-    return f"{value * 100:.0f} %"
-
-
-def _number(value: float, decimals: int = 2) -> str:
-    return f"{value:,.{decimals}f}".replace(",", " ").replace(".", ",")
-
-
 def format_ingest(figures: IngestFigures) -> list[str]:
     s = figures.settings
     ours, official = figures.ours, figures.official
     rows = [
-        ("Durée (s)", _number(ours.seconds, 1), _number(official.seconds, 1)),
-        ("Dossiers par seconde", _number(ours.rate), _number(official.rate)),
-        ("Appels à l'API par dossier", _number(ours.calls_per_dossier),
-         _number(official.calls_per_dossier)),
-        ("Nouvelles connexions par dossier", _number(ours.connections_per_dossier),
-         _number(official.connections_per_dossier)),
-        ("Statuts poussés par dossier", _number(ours.status_pushes / max(ours.dossiers, 1)),
-         _number(official.status_pushes / max(official.dossiers, 1))),
+        ("Durée (s)", fmt_number(ours.seconds, 1), fmt_number(official.seconds, 1)),
+        ("Dossiers par seconde", fmt_number(ours.rate), fmt_number(official.rate)),
+        ("Appels à l'API par dossier", fmt_number(ours.calls_per_dossier),
+         fmt_number(official.calls_per_dossier)),
+        ("Nouvelles connexions par dossier", fmt_number(ours.connections_per_dossier),
+         fmt_number(official.connections_per_dossier)),
+        ("Statuts poussés par dossier", fmt_number(ours.status_pushes / max(ours.dossiers, 1)),
+         fmt_number(official.status_pushes / max(official.dossiers, 1))),
         ("Appels (total, journal du bac à sable)", str(ours.calls), str(official.calls)),
         ("Nouvelles connexions (total)", str(ours.new_connections),
          str(official.new_connections)),
         ("Erreurs 5xx", str(ours.server_errors), str(official.server_errors)),
-        ("CPU du client par dossier (ms)*", _per(ours.client_cpu_s, ours.dossiers),
-         _per(official.client_cpu_s, official.dossiers)),
-        ("CPU du bac à sable par appel (ms)", _per(ours.server_cpu_s, ours.calls),
-         _per(official.server_cpu_s, official.calls)),
+        ("CPU du client par dossier (ms)*", per(ours.client_cpu_s, ours.dossiers),
+         per(official.client_cpu_s, official.dossiers)),
+        ("CPU du bac à sable par appel (ms)", per(ours.server_cpu_s, ours.calls),
+         per(official.server_cpu_s, official.calls)),
     ]  # fmt: skip
     lines = [
         f"Débit d'ingestion — {s.cases} dossiers × {s.attachments} pièce(s) × {s.size} octets, "
@@ -660,52 +397,40 @@ def format_ingest(figures: IngestFigures) -> list[str]:
         if pattern.new_connections == pattern.calls:
             latency = f"{s.latency_ms} + {s.connection_ms} ms de latence, connexion neuve"
         line = (
-            f"Par appel, {pattern.label} (médianes du journal) : {_number(pattern.server_ms, 1)} "
+            f"Par appel, {pattern.label} (médianes du journal) : "
+            f"{fmt_number(pattern.server_ms, 1)} "
             f"ms dans le bac à sable (dont {latency}"
         )
         if pattern.gap_ms is None:
             line += ")."
         else:
             line += (
-                f"), {_number(pattern.gap_ms, 1)} ms entre deux appels d'une même connexion "
+                f"), {fmt_number(pattern.gap_ms, 1)} ms entre deux appels d'une même connexion "
                 "(travail du client, réseau, analyse HTTP et journal du bac à sable)."
             )
         lines.append(line)
     lines.append("* démarrage du processus compris (environ 1 s de CPU pour Django).")
     if figures.ours_in_process_seconds is not None:
         lines.append(
-            f"Portail : {_number(figures.ours_in_process_seconds, 1)} s mesurées par hubee_sync "
+            f"Portail : {fmt_number(figures.ours_in_process_seconds, 1)} s mesurées par hubee_sync "
             "lui-même (sans le démarrage du processus)."
         )
     bound = figures.bound_seconds
     lines += [
         f"Borne de latence N·(3+a)·r/k = {s.cases}·{3 + s.attachments}·"
-        f"{s.latency_ms / 1000:g}/{s.concurrency} = {_number(bound, 1)} s ; portail à "
-        f"{_percent(figures.bound_ratio)} de la borne (cible ≥ {_percent(BOUND_TARGET)}) "
-        f"{_mark(figures.meets_bound)}",
-        f"Script officiel / portail : {_number(figures.speedup, 1)}× (cible ≥ "
-        f"{SPEEDUP_TARGET:g}×) {_mark(figures.meets_speedup)}",
+        f"{s.latency_ms / 1000:g}/{s.concurrency} = {fmt_number(bound, 1)} s ; portail à "
+        f"{percent(figures.bound_ratio)} de la borne (cible ≥ {percent(BOUND_TARGET)}) "
+        f"{mark(figures.meets_bound)}",
+        f"Script officiel / portail : {fmt_number(figures.speedup, 1)}× (cible ≥ "
+        f"{SPEEDUP_TARGET:g}×) {mark(figures.meets_speedup)}",
         f"Vérifications : {figures.stored_dossiers} dossier(s) et {figures.stored_files} "
         f"fichier(s) enregistrés, {figures.file_mismatches} empreinte(s) différente(s), "
         f"{figures.ours_pending} + {figures.official_pending} notification(s) restante(s), "
         f"{figures.official_files_on_disk} fichier(s) écrits par le script officiel.",
-        f"Charge de la machine (moyenne 1 min) au départ : portail {_number(ours.load)}, "
-        f"script officiel {_number(official.load)} (d'autres travaux faussent les durées).",
+        f"Charge de la machine (moyenne 1 min) au départ : portail {fmt_number(ours.load)}, "
+        f"script officiel {fmt_number(official.load)} (d'autres travaux faussent les durées).",
     ]
     return lines
-
-
-def format_memory(figures: MemoryFigures) -> list[str]:
-    return [
-        f"Mémoire — une pièce jointe de {figures.size_mb} Mo, base {figures.database}",
-        f"Pic RSS de hubee_sync : {_number(figures.peak_kib / 1024, 1)} Mo "
-        f"({_number(figures.seconds, 1)} s)",
-        f"Référence (hubee_sync à vide) : {_number(figures.baseline_kib / 1024, 1)} Mo",
-        f"Croissance : {_number(figures.growth_mb, 1)} Mo (cible ≤ "
-        f"{MEMORY_GROWTH_TARGET_MB:g} Mo) {_mark(figures.meets_growth)}",
-        f"Fichier reçu : {figures.stored_size} octets, empreinte "
-        f"{'identique' if figures.stored_sha256_ok else 'DIFFÉRENTE'}.",
-    ]
 
 
 def expected_list_calls(cases: int, batch_size: int = BATCH_SIZE) -> int:

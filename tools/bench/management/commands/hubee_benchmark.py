@@ -1,8 +1,9 @@
-"""Benchmarks of the sync against the sandbox, in a throw-away install (see dossiers.benchmarks)."""
+"""Benchmarks of the sync against the sandbox, in a throw-away install (see tools/bench/)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dossiers import benchmarks, benchmarks_pages
+from tools.bench import ingest, memory, pages
+from tools.bench.install import BenchmarkError
 
 
 class Command(BaseCommand):
@@ -59,7 +60,7 @@ class Command(BaseCommand):
     def handle(self, *args, benchmark, database_url, **options):
         try:
             if benchmark == "ingest":
-                settings = benchmarks.IngestSettings(
+                settings = ingest.IngestSettings(
                     cases=options["cases"],
                     attachments=options["attachments"],
                     size=options["size"],
@@ -68,9 +69,9 @@ class Command(BaseCommand):
                     concurrency=options["concurrency"],
                     database_url=database_url,
                 )
-                lines = benchmarks.format_ingest(benchmarks.run_ingest(settings, self.progress))
+                lines = ingest.format_ingest(ingest.run_ingest(settings, self.progress))
             elif benchmark == "pages":
-                report = benchmarks_pages.run_pages(
+                report = pages.run_pages(
                     dossiers=options["dossiers"],
                     files_per=options["files_per_dossier"],
                     events_per=options["events_per_dossier"],
@@ -78,11 +79,11 @@ class Command(BaseCommand):
                     database_url=database_url,
                     analyze=options["analyze"],
                 )
-                lines = benchmarks_pages.format_pages(report)
+                lines = pages.format_pages(report)
             else:
-                figures = benchmarks.run_memory(options["size_mb"], database_url, self.progress)
-                lines = benchmarks.format_memory(figures)
-        except (ValueError, benchmarks.BenchmarkError) as exc:
+                figures = memory.run_memory(options["size_mb"], database_url, self.progress)
+                lines = memory.format_memory(figures)
+        except (ValueError, BenchmarkError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write("")
         for line in lines:

@@ -1,6 +1,6 @@
 """Pages benchmark: query count and server time of the list and detail pages at volume.
 
-Runs in a throw-away install (hubee_portal.sandbox.harness): a child process seeds the database
+Runs in a throw-away install (tools.bench.harness): a child process seeds the database
 with bulk inserts, then renders the pages through Django's test client, many times.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from hubee_portal.sandbox import harness
+from tools.bench import harness
 
 
 @dataclass
@@ -247,7 +247,7 @@ def run_pages(
                 raise RuntimeError(migrated.stderr)
             output = harness.python(
                 env,
-                "import sys\nfrom dossiers import benchmarks_pages as b\n"
+                "import sys\nfrom tools.bench import pages as b\n"
                 f"sys.stdout.write(b.child({dossiers}, {files_per}, {events_per}, {repeats}, "
                 f"{analyze}))",
             ).stdout
