@@ -1,7 +1,9 @@
-"""HubEE protocol (no Django): the HTTP client (client.py), its typed errors (errors.py), the
-payloads (payloads.py) and the vocabulary (vocabulary.py)."""
+"""HubEE protocol (no Django): the HTTP client (client.py, its settings in config.py, its
+machinery in transport.py, tokens.py, http_errors.py and transfers.py), its typed errors
+(errors.py), the payloads (payloads.py) and the vocabulary (vocabulary.py)."""
 
-from .client import API_PREFIX, HubEEClient, HubEEConfig, HubEEStats
+from .client import API_PREFIX, HubEEClient
+from .config import HubEEConfig
 from .data import (
     DownloadResult,
     Notification,
@@ -36,6 +38,7 @@ from .payloads import (
     find_matching_event,
     is_same_event,
 )
+from .transport import HubEEStats
 from .vocabulary import ActionType, AttachmentStatus, CaseStatus, EventStatus, moves_forward
 
 __all__ = [

@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 from hubee_portal.hubee import ActionType, EventDraft, HubEEClient, require_uuid
-from hubee_portal.hubee.client import JSON_ACCEPT
+from hubee_portal.hubee.transport import JSON_ACCEPT
 
 PDF = b"%PDF-1.4\n% sandbox test\n" + bytes(range(256)) * 40
 XML = b'<?xml version="1.0" encoding="UTF-8"?>\n<demande><acte>naissance</acte></demande>\n'
@@ -45,8 +45,8 @@ def post_event_body(client: HubEEClient, case_id: str, body: Any) -> dict[str, A
     draft (same session, token, headers and single attempt), for the bodies an EventDraft
     cannot express; HubEE's refusal raises the client's error (BadRequestError…)."""
     case_id = require_uuid(case_id, "case_id")
-    response = client._attempt(
-        client._new_state(),
+    response = client._transport.attempt(
+        client._transport.new_state(),
         "POST",
         f"/cases/{case_id}/events",
         json_body=body,
