@@ -1,6 +1,6 @@
 """HubEE's rules on cases, events and notifications (API.md §6 and §9.2), for both parties.
 
-The SI side (the API views) and the OSL side (services.py) both go through here, so the two
+The SI side (the API views) and the OSL side (services) both go through here, so the two
 sides of a case cannot disagree. Errors carry English messages: they end up in API bodies.
 """
 
