@@ -170,6 +170,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The portal's own style sheets and icon (hubee_portal is not an installed app).
+STATICFILES_DIRS = [BASE_DIR / "hubee_portal" / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(DATA_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
