@@ -57,6 +57,9 @@ def test_non_staff_user_on_a_sandbox_page_is_one_line_without_traceback(client, 
 REFUSAL_THEN_CRASH = """
 import django
 django.setup()
+from django.core.management import call_command
+# As on a production install (the error pages link the collected style sheet).
+call_command("collectstatic", interactive=False, verbosity=0)
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.exception import response_for_exception
 from django.test import RequestFactory

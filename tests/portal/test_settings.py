@@ -161,6 +161,9 @@ UNKNOWN_PAGES = """
 import json
 import django
 django.setup()
+from django.core.management import call_command
+# As on a production install (the error pages link the collected style sheet).
+call_command("collectstatic", interactive=False, verbosity=0)
 from django.conf import settings
 from django.test import Client
 from django.test.utils import setup_test_environment
