@@ -245,6 +245,10 @@ def run_pages(
             migrated = harness.manage(env, "migrate", "--noinput")
             if migrated.returncode != 0:
                 raise RuntimeError(migrated.stderr)
+            # As on a production install: the pages link the collected style sheet.
+            collected = harness.manage(env, "collectstatic", "--noinput")
+            if collected.returncode != 0:
+                raise RuntimeError(collected.stderr)
             output = harness.python(
                 env,
                 "import sys\nfrom tools.bench import pages as b\n"
