@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from dossiers.operations import views as operations_views
@@ -10,9 +13,17 @@ admin.site.site_header = "HubEE Portal — administration"
 admin.site.site_title = "HubEE Portal"
 admin.site.index_title = "Configuration"
 
+
+def favicon(request):
+    # Resolved per request: the static manifest exists only once collectstatic has run.
+    return HttpResponseRedirect(static("portal/favicon.svg"))
+
+
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", operations_views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on what is not an HTML page (JSON, downloads).
+    path("favicon.ico", login_not_required(favicon), name="favicon"),
     path("synchroniser/", home.sync_now, name="sync-now"),
     path("dossiers/", include("dossiers.web.urls")),
     path("mes-alertes/", preferences.preferences, name="preferences"),

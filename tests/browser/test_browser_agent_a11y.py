@@ -21,6 +21,7 @@ NOT_PAGES = {
     "dossiers:export",  # CSV
     "dossiers:retry",
     "healthz",  # JSON for monitoring tools
+    "favicon",  # a redirect to the icon
     "sync-now",
     "logout",
     "operations",  # an admin page: checked with axe in test_browser_operations

@@ -190,3 +190,13 @@ def test_every_cell_of_a_stacked_table_says_its_column(portal, login):
     tables += assert_cells_labelled(detail)
     # Syncs, failures; the list; attachments, sends to HubEE, status history.
     assert tables == 6
+
+
+@pytest.mark.django_db
+def test_favicon_ico_points_to_the_svg_icon_without_login(client, settings):
+    # Browsers ask for /favicon.ico on JSON answers and downloads too.
+    settings.WHITENOISE_USE_FINDERS = True
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith("favicon.svg")
+    assert client.get(response["Location"]).status_code == 200
