@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hubee_portal.hubee import API_PREFIX
 from tools.bench import harness, official_pattern
 from tools.bench.install import (
     BenchmarkError,
@@ -38,42 +39,18 @@ from tools.bench.install import (
 )
 
 OURS_CLIENT_ID = "bench-portail"
-
-
 OFFICIAL_CLIENT_ID = "bench-script-officiel"
-
-
 CLIENT_SECRET = "bench-secret"  # noqa: S105 - a throw-away sandbox subscription
-
-
 PROCESS_CODE = "EtatCivil"
-
-
 BATCH_SIZE = 25
-
-
 SPEEDUP_TARGET = 10.0
-
-
 BOUND_TARGET = 0.80
-
-
-LIST_ROUTE = "GET /teledossiers/v1/notifications"
-
-
+LIST_ROUTE = f"GET {API_PREFIX}/notifications"
 TOKEN_ROUTE = "POST /oauth2/token"  # noqa: S105 - a route, not a secret
-
-
-CASE_ROUTE = "GET /teledossiers/v1/cases/{caseId}"
-
-
-DOWNLOAD_ROUTE = "GET /teledossiers/v1/cases/{caseId}/attachments/{attachmentId}"
-
-
-EVENT_ROUTE = "POST /teledossiers/v1/cases/{caseId}/events"
-
-
-DELETE_ROUTE = "DELETE /teledossiers/v1/notifications/{notificationId}"
+CASE_ROUTE = f"GET {API_PREFIX}/cases/{{caseId}}"
+DOWNLOAD_ROUTE = f"GET {API_PREFIX}/cases/{{caseId}}/attachments/{{attachmentId}}"
+EVENT_ROUTE = f"POST {API_PREFIX}/cases/{{caseId}}/events"
+DELETE_ROUTE = f"DELETE {API_PREFIX}/notifications/{{notificationId}}"
 
 
 @dataclass(frozen=True)

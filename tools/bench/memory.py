@@ -25,8 +25,6 @@ from tools.bench.install import (
 )
 
 CHUNK = 1024 * 1024
-
-
 MEMORY_GROWTH_TARGET_MB = 30.0
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 
-API_PREFIX = "/teledossiers/v1"
+API_PREFIX = "/teledossiers/v1"  # the official script's own, as it writes it: not our client's
 APPLICATION_NAME = "script_HUBEE_DINUM"  # what SC1/SC2 send, hard-coded
 RETRY_NB = 5  # SC1 NombreRetry / SC2 retry_nb
 NOTIFICATION_MAX = 25  # SC1 notificationMax / SC2 max_notifications
