@@ -26,31 +26,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
 if TYPE_CHECKING:
-    from .openapi_contract import Contract, ContractRequest
+    from .openapi_contract import Contract, ContractRequest, Violation
 
 SETTING = "HUBEE_SANDBOX_OPENAPI"
 BINARY = "application/octet-stream"
 MAX_RECORDED = 1000
 STREAMED_PLACEHOLDER = b"(file content, streamed)"
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One `[ERROR]` line of the gateway: where (`query.maxResult`, `body`…) and what."""
-
-    location: str
-    detail: str
-
-    def line(self, kind: str, method: str, path: str) -> str:
-        where = f" @{self.location}" if self.location and kind == "REQUEST" else ""
-        return f"[ERROR][{kind}][{method} {path}{where}] {self.detail}"
 
 
 def request_message(method: str, path: str, violations: Iterable[Violation]) -> str:

@@ -34,7 +34,18 @@ from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from .contract import Violation
+
+@dataclass(frozen=True)
+class Violation:
+    """One `[ERROR]` line of the gateway: where (`query.maxResult`, `body`…) and what."""
+
+    location: str
+    detail: str
+
+    def line(self, kind: str, method: str, path: str) -> str:
+        where = f" @{self.location}" if self.location and kind == "REQUEST" else ""
+        return f"[ERROR][{kind}][{method} {path}{where}] {self.detail}"
+
 
 # Requests are matched against the contract's paths under this made-up host.
 GATEWAY_ORIGIN = "https://gateway.hubee.invalid"
