@@ -185,6 +185,42 @@ ANNOUNCED = """(wanted) => {
 }"""
 
 
+# The element keyboard focus is on, and whether its focus can be seen (RGAA 10.7): an outline of
+# at least 2 px, the browser's own ring (outline-style auto), or a box shadow.
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body || el === document.documentElement) return null;
+  const s = getComputedStyle(el);
+  const outline = s.outlineStyle === 'auto'
+    || (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2);
+  const shadow = s.boxShadow && s.boxShadow !== 'none';
+  let path = el.tagName.toLowerCase();
+  if (el.id) path += '#' + el.id;
+  else if (el.getAttribute('name')) path += '[name="' + el.getAttribute('name') + '"]';
+  else if (el.textContent.trim()) path += ' « ' + el.textContent.trim().slice(0, 40) + ' »';
+  return {path, visible: outline || shadow};
+}"""
+MAX_TABS = 25
+
+
+def invisible_focus(page: Page) -> list[str]:
+    """Tab through the page's first focusable elements; those whose focus cannot be seen."""
+    page.evaluate(
+        "() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }"
+    )
+    seen: list[str] = []
+    invisible: list[str] = []
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused is None or focused["path"] in seen:
+            break
+        seen.append(focused["path"])
+        if not focused["visible"]:
+            invisible.append(focused["path"])
+    return invisible
+
+
 def url_names(patterns=None, namespace: str = "") -> Iterator[str]:
     """Every named URL pattern of the URLconf, namespaced (« dossiers:detail »)."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:

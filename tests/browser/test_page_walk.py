@@ -20,6 +20,7 @@ not sqlite, as in the pass where DATABASE_URL names PostgreSQL): pages do not de
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ from tests.browser.page_walk import (
     add_csp,
     check_page,
     check_text_spacing,
+    invisible_focus,
     size_label,
     url_names,
 )
@@ -66,6 +68,7 @@ AGENT, SUPERUSER, TECH_ADMIN, ANONYMOUS = "agent.nice", "admin", "admin.techniqu
 SUBMITTED = "POST seulement : soumis par test_page_walk_action_forms"
 NOT_PAGES = {
     "healthz": "JSON pour les outils de supervision",
+    "favicon": "redirection vers l'icône (portal/favicon.svg)",
     "logout": "POST seulement (bouton « Se déconnecter »)",
     "sync-now": SUBMITTED,
     "dossiers:export": "téléchargement CSV",
@@ -297,6 +300,7 @@ def test_page_walk(walk, sessions):
     failures = Failures()
     for problem in coverage_failures():
         failures.add("URLconf", "—", "couverture", problem)
+    titles: dict[str, set[str]] = defaultdict(set)
     for visit in _visits(walk):
         session = sessions[visit.user]
         for size in SIZES:
@@ -304,6 +308,17 @@ def test_page_walk(walk, sessions):
             check_page(
                 session, failures, visit.label, size, status=status, expected_status=visit.status
             )
+            if size == SIZES[0] and visit.status == 200:
+                # Once per page, at the desktop size: its title, and keyboard focus (10.7).
+                titles[session.page.title()].add(visit.label.split(" ", 1)[0])
+                for path in invisible_focus(session.page):
+                    failures.add(visit.label, size_label(size), "focus invisible", path)
+    # Each page's title says where one is (RGAA 8.6): two different pages never share one.
+    for title, names in titles.items():
+        if not title.strip() or not title.endswith("HubEE Portal"):
+            failures.add(", ".join(sorted(names)), "—", "titre", f"« {title} »")
+        if len(names) > 1:
+            failures.add(", ".join(sorted(names)), "—", "titre partagé", f"« {title} »")
     if failures:
         pytest.fail(failures.report("Visite des pages"), pytrace=False)
 
