@@ -11,7 +11,7 @@ from demarches import (
 )
 from demarches.forms import DemarcheAdminForm
 from demarches.hubee import check_connection
-from demarches.models import Demarche, HubEEConnection, Organisation
+from demarches.models import AttachmentTypeLabel, Demarche, HubEEConnection, Organisation
 
 # Fields that decide where the démarches' client secrets are sent: a superuser's alone.
 CONNECTION_DESTINATION_FIELDS = ["environment", *HubEEConnection.DESTINATION_FIELDS]
@@ -212,3 +212,13 @@ class DemarcheAdmin(admin.ModelAdmin):
     def disable(self, request, queryset):
         count = queryset.update(enabled=False)
         self.message_user(request, f"{count} démarche(s) désactivée(s).", messages.SUCCESS)
+
+
+@admin.register(AttachmentTypeLabel)
+class AttachmentTypeLabelAdmin(admin.ModelAdmin):
+    list_display = ["code", "label", "assumed", "updated_at"]
+    list_display_links = ["code", "label"]
+    list_filter = ["assumed"]
+    search_fields = ["code", "label"]
+    fields = ["code", "label", "assumed", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]

@@ -279,3 +279,40 @@ class Demarche(TimestampedModel):
             )
         if errors:
             raise ValidationError(errors)
+
+
+class AttachmentTypeLabel(TimestampedModel):
+    """The words an agent reads for an attachment ``type`` code sent by HubEE.
+
+    One label per code, whatever the démarche: in the HubEE test kit (API.md section 10) each
+    code has one meaning; only the generic ``document(s)`` appear in several démarches, and
+    they mean the same everywhere. Seeded by migration 0004; new codes are added in the admin.
+    """
+
+    code = models.CharField(
+        "code HubEE",
+        max_length=100,
+        unique=True,
+        help_text="Exactement comme HubEE l'envoie (majuscules et minuscules comprises), "
+        "par exemple « 10870-PDF » ou « ji ».",
+        error_messages={"unique": "Ce code a déjà un libellé : modifiez-le plutôt."},
+    )
+    label = models.CharField(
+        "libellé",
+        max_length=200,
+        help_text="Ce que les agents lisent dans la liste des pièces jointes du dossier.",
+    )
+    assumed = models.BooleanField(
+        "libellé supposé",
+        default=False,
+        help_text="Cochez si le sens du code est déduit et non documenté par l'opérateur : "
+        "les agents voient « (type supposé) » après le libellé.",
+    )
+
+    class Meta:
+        verbose_name = "type de pièce"
+        verbose_name_plural = "types de pièces"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} : {self.label}"

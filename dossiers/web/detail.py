@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from demarches import attachment_types
 from dossiers.enums import ActionType, AttachmentState, Direction
 from dossiers.models import Dossier, DossierView, Evenement, OutgoingEvent, PieceJointe
 from dossiers.records import actions
@@ -35,6 +36,11 @@ class PieceRow:
     missing: bool
     explanation: str
     is_xml: bool
+
+    @property
+    def type(self) -> attachment_types.AttachmentTypeName:
+        """Its type in words; read in the attachments' query by ``build``."""
+        return attachment_types.name_of_annotated(self.piece, self.piece.attachment_type)
 
 
 @dataclass
@@ -112,9 +118,11 @@ def build(dossier: Dossier) -> DossierPage:
     root = Path(dossier.demarche.download_folder)
     events = list(Evenement.objects.filter(dossier=dossier))
     by_id = {event.pk: event for event in events}
-    pieces = [
-        _piece_row(piece, root, by_id) for piece in PieceJointe.objects.filter(dossier=dossier)
-    ]
+    # The type labels come inside the attachments' query: no query per row, none more per page.
+    files = PieceJointe.objects.filter(dossier=dossier).annotate(
+        **attachment_types.label_annotations("attachment_type")
+    )
+    pieces = [_piece_row(piece, root, by_id) for piece in files]
     outgoing = list(
         OutgoingEvent.objects.filter(dossier=dossier)
         .select_related("created_by")

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
 
 from dossiers.enums import ActionType, AlertMode
 from dossiers.models import Dossier
 from dossiers.records.actions import ABSENT, MAX_MESSAGE, REQUIRED, Action, message_rule
+from dossiers.web.formats import file_size
 
 MAX_RETURN_FILES = 10
 
@@ -48,7 +48,7 @@ class ActionForm(forms.Form):
     files = MultipleFileField(
         label="Documents",
         help_text=f"{MAX_RETURN_FILES} fichiers au plus, "
-        f"{filesizeformat(settings.HUBEE_RETURN_MAX_BYTES)} chacun.",
+        f"{file_size(settings.HUBEE_RETURN_MAX_BYTES)} chacun.",
     )
     attachment_type = forms.CharField(
         label="Type de document pour HubEE",
@@ -99,7 +99,7 @@ class ActionForm(forms.Form):
             if item.size > settings.HUBEE_RETURN_MAX_BYTES:
                 raise forms.ValidationError(
                     "Un fichier dépasse la taille maximale "
-                    f"({filesizeformat(settings.HUBEE_RETURN_MAX_BYTES)})."
+                    f"({file_size(settings.HUBEE_RETURN_MAX_BYTES)})."
                 )
             if item.size == 0:
                 raise forms.ValidationError("Un fichier est vide.")

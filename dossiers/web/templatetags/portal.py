@@ -3,6 +3,7 @@ from datetime import timedelta
 from django import template
 
 from dossiers.records.queues import Queue, queue_of
+from dossiers.web.formats import file_size
 from hubee_portal.hubee.vocabulary import CaseStatus, label_of
 
 register = template.Library()
@@ -34,3 +35,9 @@ def pluriel(value, suffix: str = "s") -> str:
         return suffix if abs(int(value)) >= 2 else ""
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter(name="file_size")
+def file_size_filter(value) -> str:
+    """« 850 Ko », « 1,2 Mo », « 12 octets » (Django's filesizeformat writes « Kio »)."""
+    return file_size(value)
