@@ -216,9 +216,14 @@ class DemarcheAdmin(admin.ModelAdmin):
 
 @admin.register(AttachmentTypeLabel)
 class AttachmentTypeLabelAdmin(admin.ModelAdmin):
-    list_display = ["code", "label", "assumed", "updated_at"]
+    list_display = ["code", "label", "assumed_text", "updated_at"]
     list_display_links = ["code", "label"]
     list_filter = ["assumed"]
     search_fields = ["code", "label"]
     fields = ["code", "label", "assumed", "created_at", "updated_at"]
     readonly_fields = ["created_at", "updated_at"]
+
+    # In words: Django's boolean icon says « True » to a screen reader.
+    @admin.display(description="libellé supposé", ordering="assumed")
+    def assumed_text(self, obj: AttachmentTypeLabel) -> str:
+        return "Oui" if obj.assumed else "Non"

@@ -20,7 +20,10 @@ def test_the_list_shows_codes_labels_and_guesses(admin_client):
     page = admin_client.get(CHANGELIST).content.decode()
     assert "types de pièces" in page.lower()
     assert "10870-PDF" in page and "Notice individuelle de recensement" in page
-    assert "Libellé supposé" in page  # the assumed column
+    assert "Libellé supposé" in page  # the assumed column, in words (no « True » icon)
+    assert '<td class="field-assumed_text">Oui</td>' in page
+    assert '<td class="field-assumed_text">Non</td>' in page
+    assert 'alt="True"' not in page and 'alt="False"' not in page
 
 
 def test_the_list_searches_codes_and_labels(admin_client):
