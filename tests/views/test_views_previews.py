@@ -152,3 +152,18 @@ def test_previews_follow_the_download_s_access_rules(client):
     gone.absolute_path.unlink()
     assert client.get(preview_url(gone)).status_code == 404
     assert not AuditEntry.objects.filter(action="preview").exists()
+
+
+def test_a_previewable_file_is_still_downloaded_raw_as_an_attachment_only(client):
+    dossier = DossierFactory()
+    raw = identity_scan(random.Random(5))
+    piece = PieceJointeFactory(
+        dossier=dossier, file_name="scan.jpg", mime_type="image/jpeg", content=raw
+    )
+    client.force_login(agent_for(dossier.demarche))
+    response = client.get(reverse("dossiers:download", args=[dossier.pk, piece.pk]))
+    assert b"".join(response.streaming_content) == raw
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
