@@ -65,6 +65,7 @@ class AuditAction(models.TextChoices):
     VIEW_XML = "view_xml", "Lecture d'une pièce XML"
     DOWNLOAD = "download", "Téléchargement d'une pièce"
     DOWNLOAD_ALL = "download_all", "Téléchargement de toutes les pièces (ZIP)"
+    PREVIEW = "preview", "Aperçu d'une pièce"
     STATUS = "status", "Changement de statut demandé"
     MESSAGE = "message", "Message à l'usager"
     RETURN_DOCUMENTS = "return_documents", "Renvoi de documents à l'usager"

@@ -112,6 +112,7 @@ TEMPLATES = [
             "libraries": {
                 "operations": "dossiers.operations.templatetags",
                 "portal": "dossiers.web.templatetags.portal",
+                "previews": "dossiers.web.templatetags.previews",
             },
         },
     },

@@ -36,7 +36,7 @@ from dossiers.models import (
     PieceJointe,
     PurgeRun,
 )
-from dossiers.records import storage
+from dossiers.records import previews, storage
 from dossiers.records.periods import months_before
 from hubee_portal.hubee.vocabulary import RETENTION_START
 
@@ -202,6 +202,10 @@ def _purge_one(dossier: Dossier, files: list[Path], now: datetime) -> bool:
         if folder.is_dir():
             shutil.rmtree(folder)
     except (storage.UnsafePathError, OSError):
+        ok = False
+    try:
+        previews.delete_for(dossier.pk)  # its page images show the files' content
+    except OSError:
         ok = False
     if not ok:
         logger.warning("purge: files of dossier %s not all removed, retried next run", dossier.pk)

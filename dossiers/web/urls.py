@@ -5,6 +5,7 @@ from dossiers.web.views import detail as views_detail
 from dossiers.web.views import export as views_export
 from dossiers.web.views import files as views_files
 from dossiers.web.views import list as views_list
+from dossiers.web.views import previews as views_previews
 
 app_name = "dossiers"
 
@@ -15,6 +16,12 @@ urlpatterns = [
     path("<int:pk>/pieces.zip", views_files.download_all, name="download-all"),
     path("<int:pk>/pieces/<int:piece_pk>/", views_files.download_piece, name="download"),
     path("<int:pk>/pieces/<int:piece_pk>/champs/", views_detail.piece_fields, name="piece-fields"),
+    path("<int:pk>/pieces/<int:piece_pk>/apercu/", views_previews.preview_piece, name="preview"),
+    path(
+        "<int:pk>/pieces/<int:piece_pk>/apercu/<int:number>/",
+        views_previews.preview_image,
+        name="preview-image",
+    ),
     path("<int:pk>/actions/<slug:slug>/", views_actions.dossier_action, name="action"),
     path(
         "<int:pk>/envois/<int:outgoing_pk>/reessayer/",

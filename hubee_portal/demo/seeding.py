@@ -127,8 +127,11 @@ def set_up(base_url: str = DEFAULT_BASE_URL, dossiers: int = DEFAULT_DOSSIERS) -
         if subscription.cases.exists():
             continue
         for number in range(1, dossiers + 1):
+            # Every other dossier carries a JPEG scan, to try the previews on.
             services.deposit_generated_case(
-                subscription, seed=_seed(subscription.process_code, number)
+                subscription,
+                seed=_seed(subscription.process_code, number),
+                scan=number % 2 == 1,
             )
             result.deposited += 1
         if dossiers:

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from dossiers.models import Dossier, OutgoingEvent
 from hubee_portal.sandbox import services as sandbox
+from hubee_portal.sandbox.content import make_pdf
 from tests.browser.test_browser_agent import live_portal, log_in
 from tests.dossiers.conftest import pdf_bytes
 
@@ -18,6 +19,7 @@ BLOCKING = {"serious", "critical"}
 NOT_PAGES = {
     "dossiers:download",
     "dossiers:download-all",
+    "dossiers:preview-image",  # an image of dossiers:preview
     "dossiers:export",  # CSV
     "dossiers:retry",
     "healthz",  # JSON for monitoring tools
@@ -55,7 +57,7 @@ def test_every_page_has_no_serious_accessibility_violation(page, live_server, tm
     portal = live_portal(live_server, tmp_path)
     case = portal.deposit(
         files=[
-            ("acte.pdf", "ActeEtatCivil-PDF", "application/pdf", pdf_bytes("acte")),
+            ("acte.pdf", "ActeEtatCivil-PDF", "application/pdf", make_pdf("Acte", ["x"])),
             (
                 "demande.xml",
                 "ActeEtatCivil-XML",
@@ -78,11 +80,13 @@ def test_every_page_has_no_serious_accessibility_violation(page, live_server, tm
         last_error="HubEE refused the request",
     )
     xml = dossier.pieces_jointes.get(file_name="demande.xml")
+    acte = dossier.pieces_jointes.get(file_name="acte.pdf")
     pages = {
         "home": [reverse("home")],
         "dossiers:list": [reverse("dossiers:list"), reverse("dossiers:list") + "?q=zzz"],
         "dossiers:detail": [reverse("dossiers:detail", args=[dossier.pk])],
         "dossiers:piece-fields": [reverse("dossiers:piece-fields", args=[dossier.pk, xml.pk])],
+        "dossiers:preview": [reverse("dossiers:preview", args=[dossier.pk, acte.pk])],
         "dossiers:action": [
             reverse("dossiers:action", args=[dossier.pk, slug])
             for slug in ("prendre-en-charge", "refuser", "message", "renvoyer-documents")

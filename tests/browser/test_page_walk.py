@@ -20,6 +20,7 @@ not sqlite, as in the pass where DATABASE_URL names PostgreSQL): pages do not de
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from dossiers.operations import health
 from dossiers.operations.integrity import verify_demarche
 from dossiers.records import alerts, audit
 from hubee_portal.sandbox import services as sandbox
+from hubee_portal.sandbox.content import identity_scan, make_pdf
 from tests.browser.page_walk import (
     SIZES,
     Failures,
@@ -74,6 +76,7 @@ NOT_PAGES = {
     "dossiers:export": "téléchargement CSV",
     "dossiers:download": "téléchargement d'une pièce",
     "dossiers:download-all": "téléchargement ZIP",
+    "dossiers:preview-image": "image d'un aperçu (PNG ou JPEG), montrée par dossiers:preview",
     "dossiers:retry": SUBMITTED,
     "sandbox:osl-retention": SUBMITTED,
     "sandbox:osl-documents": SUBMITTED,
@@ -116,6 +119,8 @@ class Seed:
     xml: int
     case: str  # the same dossier, as the sandbox holds it
     subscription: str
+    pdf: int = 0  # a readable PDF of the same dossier (its preview shows pages)
+    scan: int = 0  # a JPEG scan of the same dossier
     by_action: dict[str, int] = field(default_factory=dict)  # a fresh dossier per status change
     spare_cases: list[str] = field(default_factory=list)  # sandbox cases to close and purge
 
@@ -148,6 +153,11 @@ PAGES: dict[str, Callable[[Seed], list[Visit]]] = {
         _one(AGENT, "dossiers:detail", 999999, status=404),
     ],
     "dossiers:piece-fields": lambda s: [_one(AGENT, "dossiers:piece-fields", s.dossier, s.xml)],
+    "dossiers:preview": lambda s: [
+        _one(AGENT, "dossiers:preview", s.dossier, s.pdf),
+        _one(AGENT, "dossiers:preview", s.dossier, s.scan),
+        _one(AGENT, "dossiers:preview", s.dossier, s.xml, status=404),  # no preview of XML
+    ],
     "dossiers:action": lambda s: [
         _one(AGENT, "dossiers:action", s.dossier, slug)
         for slug in (
@@ -223,6 +233,8 @@ def _seed(server, folder: Path) -> Seed:
                 pdf_bytes("justificatif"),
             ),
             ("virus.pdf", "ActeEtatCivil-PDF", "application/pdf", pdf_bytes("v"), "CORRUPTED"),
+            ("releve.pdf", "ActeEtatCivil-PDF", "application/pdf", make_pdf("Relevé", ["x"] * 80)),
+            ("scan-identite.jpg", "scan", "image/jpeg", identity_scan(random.Random(1))),
         ],
     )
     slugs = ("prendre-en-charge", "demander-complement", "traiter", "refuser")
@@ -263,6 +275,8 @@ def _seed(server, folder: Path) -> Seed:
         url=server.url,
         dossier=dossier.pk,
         xml=dossier.pieces_jointes.get(file_name="demande.xml").pk,
+        pdf=dossier.pieces_jointes.get(file_name="releve.pdf").pk,
+        scan=dossier.pieces_jointes.get(file_name="scan-identite.jpg").pk,
         case=str(rich.id),
         subscription=str(portal.demarche.subscription.pk),
         by_action={

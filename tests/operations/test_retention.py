@@ -29,7 +29,8 @@ from dossiers.models import (
     PurgeRun,
 )
 from dossiers.operations import retention, schedules
-from dossiers.records import periods
+from dossiers.records import periods, previews
+from hubee_portal.sandbox.content import make_pdf
 from tests.factories import (
     AdminFactory,
     DemarcheFactory,
@@ -347,3 +348,40 @@ def test_returned_documents_and_their_batch_folder_go(dossiers):
     assert not folders[old.pk].exists()
     assert (folders[recent.pk] / "acte.pdf").exists()
     assert not OutgoingAttachment.objects.filter(outgoing__dossier=old).exists()
+
+
+def test_the_purge_deletes_the_preview_images_of_expired_dossiers_only(
+    dossiers, settings, tmp_path
+):
+    settings.DATA_DIR = tmp_path / "data"
+    _, old, recent, _ = dossiers
+    content = make_pdf("Acte", ["Ligne"])
+    rendered = {}
+    for dossier in (old, recent):
+        piece = PieceJointe.objects.get(dossier=dossier)
+        piece.absolute_path.write_bytes(content)
+        PieceJointe.objects.filter(pk=piece.pk).update(sha256="", size=len(content))
+        piece.refresh_from_db()
+        rendered[dossier.pk] = previews.render(piece).pages[0]
+    folder = previews.dossier_folder(old.pk)
+    assert rendered[old.pk].is_relative_to(folder)
+
+    call_command("hubee_purge", "--dry-run", stdout=StringIO())
+    assert rendered[old.pk].is_file()
+    call_command("hubee_purge", stdout=StringIO())
+    assert not folder.exists()
+    assert rendered[recent.pk].is_file()
+
+
+def test_a_preview_folder_that_cannot_be_deleted_is_retried(dossiers, monkeypatch):
+    _, old, *_ = dossiers
+
+    def refuse(dossier_pk):
+        raise PermissionError(13, "Permission denied")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(previews, "delete_for", refuse)
+        call_command("hubee_purge", stdout=StringIO())
+    old.refresh_from_db()
+    assert old.purged_at is None
+    assert PurgeRun.objects.get().details["errors"] == [old.pk]

@@ -18,7 +18,7 @@ from dossiers.models import Dossier
 from hubee_portal.hubee import HubEEClient
 from hubee_portal.sandbox import services
 from hubee_portal.sandbox.content import SUPPORTED_PROCESS_CODES
-from hubee_portal.sandbox.models import Case, Subscription
+from hubee_portal.sandbox.models import Attachment, Case, Subscription
 from hubee_portal.sandbox.storage import attachment_path
 from hubee_portal.sandbox.transport import SandboxAdapter
 
@@ -82,6 +82,11 @@ def test_first_run_prepares_the_whole_demo(download_root: Path) -> None:
         for case in subscription.cases.all():
             files = list(case.attachments.all())
             assert files and all(attachment_path(f.id).stat().st_size == f.size for f in files)
+        # One dossier in two carries a JPEG scan, where the démarche has one (previews).
+        scans = Attachment.objects.filter(
+            case__subscription=subscription, mime_type="image/jpeg", type="scan"
+        )
+        assert scans.count() == (1 if code in ("EtatCivil", "recensementCitoyen") else 0), code
     certdc = demarches["CERTDC"]
     assert certdc.automatic_status == "IN_PROGRESS"
     assert not (certdc.allows_messages or certdc.allows_document_return)

@@ -8,6 +8,7 @@ numbers from the ARCEP range reserved for fiction (06 39 98 xx xx).
 
 * XML business flows are shaped like the public samples of the "valise générique" (element
   names and nesting), written as UTF-8 with every value escaped.
+* JPEG scans (``jpeg``) are drawn in flat 8×8 blocks and Huffman-coded by hand.
 * PDF summaries are written by hand (PDF 1.4, standard Helvetica font with WinAnsiEncoding so
   that French accents render, line wrapping, page breaks, exact xref table).
 
@@ -25,9 +26,15 @@ from __future__ import annotations
 
 from .certdc import DeathCertificate, make_death_certificate_xml, make_death_declaration_xml
 from .coordonnees import AddressChange, make_flux_siv_xml
-from .dispatch import SUPPORTED_PROCESS_CODES, generate_files, new_external_id
+from .dispatch import (
+    SCAN_PROCESS_CODES,
+    SUPPORTED_PROCESS_CODES,
+    generate_files,
+    new_external_id,
+)
 from .etat_civil import EtatCivilRequest, make_etat_civil_xml
 from .generic import make_generic_xml
+from .jpeg import identity_scan
 from .pacs import PacsFile, make_pacs_xml
 from .pdf import make_pdf
 from .people import Address, Applicant, Commune, random_applicant
@@ -39,6 +46,7 @@ from .shared import PDF_MIME as PDF_MIME
 from .shared import XML_MIME as XML_MIME
 
 __all__ = [
+    "SCAN_PROCESS_CODES",
     "SUPPORTED_PROCESS_CODES",
     "GENERIC_TYPE",
     "Address",
@@ -46,6 +54,7 @@ __all__ = [
     "Commune",
     "GeneratedFile",
     "generate_files",
+    "identity_scan",
     "make_census_xml",
     "make_death_declaration_xml",
     "make_death_certificate_xml",

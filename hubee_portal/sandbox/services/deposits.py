@@ -194,10 +194,12 @@ def deposit_generated_case(
     seed: int,
     applicant: Mapping[str, Any] | None = None,
     files: Sequence[FileSpec] = (),
+    scan: bool = False,
 ) -> Case:
     """A télédossier with realistic content: the applicant of `seed` (first_name, last_name
     and email may be overridden) and, unless `files` are given, the files a real deposit of the
-    démarche carries (content.generate_files), naming that applicant and the case number."""
+    démarche carries (content.generate_files), naming that applicant and the case number; with
+    `scan`, a JPEG scan too where the démarche has one (content.SCAN_PROCESS_CODES)."""
     rng = random.Random(seed)  # noqa: S311 - test data
     person = content.random_applicant(rng)
     values = _applicant({**_person(person), **dict(applicant or {})})
@@ -215,6 +217,7 @@ def deposit_generated_case(
             external_id,
             rng,
             submitted_at=timezone.localtime(),
+            scan=scan,
         )
         files = [(f.file_name, f.type, f.mime_type, f.content) for f in generated]
     return deposit_case(
