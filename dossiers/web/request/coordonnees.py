@@ -10,8 +10,13 @@ from __future__ import annotations
 from xml.etree.ElementTree import Element
 
 from dossiers.web.request import labels
-from dossiers.web.request.recensement import address
-from dossiers.web.request.summary import Reader, RequestSummary, join, unrecognised
+from dossiers.web.request.summary import (
+    Reader,
+    RequestSummary,
+    join,
+    street_address,
+    unrecognised,
+)
 
 
 def extract(root: Element) -> RequestSummary:
@@ -22,8 +27,8 @@ def extract(root: Element) -> RequestSummary:
     change = root.find("ChangementAdresse")
     reader.section(
         "Changement d'adresse",
-        ("Ancienne adresse", address(reader, root.find("AncienneAdresse"))),
-        ("Nouvelle adresse", address(reader, root.find("NouvelleAdresse"))),
+        ("Ancienne adresse", street_address(reader, root.find("AncienneAdresse"))),
+        ("Nouvelle adresse", street_address(reader, root.find("NouvelleAdresse"))),
         ("Date du changement", reader.date("DateEffet", change) if change is not None else ""),
         ("Motif", reader.text("Motif/Libelle", change) if change is not None else ""),
     )

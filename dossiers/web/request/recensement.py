@@ -10,28 +10,13 @@ from __future__ import annotations
 from xml.etree.ElementTree import Element
 
 from dossiers.web.request import labels
-from dossiers.web.request.summary import Reader, RequestSummary, join, unrecognised
-
-
-def address(reader: Reader, block: Element | None) -> str:
-    if block is None:
-        return ""
-    street = join(
-        reader.text("NumeroVoie", block),
-        reader.text("Extension", block),
-        reader.text("TypeVoie", block),
-        reader.text("NomVoie", block),
-    )
-    lines = (
-        reader.text("PointDeRemise", block),
-        reader.text("Complement", block),
-        street,
-        reader.text("LieuDit", block),
-        join(reader.text("CodePostal", block), reader.text("Localite", block)),
-        reader.coded("Pays", labels.COUNTRIES, block),
-    )
-    reader.text("CodeINSEE", block)
-    return join(*lines, sep=", ")
+from dossiers.web.request.summary import (
+    Reader,
+    RequestSummary,
+    join,
+    street_address,
+    unrecognised,
+)
 
 
 def _birth_place(reader: Reader, person: Element) -> str:
@@ -96,8 +81,8 @@ def extract(root: Element) -> RequestSummary:
                 contacts.append((channel or "Contact", uri))
         reader.section(
             "Adresse et contact",
-            ("Domicile", address(reader, person.find("AdresseDomicile"))),
-            ("Résidence", address(reader, person.find("AdresseResidence"))),
+            ("Domicile", street_address(reader, person.find("AdresseDomicile"))),
+            ("Résidence", street_address(reader, person.find("AdresseResidence"))),
             *contacts,
         )
         family = person.find("SituationFamille")

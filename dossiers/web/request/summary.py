@@ -88,3 +88,25 @@ def join(*parts: str, sep: str = " ") -> str:
 def unrecognised(root: Element, *, assumed_schema: bool = False) -> RequestSummary:
     """Nothing recognised: the page shows the field view only."""
     return Reader(root).summary("", assumed_schema=assumed_schema)
+
+
+def street_address(reader: Reader, block: Element | None) -> str:
+    """The address blocks of recensementCitoyen (real) and of the sandbox's FluxSIV."""
+    if block is None:
+        return ""
+    street = join(
+        reader.text("NumeroVoie", block),
+        reader.text("Extension", block),
+        reader.text("TypeVoie", block),
+        reader.text("NomVoie", block),
+    )
+    lines = (
+        reader.text("PointDeRemise", block),
+        reader.text("Complement", block),
+        street,
+        reader.text("LieuDit", block),
+        join(reader.text("CodePostal", block), reader.text("Localite", block)),
+        reader.coded("Pays", labels.COUNTRIES, block),
+    )
+    reader.text("CodeINSEE", block)
+    return join(*lines, sep=", ")
