@@ -183,6 +183,8 @@ def test_sandbox_certdc_medical_part_never_reaches_the_open_list():
         b"<RecensementCitoyen><Personne/></RecensementCitoyen>",
         b"<PACS><partenaire1><jourNaissance>31</jourNaissance><moisNaissance>02</moisNaissance>"
         b"<anneeNaissance>x</anneeNaissance></partenaire1></PACS>",
+        b"<PACS><partenaire2><jourNaissance>1</jourNaissance><moisNaissance>1</moisNaissance>"
+        b"<anneeNaissance>999999999999999999999</anneeNaissance></partenaire2></PACS>",
         b"<FluxSIV><ChangementAdresse><DateEffet>pas une date</DateEffet></ChangementAdresse>"
         b"</FluxSIV>",
         b"<InsermCertificatAdministrative><DateDeces/><InformationsFuneraires>"
