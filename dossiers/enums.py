@@ -73,3 +73,7 @@ class AuditAction(models.TextChoices):
     SYNC = "sync", "Synchronisation demandée"
     PREFERENCES = "preferences", "Préférences modifiées"
     EXPORT = "export", "Export CSV de la liste des dossiers"
+    VIEW_SENSITIVE = (
+        "view_sensitive",
+        "Consultation des informations sensibles d'un certificat de décès",
+    )

@@ -129,3 +129,15 @@ def test_memory_of_a_small_attachment():
     assert figures.baseline_kib > 10_000  # a Django process: tens of MB, read from wait4
     assert figures.peak_kib > 10_000
     assert figures.growth_mb == pytest.approx((figures.peak_kib - figures.baseline_kib) / 1024)
+
+
+def test_xml_memory_benchmark_reads_a_nested_file_within_its_bounds():
+    from tools.bench import xml_memory
+
+    figures = xml_memory.run_xml_memory(1)
+    assert figures.size <= 1024 * 1024 and figures.elements > 100_000
+    assert "plus de 50 niveaux" in figures.cut
+    # The old parser needed about 20 MB per MB of such a file; the bounded one, a few.
+    assert figures.growth_mb < 10
+    lines = xml_memory.format_xml_memory(figures)
+    assert "avant : pic 167,8 Mo" in lines[1]

@@ -37,6 +37,7 @@ from django.urls import reverse
 from playwright.sync_api import Page
 
 from dossiers.enums import AuditAction
+from dossiers.exchange.inbound.listing import sync_demarche
 from dossiers.models import Dossier, Incident, NotificationFailure, OutgoingEvent, PurgeRun
 from dossiers.operations import health
 from dossiers.operations.integrity import verify_demarche
@@ -54,9 +55,9 @@ from tests.browser.page_walk import (
     size_label,
     url_names,
 )
-from tests.browser.test_browser_agent import live_portal
+from tests.browser.test_browser_agent import RULES, live_portal
 from tests.dossiers.conftest import pdf_bytes
-from tests.factories import AdminFactory, UserFactory
+from tests.factories import AdminFactory, DemarcheFactory, UserFactory
 
 ONLY_SQLITE = pytest.mark.skipif(
     connection.vendor != "sqlite",
@@ -123,6 +124,8 @@ class Seed:
     scan: int = 0  # a JPEG scan of the same dossier
     by_action: dict[str, int] = field(default_factory=dict)  # a fresh dossier per status change
     spare_cases: list[str] = field(default_factory=list)  # sandbox cases to close and purge
+    generated: int = 0  # an EtatCivil dossier with the sandbox's real-shaped flux
+    certdc: int = 0  # a CERTDC dossier: « La demande » with its sensitive section
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,9 @@ PAGES: dict[str, Callable[[Seed], list[Visit]]] = {
     "dossiers:detail": lambda s: [
         _one(AGENT, "dossiers:detail", s.dossier),
         _one(AGENT, "dossiers:detail", 999999, status=404),
+        _one(AGENT, "dossiers:detail", s.generated),
+        _one(AGENT, "dossiers:detail", s.certdc),
+        _one(AGENT, "dossiers:detail", s.certdc, query="?sensible=1"),  # audited opening
     ],
     "dossiers:piece-fields": lambda s: [_one(AGENT, "dossiers:piece-fields", s.dossier, s.xml)],
     "dossiers:preview": lambda s: [
@@ -241,6 +247,7 @@ def _seed(server, folder: Path) -> Seed:
     others = {
         slug: portal.deposit(applicant={"firstName": "Alex", "lastName": slug}) for slug in slugs
     }
+    generated = sandbox.deposit_generated_case(portal.demarche.subscription, seed=8)
     portal.sync()
     sandbox.osl_message(rich, "Une précision de l'usager : je serai absent en août.")
     portal.sync()
@@ -283,7 +290,30 @@ def _seed(server, folder: Path) -> Seed:
             slug: Dossier.objects.get(hubee_case_id=case.id).pk for slug, case in others.items()
         },
         spare_cases=[str(case.id) for case in spare],
+        generated=Dossier.objects.get(hubee_case_id=generated.id).pk,
+        certdc=_certdc_dossier(portal, folder),
     )
+
+
+def _certdc_dossier(portal, folder: Path) -> int:
+    """A second démarche of the agent, CERTDC, with one generated death certificate."""
+    subscription = sandbox.create_subscription(
+        "CERTDC", "client-CERTDC", "secret-navigateur", **RULES
+    )
+    demarche = DemarcheFactory(
+        name="Certificats de décès",
+        process_code="CERTDC",
+        connection=portal.demarche.connection,
+        client_id="client-CERTDC",
+        client_secret="secret-navigateur",
+        download_folder=str(folder / "certdc"),
+        automatic_status="SI_RECEIVED",
+        **RULES,
+    )
+    demarche.agents.add(portal.agent)
+    case = sandbox.deposit_generated_case(subscription, seed=4)
+    sync_demarche(demarche)
+    return Dossier.objects.get(hubee_case_id=case.id).pk
 
 
 @pytest.fixture

@@ -41,14 +41,23 @@ def xml_page(client, content, **kwargs):
 def test_fields_and_values_are_listed(client):
     response = xml_page(client, DEMANDE)
     assert response.status_code == 200
-    rows = [(row.label, row.value) for row in response.context["fields"].rows]
-    assert ("Demande (version)", "2") in rows
-    assert ("Demande › Demandeur › Nom", "Martin") in rows
-    assert ("Demande › Acte (type)", "naissance") in rows
-    assert ("Demande › Acte › Date", "2001-05-12") in rows
-    assert ("Demande › Enfant n°1 › Prenom", "Léa") in rows
-    assert ("Demande › Enfant n°2 › Prenom", "Noé") in rows
+    rows = [(row.label, row.value) for row in response.context["rows"]]
+    groups = [row.label for row in response.context["rows"] if row.group]
+    assert ("Version (attribut)", "2") in rows
+    assert ("Nom", "Martin") in rows
+    assert ("Type (attribut)", "naissance") in rows
+    assert ("Date", "12 mai 2001") in rows  # French dates
+    assert ("Prénom", "Léa") in rows  # French labels: the element's name humanised
+    assert "Demande › Enfant n°2" in groups
     assert AuditEntry.objects.filter(action="view_xml").count() == 1
+
+
+def test_empty_fields_are_not_listed(client):
+    response = xml_page(
+        client, b"<Demande><Nom>Martin</Nom><Vide/><Bloc><Rien> </Rien></Bloc></Demande>"
+    )
+    labels = [row.label for row in response.context["rows"]]
+    assert labels == ["Demande", "Nom"]
 
 
 def test_entities_are_never_expanded(client):
@@ -71,7 +80,9 @@ def test_external_entities_are_never_loaded(client, tmp_path):
 
 def test_invalid_xml_is_explained(client):
     page = xml_page(client, b"<Demande><Nom>Martin</Demande>").content.decode()
-    assert "pas un XML valide" in page
+    assert "incomplet ou mal formé" in page
+    page = xml_page(client, b"ceci n'est pas du XML").content.decode()
+    assert "pas un XML lisible" in page
 
 
 def test_a_pdf_has_no_fields_page(client):
@@ -82,18 +93,23 @@ def test_a_pdf_has_no_fields_page(client):
     assert response.status_code == 404
 
 
-def test_a_big_file_is_not_parsed(client, monkeypatch):
-    from dossiers.web import xmlfields
+def test_a_big_file_is_read_up_to_the_limit_and_the_cut_is_said(client, monkeypatch):
+    from dossiers.web.request import xmlparse
 
-    monkeypatch.setattr(xmlfields, "MAX_BYTES", 100)
-    page = xml_page(client, DEMANDE).content.decode()
-    assert "trop volumineux" in page
-
-
-def test_rows_are_bounded(client, monkeypatch):
-    from dossiers.web import xmlfields
-
-    monkeypatch.setattr(xmlfields, "MAX_ROWS", 3)
+    monkeypatch.setattr(xmlparse, "MAX_BYTES", 150)
     response = xml_page(client, DEMANDE)
-    assert len(response.context["fields"].rows) == 3
-    assert "premiers champs" in response.content.decode()
+    page = response.content.decode()
+    assert "dépasse" in page and "Seule la partie lue est montrée" in page
+    assert ("Nom", "Martin") in [(row.label, row.value) for row in response.context["rows"]]
+
+
+def test_elements_are_bounded_and_the_cut_is_said(client, monkeypatch):
+    from dossiers.web.request import xmlparse
+
+    monkeypatch.setattr(xmlparse, "MAX_ELEMENTS", 3)
+    response = xml_page(client, DEMANDE)
+    assert [row.label for row in response.context["rows"] if not row.group] == [
+        "Version (attribut)",
+        "Nom",
+    ]
+    assert "plus de 3 éléments" in response.content.decode()

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tools.bench import ingest, memory, pages
+from tools.bench import ingest, memory, pages, xml_memory
 from tools.bench.install import BenchmarkError
 
 
@@ -10,8 +10,9 @@ class Command(BaseCommand):
     help = (
         "Mesure la synchronisation dans une installation jetable, contre le bac à sable servi "
         "par un autre processus : « ingest » (débit, appels et connexions par dossier, borne de "
-        "latence, motif du script officiel) ou « memory » (pic de mémoire sur une grosse pièce "
-        "jointe). Affiche les chiffres face aux cibles, sans rien affirmer."
+        "latence, motif du script officiel), « memory » (pic de mémoire sur une grosse pièce "
+        "jointe), « pages » ou « xml » (pic de mémoire de la lecture d'un XML hostile pour la "
+        "page d'un dossier). Affiche les chiffres face aux cibles, sans rien affirmer."
     )
 
     def add_arguments(self, parser):
@@ -47,6 +48,8 @@ class Command(BaseCommand):
                 "statistiques, comme sur un serveur où l'autovacuum est coupé)."
             ),
         )
+        xml = sub.add_parser("xml", help="Pic de mémoire de la lecture d'un XML très imbriqué.")
+        xml.add_argument("--size-mb", type=int, default=5, help="Taille du fichier XML (Mo).")
         for subparser in (ingest, memory, pages):
             subparser.add_argument(
                 "--database-url",
@@ -57,7 +60,7 @@ class Command(BaseCommand):
                 ),
             )
 
-    def handle(self, *args, benchmark, database_url, **options):
+    def handle(self, *args, benchmark, database_url=None, **options):
         try:
             if benchmark == "ingest":
                 settings = ingest.IngestSettings(
@@ -80,9 +83,12 @@ class Command(BaseCommand):
                     analyze=options["analyze"],
                 )
                 lines = pages.format_pages(report)
+            elif benchmark == "xml":
+                figures = xml_memory.run_xml_memory(options["size_mb"], self.progress)
+                lines = xml_memory.format_xml_memory(figures)
             else:
-                figures = memory.run_memory(options["size_mb"], database_url, self.progress)
-                lines = memory.format_memory(figures)
+                big = memory.run_memory(options["size_mb"], database_url, self.progress)
+                lines = memory.format_memory(big)
         except (ValueError, BenchmarkError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write("")

@@ -1,0 +1,121 @@
+"""XML memory benchmark: peak RSS of reading a hostile XML flux for the dossier page.
+
+A child process sets Django up, notes its RSS, then does what the page does with an XML flux
+(bounded parse, every démarche's extractor, the field view, its template) on a deeply nested
+file, and reports its peak RSS (ru_maxrss). The growth is what one request costs.
+
+Before issue 15 (dossiers/web/xmlfields.py: the whole file parsed into a tree before any
+limit applied), the 5 MB file below cost BEFORE_GROWTH_MB over a BEFORE_PEAK_MB peak.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools.bench import harness
+from tools.bench.install import BenchmarkError, Progress, fmt_number, quiet
+
+# Measured on this machine with the previous code (commit f0a680c), same file and child.
+BEFORE_PEAK_MB = 167.8
+BEFORE_GROWTH_MB = 104.0
+DEPTH = 200
+
+
+def write_nested_xml(path: Path, size: int, depth: int = DEPTH) -> int:
+    """Blocks of `depth` nested one-letter elements until `size` bytes; the element count."""
+    block = "<a>" * depth + "<b/>" + "</a>" * depth
+    count = 0
+    with path.open("w", encoding="ascii") as out:
+        out.write("<r>")
+        written = len("<r></r>")
+        while written + len(block) <= size:
+            out.write(block)
+            written += len(block)
+            count += depth + 1
+        out.write("</r>")
+    return count + 1
+
+
+def child(path: str) -> None:
+    """Run in the child process: read the file as the dossier page does; print the figures."""
+    import resource
+
+    import django
+
+    django.setup()
+    from django.template.loader import render_to_string
+
+    from dossiers.web.request import EXTRACTORS, fields, xmlparse
+
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    parsed = xmlparse.parse(Path(path))
+    for extract in EXTRACTORS.values():
+        extract(parsed.root)
+    rows = fields.rows(parsed.root)
+    html = render_to_string("dossiers/_fields.html", {"rows": rows, "caption": "banc"})
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    figures = {"baseline": baseline, "peak": peak, "rows": len(rows), "cut": parsed.cut}
+    sys.stdout.write(json.dumps({**figures, "html": len(html)}) + "\n")
+
+
+@dataclass(frozen=True)
+class XmlMemoryFigures:
+    size: int
+    elements: int
+    baseline_kib: int
+    peak_kib: int
+    rows: int
+    cut: str
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak_kib - self.baseline_kib) / 1024
+
+
+def run_xml_memory(size_mb: int = 5, progress: Progress = quiet) -> XmlMemoryFigures:
+    if size_mb < 1:
+        raise ValueError("size_mb must be at least 1")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "imbrique.xml"
+        elements = write_nested_xml(path, size_mb * 1024 * 1024)
+        progress(f"Fichier de {size_mb} Mo, {elements} éléments imbriqués sur {DEPTH} niveaux…")
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get(
+                "DJANGO_SETTINGS_MODULE", "hubee_portal.settings"
+            ),
+        }
+        code = f"from tools.bench.xml_memory import child; child({str(path)!r})"
+        result = subprocess.run(  # noqa: S603 - our interpreter and our module
+            [sys.executable, "-c", code],
+            cwd=harness.ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        size = path.stat().st_size
+    if result.returncode != 0:
+        raise BenchmarkError(f"la lecture du XML a échoué :\n{result.stderr[-2000:]}")
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    return XmlMemoryFigures(
+        size, elements, report["baseline"], report["peak"], report["rows"], report["cut"]
+    )
+
+
+def format_xml_memory(figures: XmlMemoryFigures) -> list[str]:
+    return [
+        f"Mémoire — lecture d'un XML de {fmt_number(figures.size / 1024 / 1024, 1)} Mo "
+        f"({figures.elements} éléments, {DEPTH} niveaux) pour la page d'un dossier",
+        f"Pic RSS : {fmt_number(figures.peak_kib / 1024, 1)} Mo, "
+        f"dont {fmt_number(figures.growth_mb, 1)} Mo pour la lecture "
+        f"(avant : pic {fmt_number(BEFORE_PEAK_MB, 1)} Mo, "
+        f"lecture {fmt_number(BEFORE_GROWTH_MB, 1)} Mo)",
+        f"Champs affichés : {figures.rows}. {figures.cut or 'Fichier lu en entier.'}",
+    ]
