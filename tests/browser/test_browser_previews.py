@@ -14,7 +14,12 @@ from tests.browser.test_browser_agent import live_portal, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LOADED = "(img) => img.complete && img.naturalWidth > 0"
+
+def loaded(image) -> bool:
+    """Whether the image is decoded, waiting for it: visible only means laid out."""
+    return image.evaluate(
+        "(img) => img.decode().then(() => img.complete && img.naturalWidth > 0, () => false)"
+    )
 
 
 def test_agent_previews_a_pdf_page_and_a_scan(page, live_server, tmp_path):
@@ -39,7 +44,7 @@ def test_agent_previews_a_pdf_page_and_a_scan(page, live_server, tmp_path):
     )
     first = page.get_by_role("img", name="Page 1 sur 2 de releve.pdf")
     expect(first).to_be_visible()
-    assert first.evaluate(LOADED)
+    assert loaded(first)
     expect(page.get_by_role("img", name="Page 2 sur 2 de releve.pdf")).to_have_count(1)
     expect(page.get_by_role("link", name="Télécharger le fichier releve.pdf")).to_be_visible()
 
@@ -54,6 +59,6 @@ def test_agent_previews_a_pdf_page_and_a_scan(page, live_server, tmp_path):
     page.get_by_role("link", name="Aperçu de scan-identite.jpg").click()
     scan = page.get_by_role("img", name="Page 1 sur 1 de scan-identite.jpg")
     expect(scan).to_be_visible()
-    assert scan.evaluate(LOADED)
+    assert loaded(scan)
     assert scan.evaluate("(img) => img.naturalWidth") == 512
     assert AuditEntry.objects.filter(action="preview").count() == 2
