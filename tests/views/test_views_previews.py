@@ -167,3 +167,23 @@ def test_a_previewable_file_is_still_downloaded_raw_as_an_attachment_only(client
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+
+
+@pytest.mark.xfail(strict=True, reason="a preview image fetched directly is not audited yet")
+def test_a_preview_image_fetched_without_its_page_is_audited_once(client):
+    """Every consultation is audited: the image URL alone shows the document too. Fetched from
+    the preview page just audited, its images add no entry of their own."""
+    dossier = DossierFactory()
+    piece = PieceJointeFactory(dossier=dossier, file_name="acte.pdf", content=pdf())
+    client.force_login(agent_for(dossier.demarche))
+
+    assert client.get(image_url(piece, 1)).status_code == 200
+    assert client.get(image_url(piece, 2)).status_code == 200
+    direct = AuditEntry.objects.filter(action="preview")
+    assert direct.count() == 1
+    assert direct.get().object_ref == f"pièce jointe {piece.pk}"
+
+    AuditEntry.objects.all().delete()
+    client.get(preview_url(piece))
+    client.get(image_url(piece, 1))
+    assert AuditEntry.objects.filter(action="preview").count() == 1
