@@ -4,7 +4,7 @@ file names, and nothing here is logged."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -34,6 +34,21 @@ def record(
         object_ref=object_ref[:100],
         detail=detail[:255],
     )
+
+
+def record_unless_recent(
+    user, action: AuditAction, *, piece: PieceJointe, within: timedelta
+) -> AuditEntry | None:
+    """Record `action` on `piece` unless this user already has one for it within `within`
+    (the images of a preview page just recorded)."""
+    if AuditEntry.objects.filter(
+        user_id=getattr(user, "pk", None),
+        action=action,
+        object_ref=f"pièce jointe {piece.pk}",
+        at__gte=timezone.now() - within,
+    ).exists():
+        return None
+    return record(user, action, dossier=piece.dossier, piece=piece)
 
 
 def retention_limit(now: datetime | None = None) -> datetime:

@@ -169,7 +169,6 @@ def test_a_previewable_file_is_still_downloaded_raw_as_an_attachment_only(client
     assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 
-@pytest.mark.xfail(strict=True, reason="a preview image fetched directly is not audited yet")
 def test_a_preview_image_fetched_without_its_page_is_audited_once(client):
     """Every consultation is audited: the image URL alone shows the document too. Fetched from
     the preview page just audited, its images add no entry of their own."""

@@ -1,6 +1,8 @@
 """Previews: a PDF's pages or a scan shown as re-encoded images, with the same access rules and
 404s as the download (dossiers.web.views.files)."""
 
+from datetime import timedelta
+
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -15,6 +17,8 @@ IMAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; sandbox",
     "Cache-Control": "private, max-age=300",
 }
+# The images of a preview page just audited add no entry of their own; one fetched alone does.
+AUDITED_FOR = timedelta(minutes=10)
 
 
 def _previewable(request: HttpRequest, pk: int, piece_pk: int) -> PieceJointe:
@@ -53,6 +57,7 @@ def preview_image(request: HttpRequest, pk: int, piece_pk: int, number: int) -> 
     if not 1 <= number <= len(preview.pages):
         raise Http404("Cette page n'existe pas.")
     path = preview.pages[number - 1]
+    audit.record_unless_recent(request.user, AuditAction.PREVIEW, piece=piece, within=AUDITED_FOR)
     try:
         handle = open(path, "rb")  # noqa: SIM115  (FileResponse closes it)
     except OSError as exc:
