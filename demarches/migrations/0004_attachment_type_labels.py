@@ -16,8 +16,8 @@ SEEDED = [
     ("jf", "Livret de famille", True),  # guess: "justificatif familial"
     # depotDossierPACS (DDPACS)
     ("15725-02", "Déclaration conjointe de PACS (cerfa 15725, PDF)", False),
-    ("an", "Acte de naissance du partenaire 1", True),  # guess: "acte de naissance"
-    ("anp", "Acte de naissance du partenaire 2", True),  # guess: "… du partenaire"
+    ("an", "Acte de naissance (partenaire)", True),  # guess: "acte de naissance"
+    ("anp", "Acte de naissance (partenaire)", True),  # guess: "… du partenaire"
     ("cp", "Convention de PACS", True),  # guess: "convention de PACS"
     ("flux-pacs", "Données du dossier de PACS (XML)", False),
     ("recapPDF", "Récapitulatif de la demande (PDF)", False),

@@ -139,5 +139,9 @@ def test_xml_memory_benchmark_reads_a_nested_file_within_its_bounds():
     assert "plus de 50 niveaux" in figures.cut
     # The old parser needed about 20 MB per MB of such a file; the bounded one, a few.
     assert figures.growth_mb < 10
+    assert 0 < figures.traced_bytes < 10 * 1024 * 1024  # the read's own allocations
     lines = xml_memory.format_xml_memory(figures)
-    assert f"{figures.elements} éléments" in lines[0] and "pour la lecture" in lines[1]
+    assert (
+        f"{figures.elements} éléments" in lines[0]
+        and "pic des allocations de la lecture" in lines[1]
+    )

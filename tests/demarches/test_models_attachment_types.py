@@ -38,7 +38,7 @@ def test_the_migration_labels_every_code_of_the_test_kit_and_the_sandbox():
     assert set(seeded) >= KIT_CODES
     assert seeded["10870-PDF"].label == "Notice individuelle de recensement (cerfa 10870, PDF)"
     assert seeded["ActeEtatCivil-XML"].label == "Données de la demande (XML)"
-    assert seeded["an"].label == "Acte de naissance du partenaire 1"
+    assert seeded["an"].label == "Acte de naissance (partenaire)"
     assert all(item.label and item.label != item.code for item in seeded.values())
 
 

@@ -155,5 +155,4 @@ def test_an_attachment_without_a_valid_id_is_refused(mapper):
     with pytest.raises(InvalidPayloadError) as refused:
         case_payload(case_id, attachments=[{"id": "nope"}])
     assert refused.value.field == "attachments[0].id"
-    assert mapper.store_attachments(dossier, (), event=None) == []
     assert not dossier.pieces_jointes.exists()

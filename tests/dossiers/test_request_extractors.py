@@ -224,3 +224,24 @@ def test_an_unrecognised_value_goes_to_the_rest():
     assert summary.rest
     rows = [(row.label, row.value) for row in fields.rows(parsed.root, summary.shown)]
     assert ("Nouveau", "Y") in rows and ("Nom famille", "X") not in rows
+
+
+# Element names are written without accents; these forms must never reach an agent.
+UNACCENTED = {
+    "libelle", "annee", "demarche", "teledossier", "depot", "metier", "francaise", "funeraires",
+    "presence", "residence", "mere", "pere", "methode", "declaration", "prenom", "deces",
+    "numero", "qualite", "civilite", "departement", "telephone", "nationalite", "miseenbiere",
+}  # fmt: skip
+
+
+def test_field_labels_of_every_flux_are_written_with_their_accents():
+    seen = set()
+    for name, data in every_flux():
+        parsed = parse(data)
+        if parsed.root is None:
+            continue
+        for row in fields.rows(parsed.root):
+            words = {word.strip("()«»,").lower() for word in row.label.split()}
+            assert not words & UNACCENTED, f"{name}: « {row.label} »"
+            seen.add(row.label)
+    assert len(seen) > 50  # the flux were read, not skipped

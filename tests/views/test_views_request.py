@@ -64,7 +64,7 @@ def test_an_unknown_demarche_gets_the_field_view(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "n'est pas reconnu pour cette démarche" in html
-    assert "2 mars 2024" in html and "Date depot" in html and "Jardin" in html
+    assert "2 mars 2024" in html and "Date dépôt" in html and "Jardin" in html
 
 
 def test_an_unreadable_flux_is_explained_not_an_error_page(client):

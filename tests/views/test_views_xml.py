@@ -41,14 +41,20 @@ def xml_page(client, content, **kwargs):
 def test_fields_and_values_are_listed(client):
     response = xml_page(client, DEMANDE)
     assert response.status_code == 200
-    rows = [(row.label, row.value) for row in response.context["rows"]]
-    groups = [row.label for row in response.context["rows"] if row.group]
-    assert ("Version (attribut)", "2") in rows
-    assert ("Nom", "Martin") in rows
-    assert ("Type (attribut)", "naissance") in rows
-    assert ("Date", "12 mai 2001") in rows  # French dates
-    assert ("Prénom", "Léa") in rows  # French labels: the element's name humanised
-    assert "Demande › Enfant n°2" in groups
+    # Each value under the block it belongs to, as before: (block, label, value).
+    rows, block = [], ""
+    for row in response.context["rows"]:
+        if row.group:
+            block = row.label
+        else:
+            rows.append((block, row.label, row.value))
+    assert ("Demande", "Version (attribut)", "2") in rows
+    assert ("Demande › Demandeur", "Nom", "Martin") in rows
+    assert ("Demande › Acte", "Type (attribut)", "naissance") in rows
+    assert ("Demande › Acte", "Date", "12 mai 2001") in rows  # French dates
+    # French labels (the element's name humanised), each child under its own block.
+    assert ("Demande › Enfant n°1", "Prénom", "Léa") in rows
+    assert ("Demande › Enfant n°2", "Prénom", "Noé") in rows
     assert AuditEntry.objects.filter(action="view_xml").count() == 1
 
 
