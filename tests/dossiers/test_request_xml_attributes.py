@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 from dossiers.web.request import fields, xmlparse
-
-pytestmark = pytest.mark.xfail(strict=True, reason="attributes are not bounded like elements")
 
 
 def test_attributes_are_bounded_like_elements():

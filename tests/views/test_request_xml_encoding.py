@@ -13,12 +13,7 @@ from dossiers.web.request import xmlparse
 from tests.factories import agent_for
 from tests.views.test_views_request import deposit
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.xfail(
-        strict=True, reason="an unusable declared encoding makes the dossier page answer 500"
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 HOSTILE = [
     b'<?xml version="1.0" encoding="UTF-7"?><Demande>+ADw-b+AD4-</Demande>',

@@ -10,6 +10,7 @@ cut is given in French for the page to show.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 from xml.etree.ElementTree import Element, ParseError
@@ -83,21 +84,38 @@ def parse_bytes(source: BinaryIO) -> Parsed:
                 cut = (
                     f"le fichier est imbriqué sur plus de {MAX_DEPTH} niveaux"
                     if len(stack) >= MAX_DEPTH
-                    else f"le fichier compte plus de {MAX_ELEMENTS} éléments"
+                    else f"le fichier compte plus de {MAX_ELEMENTS} éléments et attributs"
                 )
                 break
             element.tag = _local(element.tag)
+            full = False
             if element.attrib:
-                element.attrib = {_local(k): v for k, v in element.attrib.items()}
+                # Attributes count like elements: each one is a row of the field view.
+                room = MAX_ELEMENTS - count
+                kept = list(islice(element.attrib.items(), max(room, 0)))
+                full = len(element.attrib) > len(kept)
+                element.attrib = {_local(k): v for k, v in kept}
+                count += len(kept)
             if root is None:
                 root = element
             stack.append(element)
             accepted.add(id(element))
+            if full:
+                cut = f"le fichier compte plus de {MAX_ELEMENTS} éléments et attributs"
+                break
     except defusedxml.DefusedXmlException as exc:
         raise UnreadableXml(
             "Ce fichier XML contient une déclaration de type de document ou des entités : "
             "par sécurité, il n'est pas affiché. Téléchargez-le pour l'ouvrir."
         ) from exc
+    except (ValueError, LookupError) as exc:
+        # expat refuses a multi-byte (UTF-7…) or unknown declared encoding.
+        if root is None:
+            raise UnreadableXml(
+                "Ce fichier XML déclare un encodage que le portail ne sait pas lire : "
+                "téléchargez-le pour l'ouvrir."
+            ) from exc
+        cut = "le fichier change d'encodage en cours de lecture"
     except ParseError as exc:
         if root is None and capped.blank:
             raise UnreadableXml("Ce fichier est vide : téléchargez-le pour vérifier.") from exc
