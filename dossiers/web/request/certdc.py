@@ -26,6 +26,20 @@ _FUNERAL = (
 )
 
 
+def _funeral(reader: Reader, root: Element) -> int:
+    """Every InformationsFuneraires block, wherever it sits, as a sensitive section."""
+    blocks = list(root.iter("InformationsFuneraires"))
+    for number, block in enumerate(blocks, 1):
+        reader.section(
+            "Informations sensibles" + (f" ({number})" if len(blocks) > 1 else ""),
+            *((label, reader.coded(path, labels.BOOLEANS, block)) for path, label in _FUNERAL),
+            sensitive=True,
+        )
+        # Everything medical stays out of the open list, even what is not recognised.
+        reader.mark(block)
+    return len(blocks)
+
+
 def _address(reader: Reader, block: Element | None) -> str:
     if block is None:
         return ""
@@ -40,7 +54,11 @@ def extract(root: Element) -> RequestSummary:
         "InsermCertificatAdministrative": "Certificat de décès — volet administratif",
     }
     if root.tag not in kinds and root.find("Defunt") is None:
-        return unrecognised(root, assumed_schema=True)
+        # Unknown shape: what it holds goes to the field view, but never the indications.
+        reader = Reader(root)
+        if not _funeral(reader, root):
+            return unrecognised(root, assumed_schema=True)
+        return reader.summary("Certificat de décès", assumed_schema=True)
     reader = Reader(root)
     dead = root.find("Defunt")
     if dead is not None:
@@ -92,13 +110,5 @@ def extract(root: Element) -> RequestSummary:
         reader.text("CodeFinessOrganisme", validation)
         reader.text("CodeDepot", validation)
     reader.text("DoublonVolontaire")
-    funeral = root.find("InformationsFuneraires")
-    if funeral is not None:
-        reader.section(
-            "Informations sensibles",
-            *((label, reader.coded(path, labels.BOOLEANS, funeral)) for path, label in _FUNERAL),
-            sensitive=True,
-        )
-        # Everything medical stays out of the open list below, even what is not recognised.
-        reader.mark(funeral)
+    _funeral(reader, root)
     return reader.summary(kinds.get(root.tag, "Certificat de décès"), assumed_schema=True)

@@ -35,16 +35,28 @@ def _has_value(element: Element, skip: Collection[int]) -> bool:
     return False
 
 
-def rows(root: Element, skip: Collection[int] = ()) -> list[Row]:
-    """The rows of `root`, in document order, without the elements whose id is in `skip`.
+# Blocks never listed here, wherever they sit: CERTDC's médico-légal indications show only in
+# the dossier page's « Informations sensibles », whose opening is audited.
+SENSITIVE = {"InformationsFuneraires"}
+MASKED = "masquées ici : voir « Informations sensibles » sur la page du dossier"
 
-    The parser bounds the tree (xmlparse.MAX_ELEMENTS), so the rows are bounded too.
+
+def rows(root: Element, skip: Collection[int] = ()) -> list[Row]:
+    """The rows of `root`, in document order, without the elements whose id is in `skip` and
+    without the sensitive blocks (one row says where they are).
+
+    The parser bounds the tree and counts attributes (xmlparse.MAX_ELEMENTS): rows are bounded.
     """
     out: list[Row] = []
     stack: list[tuple[Element, str, int]] = [(root, humanize_name(root.tag), 0)]
     while stack:
         element, name, depth = stack.pop()
-        if id(element) in skip or not _has_value(element, skip):
+        if id(element) in skip:
+            continue
+        if element.tag in SENSITIVE:
+            out.append(Row("Informations sensibles", MASKED, depth))
+            continue
+        if not _has_value(element, skip):
             continue
         children = list(element)
         text = (element.text or "").strip()
