@@ -12,10 +12,7 @@ import stat
 import pytest
 from django.core.management import call_command
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.xfail(strict=True, reason="--summary-file is created 0644 and follows symlinks"),
-]
+pytestmark = pytest.mark.django_db
 
 
 def test_a_new_summary_file_holding_a_password_is_private(tmp_path):

@@ -1,11 +1,13 @@
 """Create the first administrator account, once, and print its password."""
 
 import json
+import os
 import secrets
+import stat
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -42,7 +44,28 @@ class Command(BaseCommand):
 
 
 def add_to_summary(path: str | None, **account: str | None) -> None:
-    """One JSON line per account; the file is make run's own (mktemp, mode 600), then deleted."""
-    if path:
-        with open(path, "a", encoding="utf-8") as summary:
-            summary.write(json.dumps(account) + "\n")
+    """One JSON line per account, in a file only its owner reads (make run's mktemp, 600).
+
+    Created 600 if missing; never through a symlink, never into another user's or a shared
+    file: it may hold a one-time password."""
+    if not path:
+        return
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except OSError as exc:
+        raise CommandError(
+            f"--summary-file {path} : impossible de l'ouvrir ({exc.strerror})."
+        ) from exc
+    with os.fdopen(descriptor, "a", encoding="utf-8") as summary:
+        info = os.fstat(descriptor)
+        if (
+            not stat.S_ISREG(info.st_mode)
+            or info.st_uid != os.getuid()
+            or stat.S_IMODE(info.st_mode) & 0o077
+        ):
+            raise CommandError(
+                f"--summary-file {path} : le fichier doit être un fichier ordinaire à vous, "
+                "lisible par vous seul (mode 600), car il reçoit un mot de passe."
+            )
+        summary.write(json.dumps(account) + "\n")
