@@ -21,8 +21,14 @@ from pathlib import Path
 MAX_IMAGE_PIXELS = 50_000_000
 
 
+# Largest image file the child may write: a 2,000×2,000 PNG of noise is about 12 MB.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+
+
 def _limit_memory(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # And the disk: no single file beyond MAX_FILE_BYTES (20 pages at most: 640 MB a piece).
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
 
 
 def render_pdf(source: Path, folder: Path, max_pages: int, max_px: int, dpi: int) -> dict:

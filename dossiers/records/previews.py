@@ -11,6 +11,7 @@ shown: only images the worker wrote from decoded pixels.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -18,7 +19,9 @@ import os
 import shutil
 import subprocess  # noqa: S404  (the worker is our own module, run without a shell)
 import sys
+import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 FOLDER = "apercus"
 WORKER = "dossiers.records.preview_worker"
+# A render that failed is not tried again for this long (a hostile file, not a busy hour).
+FAILED_FOR_SECONDS = 3600
 WALL_SECONDS = 10.0
 MEMORY_BYTES = 512 * 1024 * 1024
 MAX_PAGES = 20
@@ -148,6 +153,36 @@ def render(piece: PieceJointe, *, timeout: float = WALL_SECONDS, worker: str = W
         return cached
     for folder in (settings.DATA_DIR / FOLDER, parent):
         _make_dir(folder)
+    failed = parent / f"{final.name}.failed"
+    # One build at a time per file: a second request waits and takes the first one's result.
+    with _locked(parent / f"{final.name}.lock"):
+        cached = _read(final)
+        if cached is not None:
+            return cached
+        if _recently_failed(failed):
+            raise PreviewUnavailable("échec récent")
+        try:
+            _build(piece, kind, path, parent, final, timeout, worker)
+        except PreviewUnavailable:
+            # A hostile file costs one worker an hour, not one per view.
+            with contextlib.suppress(OSError):
+                failed.touch(mode=0o600)
+            raise
+    preview = _read(final)
+    if preview is None:
+        raise PreviewUnavailable("cache illisible")
+    return preview
+
+
+def _build(
+    piece: PieceJointe,
+    kind: str,
+    path: Path,
+    parent: Path,
+    final: Path,
+    timeout: float,
+    worker: str,
+) -> None:
     temp = parent / f".part-{uuid.uuid4().hex}"
     _make_dir(temp)
     try:
@@ -160,25 +195,44 @@ def render(piece: PieceJointe, *, timeout: float = WALL_SECONDS, worker: str = W
         meta = temp / "meta.json"
         meta.write_text(json.dumps({"pages": len(written), "total": result.get("total")}))
         meta.chmod(0o600)
-        _replace_older(parent, piece.pk)
+        _replace_older(parent, piece.pk, keep=final.name)
+        if final.exists() and _read(final) is None:
+            shutil.rmtree(final, ignore_errors=True)  # incomplete (an image deleted): rebuilt
         try:
             os.rename(temp, final)
-        except OSError:
-            # Built meanwhile by another request: theirs is as good.
+        except OSError as exc:
             if _read(final) is None:
-                raise
+                raise PreviewUnavailable("cache inaccessible") from exc
     finally:
         shutil.rmtree(temp, ignore_errors=True)
-    preview = _read(final)
-    if preview is None:
-        raise PreviewUnavailable("cache illisible")
-    return preview
 
 
-def _replace_older(parent: Path, piece_pk: int) -> None:
-    """A file replaced since (another sha256): its old images go."""
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _recently_failed(marker: Path) -> bool:
+    try:
+        return time.time() - marker.stat().st_mtime < FAILED_FOR_SECONDS
+    except OSError:
+        return False
+
+
+def _replace_older(parent: Path, piece_pk: int, *, keep: str) -> None:
+    """A file replaced since (another sha256): its old images and marks go, never the current."""
     for old in parent.glob(f"{piece_pk}-*"):
-        shutil.rmtree(old, ignore_errors=True)
+        if old.name.startswith(keep):
+            continue
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
 
 
 def _run_worker(

@@ -186,9 +186,9 @@ def test_broken_and_hostile_files_give_no_preview(content, mime, caplog, data_di
     logged = " ".join(record.getMessage() for record in caplog.records)
     assert f"pièce {item.pk}" in logged
     assert "alert" not in logged
-    # Nothing half-made is left in the cache.
+    # Nothing half-made is left in the cache; only the marks that it failed (and its lock).
     folder = data_dir / "apercus" / str(item.dossier_id)
-    assert list(folder.iterdir()) == []
+    assert {p.suffix for p in folder.iterdir()} == {".failed", ".lock"}
 
 
 def test_the_child_is_killed_at_the_wall_limit(caplog):
@@ -244,4 +244,10 @@ def test_the_memory_cap_applies_to_the_child_only(monkeypatch):
         previews.render(item)
     assert resource.getrlimit(resource.RLIMIT_AS) == before
     monkeypatch.undo()
+    # The failure is remembered for an hour (a hostile file costs one worker, not one per view).
+    with pytest.raises(previews.PreviewUnavailable):
+        previews.render(item)
+    for mark in previews.dossier_folder(item.dossier_id).glob("*.failed"):
+        mark.touch()
+        os.utime(mark, (0, time.time() - previews.FAILED_FOR_SECONDS - 1))  # an hour later
     assert previews.render(item).pages

@@ -12,12 +12,7 @@ import pytest
 from dossiers.records import previews
 from tests.dossiers.test_previews import piece, real_pdf
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.xfail(
-        strict=True, reason="a file that hit the wall limit is rendered again on every view"
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)

@@ -10,12 +10,7 @@ import pytest
 from dossiers.records import previews
 from tests.dossiers.test_previews import piece, real_pdf
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.xfail(
-        strict=True, reason="two renders of the same piece delete each other's finished images"
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
@@ -32,18 +27,20 @@ def test_a_concurrent_render_of_the_same_file_keeps_the_finished_images(monkeypa
     calls = {"n": 0}
 
     def read_as_before_a_finished(folder):
-        # Request B looked at the cache before A renamed its folder into place.
+        # Request B looked at the cache before A renamed its folder into place, and (the lock
+        # now makes it look again once A is done) is made to build anyway.
         calls["n"] += 1
-        return None if calls["n"] == 1 else real_read(folder)
+        return None if calls["n"] <= 2 else real_read(folder)
 
     seen_during_b = []
     real_replace = previews._replace_older
 
-    def replace_and_look(parent, piece_pk):
-        real_replace(parent, piece_pk)
+    def replace_and_look(parent, piece_pk, **kwargs):
+        real_replace(parent, piece_pk, **kwargs)
         seen_during_b.append(served.is_file())
 
     monkeypatch.setattr(previews, "_read", read_as_before_a_finished)
     monkeypatch.setattr(previews, "_replace_older", replace_and_look)
     previews.render(item)  # request B
     assert seen_during_b == [True], "B deleted the images A was serving (same digest)"
+    assert served.is_file()
