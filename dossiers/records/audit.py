@@ -14,6 +14,11 @@ from dossiers.models import AuditEntry, Dossier, PieceJointe
 from dossiers.records.periods import months_before
 
 
+def piece_ref(piece: PieceJointe) -> str:
+    """How an entry names a piece: an id, never its file name."""
+    return f"pièce jointe {piece.pk}"
+
+
 def record(
     user,
     action: AuditAction,
@@ -24,7 +29,7 @@ def record(
     detail: str = "",
 ) -> AuditEntry:
     if piece is not None and not object_ref:
-        object_ref = f"pièce jointe {piece.pk}"
+        object_ref = piece_ref(piece)
     return AuditEntry.objects.create(
         user=user if user is not None and user.is_authenticated else None,
         username=getattr(user, "username", "") or "",
@@ -44,7 +49,7 @@ def record_unless_recent(
     if AuditEntry.objects.filter(
         user_id=getattr(user, "pk", None),
         action=action,
-        object_ref=f"pièce jointe {piece.pk}",
+        object_ref=piece_ref(piece),
         at__gte=timezone.now() - within,
     ).exists():
         return None

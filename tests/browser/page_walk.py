@@ -391,23 +391,7 @@ def check_page(
         failures.add(page_label, where, "erreur JS", message[:300])
     session.reset()
 
-    geometry = page.evaluate(GEOMETRY)
-    if geometry["scrollWidth"] > geometry["innerWidth"]:
-        failures.add(
-            page_label,
-            where,
-            "débordement horizontal de la page",
-            f"scrollWidth {geometry['scrollWidth']} > innerWidth {geometry['innerWidth']}",
-        )
-    for item in geometry["offenders"]:
-        failures.add(page_label, where, "élément hors de la fenêtre", _describe(item))
-    hidden = (
-        geometry["total"]
-        - len(geometry["offenders"])
-        - sum(o["inside"] for o in geometry["offenders"])
-    )
-    if hidden > 0:
-        failures.add(page_label, where, "élément hors de la fenêtre", f"… et {hidden} autre(s)")
+    check_geometry(page, failures, page_label, where)
 
     if announced is not None:
         verdict = page.evaluate(ANNOUNCED, announced)
@@ -434,14 +418,9 @@ def check_page(
                 )
 
 
-def check_text_spacing(
-    session: Session, failures: Failures, page_label: str, size: tuple[int, int]
-) -> None:
-    """WCAG 1.4.12 spacing imposed on the page as loaded: no overflow, no text cut off."""
-    page = session.page
-    where = f"{size_label(size)} + espacement du texte"
-    open_details(page)
-    page.add_style_tag(content=TEXT_SPACING_CSS)
+def check_geometry(page: Page, failures: Failures, page_label: str, where: str) -> None:
+    """Reflow (RGAA 10.11): no page-level horizontal scroll, every visible box in the viewport
+    or in a labelled scroll region."""
     geometry = page.evaluate(GEOMETRY)
     if geometry["scrollWidth"] > geometry["innerWidth"]:
         failures.add(
@@ -452,6 +431,24 @@ def check_text_spacing(
         )
     for item in geometry["offenders"]:
         failures.add(page_label, where, "élément hors de la fenêtre", _describe(item))
+    hidden = (
+        geometry["total"]
+        - len(geometry["offenders"])
+        - sum(o["inside"] for o in geometry["offenders"])
+    )
+    if hidden > 0:
+        failures.add(page_label, where, "élément hors de la fenêtre", f"… et {hidden} autre(s)")
+
+
+def check_text_spacing(
+    session: Session, failures: Failures, page_label: str, size: tuple[int, int]
+) -> None:
+    """WCAG 1.4.12 spacing imposed on the page as loaded: no overflow, no text cut off."""
+    page = session.page
+    where = f"{size_label(size)} + espacement du texte"
+    open_details(page)
+    page.add_style_tag(content=TEXT_SPACING_CSS)
+    check_geometry(page, failures, page_label, where)
     for item in page.evaluate(CLIPPED_TEXT):
         failures.add(
             page_label,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -101,18 +100,12 @@ def run_xml_memory(size_mb: int = 5, progress: Progress = quiet) -> XmlMemoryFig
                 "DJANGO_SETTINGS_MODULE", "hubee_portal.settings"
             ),
         }
-        code = f"from tools.bench.xml_memory import child; child({str(path)!r})"
-        result = subprocess.run(  # noqa: S603 - our interpreter and our module
-            [sys.executable, "-c", code],
-            cwd=harness.ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        code = f"from tools.bench.xml_memory import child\nchild({str(path)!r})"
+        try:
+            result = harness.python(env, code)
+        except RuntimeError as exc:
+            raise BenchmarkError(f"la lecture du XML a échoué :\n{str(exc)[-2000:]}") from exc
         size = path.stat().st_size
-    if result.returncode != 0:
-        raise BenchmarkError(f"la lecture du XML a échoué :\n{result.stderr[-2000:]}")
     report = json.loads(result.stdout.strip().splitlines()[-1])
     return XmlMemoryFigures(
         size,
