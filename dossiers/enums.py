@@ -22,9 +22,30 @@ class AttachmentState(models.TextChoices):
 
 
 class OutgoingState(models.TextChoices):
-    PENDING = "pending", "En cours"
-    SENT = "sent", "Envoyé"
-    FAILED = "failed", "Échec"
+    PENDING = "pending", "En attente d'envoi"
+    SENT = "sent", "Transmis à HubEE"
+    FAILED = "failed", "Non transmis"
+
+
+class SendFailure(models.TextChoices):
+    """Why a push is not (yet) on HubEE, set where the exchange knows it: the agent's page
+    explains it in French from this code, never from the technical text (last_error)."""
+
+    NONE = "", "—"
+    CLOSED = "closed", "Dossier clos sur HubEE"
+    BACKWARDS = "backwards", "Statut déjà dépassé"
+    GONE = "gone", "Dossier introuvable sur HubEE"
+    CREDENTIALS = "credentials", "Identifiants refusés par HubEE"
+    CONFIGURATION = "configuration", "Connexion de la démarche à compléter"
+    REFUSED = "refused", "Refusé par HubEE"
+    INCOMPLETE = "incomplete", "Dépôt incomplet sur HubEE"
+    FILE = "file", "Document illisible sur le serveur"
+    FOREIGN = "foreign", "Identifiant d'un autre dossier"
+    UNREACHABLE = "unreachable", "HubEE injoignable"
+    SERVER = "server", "HubEE en erreur"
+    THROTTLED = "throttled", "HubEE limite les appels"
+    UNFINISHED = "unfinished", "Envoi précédent sans réponse"
+    LOCAL = "local", "Erreur du portail"
 
 
 class RunStatus(models.TextChoices):

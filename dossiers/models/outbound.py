@@ -14,6 +14,7 @@ from demarches.models import TimestampedModel
 from dossiers.enums import (
     ActionType,
     OutgoingState,
+    SendFailure,
 )
 from dossiers.models.received import Dossier
 
@@ -44,7 +45,12 @@ class OutgoingEventQuerySet(models.QuerySet):
         )
 
     def record_failed_try(
-        self, dossier_id: int, before: dict[int, int], error: Exception, now: datetime
+        self,
+        dossier_id: int,
+        before: dict[int, int],
+        error: Exception,
+        now: datetime,
+        failure: str = SendFailure.LOCAL,
     ) -> datetime | None:
         """A delivery of the dossier failed: count the try on each row of `before` (pk →
         attempts when the delivery began) that was not posted in it (reading the case failed, or
@@ -56,11 +62,19 @@ class OutgoingEventQuerySet(models.QuerySet):
             if outgoing.attempts == before[outgoing.pk]:
                 outgoing.attempts += 1
                 outgoing.last_error = str(error)
+                outgoing.failure = failure
             if outgoing.attempts >= limit:
                 outgoing.state = OutgoingState.FAILED
                 outgoing.next_attempt_at = None
             outgoing.save(
-                update_fields=["attempts", "last_error", "state", "next_attempt_at", "updated_at"]
+                update_fields=[
+                    "attempts",
+                    "last_error",
+                    "failure",
+                    "state",
+                    "next_attempt_at",
+                    "updated_at",
+                ]
             )
             if outgoing.state == OutgoingState.PENDING:
                 most = max(most, outgoing.attempts)
@@ -99,7 +113,11 @@ class OutgoingEvent(TimestampedModel):
         "état", max_length=10, choices=OutgoingState.choices, default=OutgoingState.PENDING
     )
     attempts = models.PositiveIntegerField("tentatives", default=0)
+    # Technical (HubEE's text, HTTP codes): staff pages and logs only; agents read `failure`.
     last_error = models.TextField("dernière erreur", blank=True)
+    failure = models.CharField(
+        "cause", max_length=20, choices=SendFailure.choices, default=SendFailure.NONE, blank=True
+    )
     # Set before each POST, cleared once its outcome is known: while set, the POST may still land
     # on HubEE, and no new one is sent (dossiers.exchange.outbound.push.check_unfinished_attempt).
     post_unanswered_since = models.DateTimeField("envoi sans réponse depuis", null=True, blank=True)

@@ -89,7 +89,7 @@ class Evenement(TimestampedModel):
     action_type = models.CharField("type d'action", max_length=100, editable=False)
     direction = models.CharField("sens", max_length=10, choices=Direction.choices)
     message = models.TextField("message", blank=True)
-    comment = models.TextField("commentaire interne", blank=True)
+    comment = models.TextField("commentaire HubEE (non visible par l'usager)", blank=True)
     author = models.CharField("auteur", max_length=255, blank=True)
     case_current_status = models.CharField("statut avant", max_length=20, blank=True)
     case_new_status = models.CharField("nouveau statut", max_length=20, blank=True)

@@ -42,18 +42,27 @@ def record(
 
 
 def record_unless_recent(
-    user, action: AuditAction, *, piece: PieceJointe, within: timedelta
+    user,
+    action: AuditAction,
+    *,
+    within: timedelta,
+    piece: PieceJointe | None = None,
+    dossier: Dossier | None = None,
 ) -> AuditEntry | None:
-    """Record `action` on `piece` unless this user already has one for it within `within`
-    (the images of a preview page just recorded)."""
-    if AuditEntry.objects.filter(
+    """Record `action` on `piece` (or on `dossier`) unless this user already has one for it
+    within `within` (the images of a preview page, a dossier page following its sends)."""
+    if piece is not None:
+        dossier = piece.dossier
+    recent = AuditEntry.objects.filter(
         user_id=getattr(user, "pk", None),
         action=action,
-        object_ref=piece_ref(piece),
+        dossier=dossier,
+        object_ref=piece_ref(piece) if piece is not None else "",
         at__gte=timezone.now() - within,
-    ).exists():
+    )
+    if recent.exists():
         return None
-    return record(user, action, dossier=piece.dossier, piece=piece)
+    return record(user, action, dossier=dossier, piece=piece)
 
 
 def retention_limit(now: datetime | None = None) -> datetime:

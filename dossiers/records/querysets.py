@@ -12,8 +12,9 @@ from django.db.models import (
     Subquery,
 )
 
-from dossiers.enums import Direction
-from dossiers.models import Dossier, DossierView, Evenement, IntegrityCheck
+from dossiers.enums import Direction, OutgoingState, SendFailure
+from dossiers.models import Dossier, DossierView, Evenement, IntegrityCheck, OutgoingEvent
+from hubee_portal.hubee.vocabulary import LOCKED
 
 
 def with_unread(queryset: QuerySet[Dossier], user) -> QuerySet[Dossier]:
@@ -30,6 +31,33 @@ def with_unread(queryset: QuerySet[Dossier], user) -> QuerySet[Dossier]:
         unread=ExpressionWrapper(
             Q(last_viewed_at__isnull=True) | Q(Exists(arrived)), output_field=BooleanField()
         )
+    )
+
+
+def waiting_sends() -> Q:
+    """Dossiers with a push waiting to be sent to HubEE."""
+    return Q(Exists(OutgoingEvent.objects.pending().filter(dossier=OuterRef("pk"))))
+
+
+def refused_sends() -> Q:
+    """Dossiers with a push HubEE did not get, still worth an agent's look: not on a dossier
+    closed since, not one a later push went past, not a status the dossier had already."""
+    later_sent = OutgoingEvent.objects.filter(
+        dossier=OuterRef("dossier"), state=OutgoingState.SENT, created_at__gt=OuterRef("created_at")
+    )
+    failed = (
+        OutgoingEvent.objects.filter(dossier=OuterRef("pk"), state=OutgoingState.FAILED)
+        .exclude(failure=SendFailure.BACKWARDS)
+        .exclude(Exists(later_sent))
+    )
+    return Q(Exists(failed)) & ~Q(status__in=LOCKED)
+
+
+def with_send_marks(queryset: QuerySet[Dossier]) -> QuerySet[Dossier]:
+    """Annotate `send_waiting` and `send_refused` (for the list's marks)."""
+    return queryset.annotate(
+        send_waiting=ExpressionWrapper(waiting_sends(), output_field=BooleanField()),
+        send_refused=ExpressionWrapper(refused_sends(), output_field=BooleanField()),
     )
 
 

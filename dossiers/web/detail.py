@@ -12,7 +12,7 @@ from django.utils import timezone
 from demarches import attachment_types
 from dossiers.enums import ActionType, AttachmentState, Direction
 from dossiers.models import Dossier, DossierView, Evenement, OutgoingEvent, PieceJointe
-from dossiers.records import actions
+from dossiers.records import actions, sends
 from hubee_portal.hubee.vocabulary import LOCKED, EventStatus, label_of
 
 STATE_EXPLANATIONS = {
@@ -43,18 +43,31 @@ class PieceRow:
         return attachment_types.name_of_annotated(self.piece, self.piece.attachment_type)
 
 
+CITIZEN, AGENT, STATUS, PORTAL = "citizen", "agent", "status", "portal"
+CITIZEN_NAME = "L'usager (via l'opérateur de la démarche)"
+OPERATOR_NAME = "L'opérateur de la démarche"
+
+
 @dataclass
 class TimelineEntry:
+    """One line of the conversation: what the citizen, the operator, an agent or the portal did.
+    `kind` sets its look: citizen messages and documents stand out, status changes are short."""
+
     at: datetime | None
-    incoming: bool
+    kind: str
     title: str
-    author: str
-    agent: str = ""
+    who: str
     message: str = ""
     comment: str = ""
     status_change: tuple[str, str] | None = None
     pieces: list[PieceRow] = field(default_factory=list)
     acknowledged: bool = False
+    send: sends.SendState | None = None
+    outgoing: OutgoingEvent | None = None
+
+    @property
+    def short(self) -> bool:
+        return self.kind in (STATUS, PORTAL) and not self.message and not self.pieces
 
 
 @dataclass
@@ -62,8 +75,6 @@ class DossierPage:
     dossier: Dossier
     pieces: list[PieceRow]
     timeline: list[TimelineEntry]
-    history: list[tuple[datetime | None, str, str]]
-    outgoing: list[tuple[OutgoingEvent, str]]
     actions: list[actions.Action]
     blocked_reason: str
     pending_status: OutgoingEvent | None
@@ -71,6 +82,21 @@ class DossierPage:
     @property
     def downloadable_count(self) -> int:
         return sum(1 for row in self.pieces if row.downloadable)
+
+    @property
+    def announcement(self) -> str:
+        """The latest push and its state, said by a screen reader when it changes."""
+        pushes = [entry for entry in self.timeline if entry.outgoing is not None]
+        if not pushes:
+            return ""
+        latest = max(pushes, key=lambda entry: (entry.at is not None, entry.at))
+        assert latest.send is not None
+        return f"{latest.title} : {latest.send.label}."
+
+    @property
+    def waiting(self) -> bool:
+        """A push is waiting to be sent: the page follows it (dossiers:follow)."""
+        return any(entry.send is not None and entry.send.pending for entry in self.timeline)
 
 
 def is_xml(piece: PieceJointe) -> bool:
@@ -126,61 +152,118 @@ def build(dossier: Dossier) -> DossierPage:
     outgoing = list(
         OutgoingEvent.objects.filter(dossier=dossier)
         .select_related("created_by")
-        .order_by("-created_at", "-id")
+        .order_by("created_at", "id")
     )
-    agents = {str(item.hubee_event_id): item.created_by for item in outgoing if item.hubee_event_id}
-    timeline = [
-        TimelineEntry(
-            at=dossier.hubee_created_at or dossier.received_at,
-            incoming=True,
-            title="Dépôt du télédossier",
-            author="Usager (via l'opérateur de la démarche)",
-            pieces=[row for row in pieces if row.piece.evenement_id is None],
-        )
-    ]
-    history: list[tuple[datetime | None, str, str]] = []
-    for event in events:
-        incoming = event.direction == Direction.RECEIVED
-        agent = agents.get(str(event.hubee_event_id))
-        change = None
-        if event.case_new_status:
-            change = (
-                label_of(event.case_current_status) if event.case_current_status else "",
-                label_of(event.case_new_status),
-            )
-            history.append((event.hubee_created_at, change[1], event.author))
-        timeline.append(
-            TimelineEntry(
-                at=event.hubee_created_at or event.created_at,
-                incoming=incoming,
-                title=event.get_action_label(),
-                author=event.author,
-                agent=(agent.get_full_name() or agent.get_username()) if agent else "",
-                message=event.message,
-                comment=event.comment,
-                status_change=change,
-                pieces=[row for row in pieces if row.piece.evenement_id == event.pk],
-                acknowledged=not incoming and event.hubee_status == EventStatus.RECEIVED,
-            )
-        )
-    oldest = timezone.make_aware(datetime.min.replace(year=1900))
-    timeline.sort(key=lambda entry: entry.at or oldest)
+    timeline = conversation(dossier, events, outgoing, pieces)
     offered = actions.available(dossier, outgoing)
     pending = actions.pending_status_push(outgoing)
     blocked = ""
     if dossier.status in LOCKED:
-        blocked = "Le dossier est clos sur HubEE : plus aucune action n'est possible."
+        blocked = sends.CLOSED
     elif pending is not None:
-        blocked = "Un changement de statut est en cours d'envoi à HubEE."
+        blocked = (
+            f"Le passage au statut « {label_of(pending.case_new_status)} » est en attente "
+            "d'envoi à HubEE : les autres décisions seront possibles une fois qu'il sera transmis."
+        )
     return DossierPage(
         dossier=dossier,
         pieces=pieces,
         timeline=timeline,
-        history=history,
-        outgoing=[(item, outgoing_label(item)) for item in outgoing],
         actions=offered,
         blocked_reason=blocked,
         pending_status=pending,
+    )
+
+
+def conversation(
+    dossier: Dossier,
+    events: list[Evenement],
+    outgoing: list[OutgoingEvent],
+    pieces: list[PieceRow],
+) -> list[TimelineEntry]:
+    """One timeline, oldest first: each of our pushes once (with its state), whether HubEE has
+    it yet or not; what came from HubEE once."""
+    timeline = [
+        TimelineEntry(
+            at=dossier.hubee_created_at or dossier.received_at,
+            kind=CITIZEN,
+            title="Dépôt du télédossier",
+            who=CITIZEN_NAME,
+            pieces=[row for row in pieces if row.piece.evenement_id is None],
+        )
+    ]
+    pushed = {str(item.hubee_event_id): item for item in outgoing if item.hubee_event_id}
+    sent_events = {}
+    for event in events:
+        item = pushed.get(str(event.hubee_event_id))
+        if item is not None:
+            sent_events[item.pk] = event
+            continue
+        timeline.append(_event_entry(event, pieces))
+    for item in outgoing:
+        timeline.append(_push_entry(dossier, item, sent_events.get(item.pk), pieces))
+    oldest = timezone.make_aware(datetime.min.replace(year=1900))
+    timeline.sort(key=lambda entry: entry.at or oldest)
+    return timeline
+
+
+def _status_change(event: Evenement) -> tuple[str, str] | None:
+    if not event.case_new_status:
+        return None
+    before = label_of(event.case_current_status) if event.case_current_status else ""
+    return before, label_of(event.case_new_status)
+
+
+def _event_entry(event: Evenement, pieces: list[PieceRow]) -> TimelineEntry:
+    """An event read from HubEE: the citizen's (through the operator), or one we sent that the
+    outbox no longer holds."""
+    own = [row for row in pieces if row.piece.evenement_id == event.pk]
+    incoming = event.direction == Direction.RECEIVED
+    change = _status_change(event)
+    if incoming:
+        kind = STATUS if change and not event.message and not own else CITIZEN
+        who = OPERATOR_NAME if kind == STATUS else CITIZEN_NAME
+    else:
+        kind = STATUS if change and not event.message and not own else AGENT
+        who = event.author or "Le service"
+    return TimelineEntry(
+        at=event.hubee_created_at or event.created_at,
+        kind=kind,
+        title=event.get_action_label(),
+        who=event.author if incoming and kind == STATUS and event.author else who,
+        message=event.message,
+        comment=event.comment,
+        status_change=change,
+        pieces=own,
+        acknowledged=not incoming and event.hubee_status == EventStatus.RECEIVED,
+        send=None if incoming else sends.SendState(sends.SENT, ""),
+    )
+
+
+def _push_entry(
+    dossier: Dossier, item: OutgoingEvent, event: Evenement | None, pieces: list[PieceRow]
+) -> TimelineEntry:
+    agent = item.created_by
+    who = (agent.get_full_name() or agent.get_username()) if agent else item.author
+    change = None
+    if item.case_new_status:
+        change = ("", label_of(item.case_new_status))
+        if event is not None:
+            change = _status_change(event) or change
+    kind = PORTAL if item.automatic else STATUS if change and not item.message else AGENT
+    own = [row for row in pieces if event is not None and row.piece.evenement_id == event.pk]
+    return TimelineEntry(
+        at=item.created_at,
+        kind=kind,
+        title=outgoing_label(item),
+        who="Le portail (automatique)" if item.automatic else who,
+        message=item.message,
+        comment=event.comment if event is not None else "",
+        status_change=change,
+        pieces=own,
+        acknowledged=event is not None and event.hubee_status == EventStatus.RECEIVED,
+        send=sends.state_of(item, dossier),
+        outgoing=item,
     )
 
 
@@ -195,9 +278,9 @@ def mark_viewed(dossier: Dossier, user) -> None:
 
 def outgoing_label(item: OutgoingEvent) -> str:
     if item.action_type == ActionType.STATUS_UPDATE:
-        return f"Statut « {label_of(item.case_new_status)} »"
+        return f"Passage au statut « {label_of(item.case_new_status)} »"
     if item.action_type == ActionType.ATTACH_DEPOSIT:
-        return "Renvoi de documents"
+        return "Documents envoyés à l'usager"
     if item.action_type == ActionType.SENDING_MESSAGE:
         return "Message à l'usager"
     return item.get_action_type_display()

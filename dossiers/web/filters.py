@@ -17,6 +17,7 @@ from django.utils import timezone
 from demarches.enums import CaseStatus
 from dossiers.models import Dossier
 from dossiers.records.access import demarches_for
+from dossiers.records.querysets import refused_sends, waiting_sends
 from dossiers.records.queues import Queue, queue_q
 
 SORTS = (
@@ -67,6 +68,12 @@ class DossierFilter(django_filters.FilterSet):
         method="only_unread",
         widget=forms.CheckboxInput,
     )
+    envoi = django_filters.ChoiceFilter(
+        label="Envois à HubEE",
+        choices=(("attente", "En attente d'envoi"), ("refuse", "Non transmis à HubEE")),
+        method="sends",
+        empty_label="Tous",
+    )
     # Applied by the view after counting each queue (the tabs show those counts).
     file = django_filters.ChoiceFilter(
         label="File", choices=Queue.choices, method="keep", empty_label="Toutes"
@@ -104,6 +111,13 @@ class DossierFilter(django_filters.FilterSet):
 
     def only_unread(self, queryset, name, value: bool):
         return queryset.filter(unread=True) if value else queryset
+
+    def sends(self, queryset, name, value: str):
+        if value == "attente":
+            return queryset.filter(waiting_sends())
+        if value == "refuse":
+            return queryset.filter(refused_sends())
+        return queryset
 
     def keep(self, queryset, name, value):
         return queryset

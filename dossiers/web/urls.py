@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views_list.dossier_list, name="list"),
     path("export.csv", views_export.export_csv, name="export"),
     path("<int:pk>/", views_detail.dossier_detail, name="detail"),
+    path("<int:pk>/suivi/", views_detail.follow, name="follow"),
     path("<int:pk>/pieces.zip", views_files.download_all, name="download-all"),
     path("<int:pk>/pieces/<int:piece_pk>/", views_files.download_piece, name="download"),
     path("<int:pk>/pieces/<int:piece_pk>/champs/", views_detail.piece_fields, name="piece-fields"),

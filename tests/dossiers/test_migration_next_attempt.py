@@ -24,6 +24,13 @@ def migrate(target):
     executor.migrate([target])
 
 
+def migrate_to_latest():
+    """Leave the schema as the other tests expect it (later migrations add columns)."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def once(name, next_run):
     return Schedule.objects.create(
         name=name,
@@ -75,7 +82,9 @@ def test_retry_schedules_become_next_attempt_at_and_back():
         assert next_attempts(both) == {now + timedelta(minutes=2)}
         (plain_at,) = next_attempts(plain)
         assert now <= plain_at <= timezone.now()  # due at once
-        assert OutgoingEvent.objects.get(pk=sent).next_attempt_at is None
+        # Columns named: later migrations add some that 0010's schema has not.
+        sent_at = OutgoingEvent.objects.filter(pk=sent).values_list("next_attempt_at", flat=True)
+        assert list(sent_at) == [None]
         # Ours are gone, the foreign one is left alone.
         assert list(Schedule.objects.filter(name__contains=", dossier ")) == [foreign]
 
@@ -109,7 +118,7 @@ def test_retry_schedules_become_next_attempt_at_and_back():
         assert next_attempts(backed_off) == {later}
         assert not Schedule.objects.filter(name__startswith=RETRY).exclude(pk=foreign.pk).exists()
     finally:
-        migrate(AFTER)
+        migrate_to_latest()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -138,4 +147,4 @@ def test_migration_keeps_the_earlier_of_a_retry_and_a_wait_schedule():
         )
         assert at == now + timedelta(seconds=30)
     finally:
-        migrate(AFTER)
+        migrate_to_latest()

@@ -106,7 +106,7 @@ def test_a_closed_case_offers_nothing(client):
     client.force_login(agent_for(dossier.demarche))
     assert offered(client, dossier) == []
     assert (
-        "clos sur HubEE"
+        "clos côté usager : plus aucune action n&#x27;est possible"
         in client.get(reverse("dossiers:detail", args=[dossier.pk])).content.decode()
     )
 
@@ -219,7 +219,7 @@ def test_status_actions_reach_hubee(portal, login, slug, message, status):
     assert (outgoing.state, str(outgoing.hubee_event_id)) == ("sent", event["id"])
     assert AuditEntry.objects.filter(action="status", dossier=dossier, detail=status).exists()
     page = client.get(reverse("dossiers:detail", args=[dossier.pk])).content.decode()
-    assert "Envoyé</span>" in page
+    assert "Transmis à HubEE</span>" in page
 
 
 def test_a_message_reaches_the_osl_and_keeps_the_status(portal, login):
@@ -313,9 +313,11 @@ def test_status_changes_only_when_hubee_accepts(portal, login):
     assert dossier.status == "SI_RECEIVED"
     outgoing = OutgoingEvent.objects.get(case_new_status="ADD_AWAITING")
     assert outgoing.state == "failed" and "ADD_AWAITING" in outgoing.last_error
+    assert outgoing.failure == "refused"
     assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
     page = client.get(reverse("dossiers:detail", args=[dossier.pk])).content.decode()
-    assert "Échec" in page and "Réessayer" in page
+    assert "Refusé par HubEE</span>" in page and "Réessayer" in page
+    assert "ADD_AWAITING" not in page  # HubEE's own text stays on the staff pages
 
     # HubEE's configuration is fixed; the agent retries: sent once.
     demarche.subscription.allows_add_awaiting = True
@@ -342,8 +344,11 @@ def test_transient_failures_stay_pending_and_are_retried(portal, login):
         outgoing.next_attempt_at - (outgoing.updated_at + OutgoingEvent.backoff(1))
     ) < timedelta(seconds=1)
     assert OutgoingEvent.backoff(1) == timedelta(seconds=30)
+    assert outgoing.failure == "server"
     page = client.get(reverse("dossiers:detail", args=[dossier.pk])).content.decode()
-    assert "nouvel essai automatique" in page
+    assert "En attente d&#x27;envoi</span>" in page
+    assert "le portail réessaie tout seul" in page
+    assert "Nouvel essai à " in page
     dossier.refresh_from_db()
     assert dossier.status == "SI_RECEIVED"
 

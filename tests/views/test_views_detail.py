@@ -37,9 +37,10 @@ def test_shows_applicant_references_files_and_history(portal, login):
     assert "demande.pdf" in page and "demande.xml" in page
     assert "Vérifiée" in page and dossier.pieces_jointes.first().sha256[:12] in page
     assert "Télécharger toutes les pièces (ZIP)" in page
-    # History: the automatic SI_RECEIVED, by the portal.
-    assert "Nouveau → Reçu" in page
-    assert "HubEE Portal (automatique)" in page
+    # The conversation: the automatic SI_RECEIVED, by the portal, transmitted.
+    assert "Nouveau → <strong>Reçu</strong>" in page
+    assert "Le portail (automatique)" in page
+    assert "Transmis à HubEE</span>" in page
 
 
 def test_timeline_shows_citizen_answers_and_their_files(portal, login):
@@ -100,12 +101,19 @@ def test_outbox_states_are_shown_with_a_retry_button(client):
         dossier=dossier, action_type="SENDING_MESSAGE", message="m", author="a"
     )
     OutgoingEvent.objects.create(
-        dossier=dossier, case_new_status="DONE", author="a", state="failed", last_error="HTTP 400"
+        dossier=dossier,
+        case_new_status="DONE",
+        author="a",
+        state="failed",
+        failure="refused",
+        last_error="HubEE rejected the request as invalid: POST /x -> HTTP 400",
     )
     client.force_login(agent_for(dossier.demarche))
     page = client.get(detail_url(dossier)).content.decode()
-    assert "En cours" in page
-    assert "Échec" in page and "HTTP 400" in page and "Réessayer" in page
+    assert "En attente d&#x27;envoi</span>" in page
+    assert "Refusé par HubEE</span>" in page and "Réessayer" in page
+    # The technical text is for the staff pages only.
+    assert "HTTP 400" not in page and "rejected" not in page
 
 
 def _grow(dossier, n):

@@ -61,7 +61,7 @@ class CaseHandler:
         self.files.download_pending(dossier, event=None, pieces=pending)
         # Only this démarche's dossier goes out through this démarche's connection.
         self.mapper.own_case(dossier)
-        send_pending(self.context.client, dossier, case.events)
+        send_pending(self.context.client, dossier, case)
         return dossier
 
     def ingest_event(self, case_id: str, event_id: str | None) -> None:

@@ -18,15 +18,16 @@ from django.utils import timezone
 
 from demarches.hubee import ConfigurationError
 from demarches.models import Demarche
-from dossiers.enums import AttachmentState, OutgoingState
+from dossiers.enums import AttachmentState, OutgoingState, SendFailure
 from dossiers.exchange import connection, lease
 from dossiers.exchange.lease import LEASE_TTL, KeepAlive
 from dossiers.exchange.outbound import deposit, push
+from dossiers.exchange.outbound.failures import classify
 from dossiers.exchange.outbound.push import UnfinishedAttemptError
 from dossiers.exchange.outbound.queue import draft_for
 from dossiers.models import Dossier, Evenement, OutgoingEvent
-from hubee_portal.hubee import Event, HubEEClient, PermanentError, find_matching_event
-from hubee_portal.hubee.vocabulary import ActionType, moves_forward
+from hubee_portal.hubee import Case, Event, HubEEClient, PermanentError, find_matching_event
+from hubee_portal.hubee.vocabulary import LOCKED, ActionType, moves_forward
 
 logger = logging.getLogger(__name__)
 
@@ -141,13 +142,14 @@ def _deliver(dossier: Dossier, client: HubEEClient | None = None) -> None:
     try:
         client = client or connection.client_for(dossier.demarche)
         case = client.get_case(str(dossier.hubee_case_id))
-        send_pending(client, dossier, case.events)
+        send_pending(client, dossier, case)
     except ConfigurationError as exc:
         # Nothing left: no attempt is counted. Due again at once: once the démarche has its
         # secret (or allowed URLs) again and is enabled, its next run delivers them.
         logger.warning("outbox of dossier %s waits for its configuration: %s", dossier.pk, exc)
         OutgoingEvent.objects.pending().filter(pk__in=before).update(
             last_error=WAITING_FOR_CONFIGURATION,
+            failure=SendFailure.CONFIGURATION,
             next_attempt_at=timezone.now(),
             updated_at=timezone.now(),
         )
@@ -161,20 +163,34 @@ def _deliver(dossier: Dossier, client: HubEEClient | None = None) -> None:
             ),
             default=timezone.now(),
         )
+        OutgoingEvent.objects.pending().filter(pk__in=before).update(
+            failure=SendFailure.UNFINISHED, updated_at=timezone.now()
+        )
         OutgoingEvent.objects.reschedule(dossier.pk, until + timedelta(seconds=1))
     except Exception as exc:
         # The type only: HubEE's error text may echo the message written to the citizen.
         logger.warning("outbox of dossier %s: %s, will retry", dossier.pk, type(exc).__name__)
-        OutgoingEvent.objects.record_failed_try(dossier.pk, before, exc, timezone.now())
+        OutgoingEvent.objects.record_failed_try(
+            dossier.pk, before, exc, timezone.now(), classify(exc)
+        )
 
 
-def send_pending(client: HubEEClient, dossier: Dossier, case_events: Sequence[Event]) -> None:
-    """Send the dossier's pending events in order. `case_events` is the case as just read."""
+def send_pending(client: HubEEClient, dossier: Dossier, case: Case) -> None:
+    """Send the dossier's pending events in order. `case` is the case as just read."""
     pending = list(OutgoingEvent.objects.filter(dossier=dossier, state=OutgoingState.PENDING))
     if not pending:
         return
+    case_events = case.events
     known = _claimed_event_ids(dossier, case_events)
     for outgoing in pending:
+        if case.status in LOCKED and outgoing.post_unanswered_since is None:
+            # Closed by the citizen's side: HubEE accepts no event any more. (An unanswered
+            # POST may have landed before: that row goes through the search below.)
+            if outgoing.automatic:
+                outgoing.delete()
+            else:
+                push.fail(outgoing, f"Case is {case.status}: not sent", SendFailure.CLOSED)
+            continue
         if outgoing.action_type == ActionType.ATTACH_DEPOSIT:
             event = deposit.send_deposit(client, dossier, outgoing, case_events, known)
             if event is not None:
@@ -199,7 +215,7 @@ def send_pending(client: HubEEClient, dossier: Dossier, case_events: Sequence[Ev
                     str(dossier.hubee_case_id), draft, known_event_ids=known
                 )
             except PermanentError as exc:
-                push.fail(outgoing, str(exc))
+                push.fail(outgoing, str(exc), classify(exc))
                 continue
             except Exception as exc:
                 push.after_post_error(outgoing, exc)

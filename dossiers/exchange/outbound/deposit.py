@@ -14,7 +14,9 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from dossiers.enums import SendFailure
 from dossiers.exchange.outbound import push
+from dossiers.exchange.outbound.failures import classify
 from dossiers.exchange.outbound.queue import draft_for
 from dossiers.models import Dossier, OutgoingAttachment, OutgoingEvent
 from dossiers.records import storage
@@ -61,7 +63,7 @@ def send_deposit(
         try:
             event = client.create_event(case_id, draft, known_event_ids=known)
         except PermanentError as exc:
-            push.fail(outgoing, str(exc))
+            push.fail(outgoing, str(exc), classify(exc))
             return None
         except Exception as exc:
             push.after_post_error(outgoing, exc)
@@ -69,7 +71,11 @@ def send_deposit(
     event_id = event.id
     if not _remember_remote_ids(outgoing, files, event):
         _cancel_deposit(client, case_id, event_id, outgoing, files)
-        push.fail(outgoing, "HubEE a créé le dépôt sans y inscrire toutes ses pièces.")
+        push.fail(
+            outgoing,
+            "HubEE a créé le dépôt sans y inscrire toutes ses pièces.",
+            SendFailure.INCOMPLETE,
+        )
         return None
     if event.status.upper() in (EventStatus.SENT, EventStatus.RECEIVED):
         return event
@@ -96,17 +102,20 @@ def send_deposit(
     except PermanentError as exc:
         # Refused (size, format…): withdraw the unfinished deposit so a retry starts clean.
         _cancel_deposit(client, case_id, event_id, outgoing, files)
-        push.fail(outgoing, str(exc))
+        push.fail(outgoing, str(exc), classify(exc))
         return None
     except (OSError, storage.UnsafePathError) as exc:
         _cancel_deposit(client, case_id, event_id, outgoing, files)
         push.fail(
-            outgoing, f"Document introuvable ou illisible sur le serveur ({type(exc).__name__})."
+            outgoing,
+            f"Document introuvable ou illisible sur le serveur ({type(exc).__name__}).",
+            SendFailure.FILE,
         )
         return None
     except Exception as exc:
         outgoing.last_error = str(exc)
-        outgoing.save(update_fields=["last_error", "updated_at"])
+        outgoing.failure = classify(exc)
+        outgoing.save(update_fields=["last_error", "failure", "updated_at"])
         raise
     return replace(event, status=EventStatus.SENT, raw={**event.raw, "status": EventStatus.SENT})
 

@@ -9,7 +9,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dossiers.enums import AttachmentState, Direction, OutgoingState
+from dossiers.enums import AttachmentState, Direction, OutgoingState, SendFailure
+from dossiers.exchange.outbound.failures import classify
 from dossiers.models import Dossier, Evenement, OutgoingEvent, PieceJointe
 from hubee_portal.hubee import Event, TransientError
 from hubee_portal.hubee.vocabulary import ActionType, AttachmentStatus, EventStatus
@@ -56,10 +57,12 @@ def after_post_error(outgoing: OutgoingEvent, exc: Exception) -> None:
     counted from now, and check_unfinished_attempt holds the next try until it cannot."""
     if getattr(exc, "ambiguous", False):
         outgoing.post_unanswered_since = timezone.now()
+        outgoing.failure = SendFailure.UNFINISHED
     else:
         outgoing.post_unanswered_since = None
         outgoing.last_error = str(exc)
-    outgoing.save(update_fields=["last_error", "post_unanswered_since", "updated_at"])
+        outgoing.failure = classify(exc)
+    outgoing.save(update_fields=["last_error", "failure", "post_unanswered_since", "updated_at"])
 
 
 def record_or_fail(dossier: Dossier, outgoing: OutgoingEvent, event: Event) -> None:
@@ -69,24 +72,26 @@ def record_or_fail(dossier: Dossier, outgoing: OutgoingEvent, event: Event) -> N
         logger.warning(
             "outgoing %s: HubEE answered event %s of another dossier", outgoing.pk, event.id
         )
-        fail(outgoing, FOREIGN_EVENT)
+        fail(outgoing, FOREIGN_EVENT, SendFailure.FOREIGN)
 
 
-def fail(outgoing: OutgoingEvent, error: str) -> None:
+def fail(outgoing: OutgoingEvent, error: str, failure: str = SendFailure.REFUSED) -> None:
     outgoing.state = OutgoingState.FAILED
     outgoing.last_error = error
+    outgoing.failure = failure
     outgoing.post_unanswered_since = None  # refused: nothing can still land
     outgoing.next_attempt_at = None
     outgoing.save(
         update_fields=[
             "state",
             "last_error",
+            "failure",
             "post_unanswered_since",
             "next_attempt_at",
             "updated_at",
         ]
     )
-    logger.warning("outgoing %s refused by HubEE", outgoing.pk)
+    logger.warning("outgoing %s refused by HubEE (%s)", outgoing.pk, failure)
 
 
 def skip(dossier: Dossier, outgoing: OutgoingEvent) -> None:
@@ -99,8 +104,9 @@ def skip(dossier: Dossier, outgoing: OutgoingEvent) -> None:
         f"Le dossier est déjà au statut {dossier.get_status_display()} : "
         "un statut HubEE ne revient pas en arrière."
     )
+    outgoing.failure = SendFailure.BACKWARDS
     outgoing.next_attempt_at = None
-    outgoing.save(update_fields=["state", "last_error", "next_attempt_at", "updated_at"])
+    outgoing.save(update_fields=["state", "last_error", "failure", "next_attempt_at", "updated_at"])
 
 
 def record_sent(dossier: Dossier, outgoing: OutgoingEvent, event: Event) -> None:
@@ -110,6 +116,7 @@ def record_sent(dossier: Dossier, outgoing: OutgoingEvent, event: Event) -> None
         outgoing.hubee_event_id = event.id
         outgoing.sent_at = now
         outgoing.last_error = ""
+        outgoing.failure = SendFailure.NONE
         outgoing.post_unanswered_since = None
         outgoing.next_attempt_at = None
         outgoing.save()

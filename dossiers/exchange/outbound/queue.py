@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django_q.tasks import async_task
 
-from dossiers.enums import AuditAction, OutgoingState
+from dossiers.enums import AuditAction, OutgoingState, SendFailure
 from dossiers.models import Dossier, OutgoingAttachment, OutgoingEvent
 from dossiers.records import audit, storage
 from dossiers.records.actions import ABSENT, MAX_MESSAGE, Action, author_name, message_rule
@@ -100,7 +100,7 @@ def _queue(
 def retry(outgoing: OutgoingEvent, user: User) -> None:
     """A failed push goes back to the outbox (the outbox looks for it on HubEE first)."""
     updated = OutgoingEvent.objects.filter(pk=outgoing.pk, state=OutgoingState.FAILED).update(
-        state=OutgoingState.PENDING, last_error=""
+        state=OutgoingState.PENDING, last_error="", failure=SendFailure.NONE, next_attempt_at=None
     )
     if not updated:
         return

@@ -4,10 +4,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from dossiers.enums import ActionType, CaseStatus
 from dossiers.exchange.outbound import queue
-from dossiers.records import access, actions
+from dossiers.records import access, actions, sends
 from dossiers.web.forms import ActionForm
 
 
@@ -39,12 +41,8 @@ def dossier_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
                 "prévenez l'administrateur.",
             )
         else:
-            messages.success(
-                request,
-                f"« {action.label} » est envoyé à HubEE ; l'état de l'envoi est affiché "
-                "ci-dessous.",
-            )
-            return redirect("dossiers:detail", pk=dossier.pk)
+            messages.success(request, queued_message(action))
+            return redirect(f"{reverse('dossiers:detail', args=[dossier.pk])}#echanges")
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -54,9 +52,34 @@ def dossier_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     )
 
 
+def queued_message(action: actions.Action) -> str:
+    """What really happened: queued, not yet on HubEE (the page follows the send)."""
+    if action.changes_status:
+        what = "Votre décision"
+        if action.new_status == CaseStatus.IN_PROGRESS:
+            what = "La prise en charge"
+        elif action.new_status == CaseStatus.ADD_AWAITING:
+            what = "Votre demande de complément"
+    elif action.action_type == ActionType.ATTACH_DEPOSIT:
+        what = "Votre envoi de documents"
+    else:
+        what = "Votre message"
+    return (
+        f"{what} est en attente d'envoi à HubEE. Son état s'affiche dans le fil du dossier et "
+        "se met à jour tout seul."
+    )
+
+
 @require_POST
 def retry_outgoing(request: HttpRequest, pk: int, outgoing_pk: int) -> HttpResponse:
     outgoing = access.get_outgoing(request.user, pk, outgoing_pk)
-    queue.retry(outgoing, request.user)
-    messages.success(request, "L'envoi est relancé.")
-    return redirect("dossiers:detail", pk=outgoing.dossier_id)
+    dossier = outgoing.dossier
+    if sends.retry_possible(outgoing, dossier):
+        queue.retry(outgoing, request.user)
+        messages.success(
+            request,
+            "Nouvel essai demandé : l'envoi est de nouveau en attente d'envoi à HubEE.",
+        )
+    else:
+        messages.error(request, sends.retry_refusal(outgoing, dossier))
+    return redirect(f"{reverse('dossiers:detail', args=[dossier.pk])}#echanges")

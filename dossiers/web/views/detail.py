@@ -1,6 +1,8 @@
 """A dossier's page (with « La demande » read from its XML flux), and an XML attachment read
 as fields."""
 
+from datetime import timedelta
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -12,13 +14,15 @@ from dossiers.web.forms import ActionForm
 from dossiers.web.request import fields, read_deposit, xmlparse
 
 SENSITIVE_QUERY = "sensible"
+# One consultation entry per dossier and agent for this long, however often the page follows.
+FOLLOW_AUDITED_FOR = timedelta(minutes=10)
 
 
 @require_GET
 def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = access.get_dossier(request.user, pk)
     page = detail.build(dossier)
-    forms = [(action, ActionForm(dossier=dossier, action=action)) for action in page.actions]
+    forms = action_forms(dossier, page)
     views = read_deposit(dossier, page.pieces)
     # The médico-légal part is rendered only when asked for, and each opening is audited.
     sensitive_open = request.GET.get(SENSITIVE_QUERY) == "1" and any(
@@ -39,6 +43,29 @@ def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sensitive_open": sensitive_open,
         },
     )
+
+
+def action_forms(dossier, page: detail.DossierPage) -> list[tuple]:
+    return [(action, ActionForm(dossier=dossier, action=action)) for action in page.actions]
+
+
+@require_GET
+def follow(request: HttpRequest, pk: int) -> HttpResponse:
+    """The parts of the dossier page that change while a push waits: its status, the
+    conversation and the actions (static/portal/portal.js asks for them every few seconds)."""
+    dossier = access.get_dossier(request.user, pk)
+    page = detail.build(dossier)
+    # The conversation is a consultation, but a page left open must not flood the journal.
+    audit.record_unless_recent(
+        request.user, AuditAction.VIEW, dossier=dossier, within=FOLLOW_AUDITED_FOR
+    )
+    response = render(
+        request,
+        "dossiers/follow.html",
+        {"page": page, "d": dossier, "forms": action_forms(dossier, page)},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from dossiers.enums import AuditAction
 from dossiers.records import audit
 from dossiers.records.access import dossiers_for
-from dossiers.records.querysets import with_unread
+from dossiers.records.querysets import with_send_marks, with_unread
 from dossiers.records.queues import QUEUE_STATUSES, Queue
 from dossiers.web.filters import SORT_LABELS, DossierFilter
 
@@ -72,7 +72,7 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
     total, counts = queue_counts(filtered)
     rows = filterset.in_queue(filtered)
     ordering = list(rows.query.order_by) or ["-received_at"]
-    rows = rows.order_by(*ordering, "-pk")  # a stable order across pages
+    rows = with_send_marks(rows.order_by(*ordering, "-pk"))  # a stable order across pages
     # The rows are `filtered` restricted to the queue: the counts above already number them.
     count = counts[QUEUE_KEYS[filterset.queue]] if filterset.queue else total
     paginator = CountedPaginator(rows, settings.DOSSIERS_PER_PAGE, count)

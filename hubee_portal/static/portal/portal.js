@@ -1,0 +1,112 @@
+/* HubEE Portal: small enhancements. Every page works without them (RGAA, no inline script). */
+(function () {
+  "use strict";
+
+  // After a submit, the outcome message (or the first error) takes the focus: a screen reader
+  // hears it, and the keyboard goes on from there, not from the top of the page.
+  function focusOutcome() {
+    var target = document.querySelector("[data-focus-on-load]");
+    if (!target && document.title.indexOf("Erreur") === 0) {
+      target = document.querySelector("main [role=alert]");
+    }
+    if (target) {
+      if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+      target.focus();
+    }
+  }
+
+  // A form the agent has started to fill in is never replaced under their hands.
+  function isDirty(region) {
+    if (region.contains(document.activeElement) && document.activeElement !== document.body) {
+      return true;
+    }
+    var fields = region.querySelectorAll("input, textarea, select");
+    for (var i = 0; i < fields.length; i++) {
+      var field = fields[i];
+      if (field.type === "checkbox" || field.type === "radio") {
+        if (field.checked !== field.defaultChecked) { return true; }
+      } else if (field.type === "file") {
+        if (field.files && field.files.length) { return true; }
+      } else if (field.tagName === "SELECT") {
+        for (var j = 0; j < field.options.length; j++) {
+          if (field.options[j].selected !== field.options[j].defaultSelected) { return true; }
+        }
+      } else if (field.type !== "hidden" && field.value !== field.defaultValue) {
+        return true;
+      }
+    }
+    var panels = region.querySelectorAll("details");
+    for (var k = 0; k < panels.length; k++) {
+      if (panels[k].open !== panels[k].hasAttribute("data-open-by-default")) { return true; }
+    }
+    return false;
+  }
+
+  // The dossier page follows its sends while one waits: status, conversation and actions are
+  // asked again every few seconds (dossiers:follow), then it stops.
+  function follow() {
+    var state = document.getElementById("etat-dossier");
+    var thread = document.getElementById("fil");
+    var announce = document.getElementById("annonce-envois");
+    if (!state || !thread || !window.fetch || !window.DOMParser) { return; }
+    var url = thread.getAttribute("data-follow-url");
+    var started = Date.now();
+
+    function waiting() { return state.getAttribute("data-waiting") === "1"; }
+
+    function delay() {
+      var elapsed = Date.now() - started;
+      return elapsed < 60000 ? 2000 : elapsed < 600000 ? 10000 : 30000;
+    }
+
+    function swap(html) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      var parts = doc.querySelectorAll("[data-live]");
+      var held = false;
+      for (var i = 0; i < parts.length; i++) {
+        var name = parts[i].getAttribute("data-live");
+        var current = document.querySelector("main [data-live='" + name + "']");
+        if (!current) { continue; }
+        if (name === "actions" && isDirty(current)) { held = true; continue; }
+        current.innerHTML = parts[i].innerHTML;
+        if (parts[i].hasAttribute("data-waiting")) {
+          current.setAttribute("data-waiting", parts[i].getAttribute("data-waiting"));
+        }
+      }
+      var news = doc.querySelector("[data-announce]");
+      if (announce && news && news.textContent.trim() !== announce.getAttribute("data-said")) {
+        announce.setAttribute("data-said", news.textContent.trim());
+        announce.textContent = news.textContent.trim();
+      }
+      var note = document.getElementById("actions-changees");
+      if (note) { note.hidden = !held; }
+    }
+
+    function tick() {
+      if (!waiting()) { return; }
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (response) {
+          if (!response.ok) { throw new Error(String(response.status)); }
+          return response.text();
+        })
+        .then(function (html) {
+          swap(html);
+          if (waiting()) { window.setTimeout(tick, delay()); }
+        })
+        .catch(function () { window.setTimeout(tick, Math.max(delay(), 10000)); });
+    }
+
+    if (waiting()) { window.setTimeout(tick, delay()); }
+  }
+
+  function start() {
+    focusOutcome();
+    follow();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
