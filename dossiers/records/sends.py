@@ -30,6 +30,17 @@ FINAL = frozenset(
     {SendFailure.CLOSED, SendFailure.BACKWARDS, SendFailure.GONE, SendFailure.FOREIGN}
 )
 
+TEMPORARY = frozenset(
+    {
+        SendFailure.UNREACHABLE,
+        SendFailure.SERVER,
+        SendFailure.THROTTLED,
+        SendFailure.UNFINISHED,
+        SendFailure.CONFIGURATION,
+        SendFailure.LOCAL,
+    }
+)
+
 WAITING_TEXTS = {
     SendFailure.NONE: "Le portail le transmet à HubEE dans quelques instants.",
     SendFailure.CONFIGURATION: (
@@ -132,13 +143,19 @@ def state_of(outgoing: OutgoingEvent, dossier: Dossier) -> SendState:
         return SendState(
             REFUSED, FAILED_TEXTS[failure], can_retry=retry_possible(outgoing, dossier)
         )
-    # Out of attempts on temporary failures (HubEE unreachable, in error, throttling…).
-    detail = (
-        f"HubEE n'a pas pu être joint après {outgoing.attempts} essai"
-        f"{'s' if outgoing.attempts > 1 else ''}. Réessayez ; si cela dure, "
-        + ASK_ADMIN[0].lower()
-        + ASK_ADMIN[1:]
-    )
+    if failure in TEMPORARY:
+        # Out of attempts on temporary failures (HubEE unreachable, in error, throttling…).
+        tries = outgoing.attempts
+        detail = (
+            f"HubEE n'a pas pu être joint après {tries} essai{'s' if tries > 1 else ''}. "
+            "Réessayez ; si cela dure, " + ASK_ADMIN[0].lower() + ASK_ADMIN[1:]
+        )
+    else:
+        detail = (
+            "Cet envoi n'a pas été transmis à HubEE. Réessayez ; si cela se reproduit, "
+            + ASK_ADMIN[0].lower()
+            + ASK_ADMIN[1:]
+        )
     return SendState(NOT_SENT, detail, can_retry=retry_possible(outgoing, dossier))
 
 

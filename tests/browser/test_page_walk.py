@@ -79,6 +79,8 @@ NOT_PAGES = {
     "dossiers:download-all": "téléchargement ZIP",
     "dossiers:preview-image": "image d'un aperçu (PNG ou JPEG), montrée par dossiers:preview",
     "dossiers:retry": SUBMITTED,
+    "dossiers:follow": "parties vivantes de dossiers:detail (portal.js), parcourues avec elle "
+    "sur le dossier dont un envoi attend",
     "sandbox:osl-retention": SUBMITTED,
     "sandbox:osl-documents": SUBMITTED,
     "sandbox:osl-message": SUBMITTED,
@@ -126,6 +128,7 @@ class Seed:
     spare_cases: list[str] = field(default_factory=list)  # sandbox cases to close and purge
     generated: int = 0  # an EtatCivil dossier with the sandbox's real-shaped flux
     certdc: int = 0  # a CERTDC dossier: « La demande » with its sensitive section
+    waiting: int = 0  # a dossier whose decision waits to be sent: the page follows it
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ PAGES: dict[str, Callable[[Seed], list[Visit]]] = {
         _one(AGENT, "dossiers:detail", s.generated),
         _one(AGENT, "dossiers:detail", s.certdc),
         _one(AGENT, "dossiers:detail", s.certdc, query="?sensible=1"),  # audited opening
+        _one(AGENT, "dossiers:detail", s.waiting),  # polls dossiers:follow meanwhile
     ],
     "dossiers:piece-fields": lambda s: [_one(AGENT, "dossiers:piece-fields", s.dossier, s.xml)],
     "dossiers:preview": lambda s: [
@@ -258,6 +262,7 @@ def _seed(server, folder: Path) -> Seed:
         message="Votre dossier est complet.",
         author="Dominique Agent",
         state="failed",
+        failure="refused",
         last_error="HubEE a refusé la requête (400) : message trop long.",
     )
     superuser = AdminFactory()
@@ -278,6 +283,17 @@ def _seed(server, folder: Path) -> Seed:
     audit.record(superuser, AuditAction.SYNC, detail="1 démarche(s)")
     alerts.preference_for(portal.agent)
     spare = [portal.deposit(applicant={"firstName": "Lou", "lastName": n}) for n in ("A", "B")]
+    waiting = portal.deposit(applicant={"firstName": "Sacha", "lastName": "Attente"})
+    portal.sync()
+    waiting_dossier = Dossier.objects.get(hubee_case_id=waiting.id)
+    # Queued, never delivered (no task runs it): the page shows it waiting and follows it.
+    OutgoingEvent.objects.create(
+        dossier=waiting_dossier,
+        case_new_status="DONE",
+        message="Votre acte vous a été envoyé.",
+        author="Dominique Agent",
+        created_by=portal.agent,
+    )
     return Seed(
         url=server.url,
         dossier=dossier.pk,
@@ -292,6 +308,7 @@ def _seed(server, folder: Path) -> Seed:
         spare_cases=[str(case.id) for case in spare],
         generated=Dossier.objects.get(hubee_case_id=generated.id).pk,
         certdc=_certdc_dossier(portal, folder),
+        waiting=waiting_dossier.pk,
     )
 
 
@@ -446,7 +463,7 @@ def _agent_action(slug: str, message: str = "", files: bool = False):
         AGENT,
         lambda s: reverse("dossiers:detail", args=[s.by_action.get(slug, s.dossier)]),
         fill,
-        "est envoyé à HubEE",
+        "en attente d'envoi à HubEE",
     )
 
 
@@ -520,7 +537,7 @@ SUBMISSIONS = [
         AGENT,
         lambda s: reverse("dossiers:detail", args=[s.dossier]),
         lambda page, seed: page.locator("form[action*='/reessayer/']").first.locator(SUBMIT),
-        "L'envoi est relancé.",
+        "Nouvel essai demandé",
     ),
     Submission(
         "action « refuser » sans message ni confirmation (erreurs du formulaire)",

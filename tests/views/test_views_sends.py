@@ -1,0 +1,225 @@
+"""What an agent reads about a send: French states from a code, a retry only where it can
+succeed, the live parts of the page, and the marks of the list."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dossiers.enums import SendFailure
+from dossiers.exchange.outbound import failures, queue
+from dossiers.models import AuditEntry, OutgoingEvent
+from dossiers.records import sends
+from hubee_portal.hubee import BadRequestError, TransientError
+from hubee_portal.hubee.errors import Reason
+from hubee_portal.sandbox import services as sandbox
+from tests.factories import DemarcheFactory, DossierFactory, agent_for
+from tests.views.conftest import received_dossier
+
+pytestmark = pytest.mark.django_db
+
+RULES = {"allows_messages": True, "allows_add_awaiting": True, "allows_document_return": True}
+# What an agent must never read (the issue's list), with word boundaries.
+TECHNICAL = re.compile(r"\b(HTTP|Traceback|None|error|rejected|invalid|failed)\b|GET /|POST /")
+
+
+def detail(client, dossier) -> str:
+    return html.unescape(client.get(reverse("dossiers:detail", args=[dossier.pk])).content.decode())
+
+
+def push(dossier, **kwargs):
+    kwargs.setdefault("case_new_status", "DONE")
+    return OutgoingEvent.objects.create(dossier=dossier, author="Agent", **kwargs)
+
+
+# -- the French texts ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("failure", [code for code, _ in SendFailure.choices])
+@pytest.mark.parametrize("state", ["pending", "failed"])
+def test_every_cause_reads_as_french_with_no_technical_word(state, failure):
+    dossier = DossierFactory(status="IN_PROGRESS")
+    outgoing = push(
+        dossier,
+        state=state,
+        failure=failure,
+        attempts=3,
+        last_error="HubEE server error: POST /teledossiers/v1/cases/x/events -> HTTP 502",
+        next_attempt_at=timezone.now() + timedelta(minutes=5),
+    )
+    shown = sends.state_of(outgoing, dossier)
+    assert shown.label in sends.LABELS.values()
+    assert shown.detail, "every state but « Transmis » says what happened"
+    assert not TECHNICAL.search(shown.detail + shown.next_try_text)
+    if state == "pending" and failure:
+        assert re.fullmatch(r"Nouvel essai à \d\d h \d\d", shown.next_try_text)
+
+
+def test_a_refusal_on_a_closed_case_offers_no_retry_but_a_temporary_failure_does():
+    dossier = DossierFactory(status="IN_PROGRESS")
+    closed = push(dossier, state="failed", failure=SendFailure.CLOSED)
+    tired = push(dossier, state="failed", failure=SendFailure.SERVER, attempts=8)
+    assert sends.state_of(closed, dossier).detail == sends.CLOSED
+    assert not sends.state_of(closed, dossier).can_retry
+    assert sends.state_of(tired, dossier).can_retry
+    assert sends.state_of(tired, dossier).label == "Non transmis"
+    dossier.status = "CLOSED"
+    assert not sends.state_of(tired, dossier).can_retry
+
+
+def test_hubee_refusing_an_event_on_a_closed_case_is_told_apart():
+    closed = BadRequestError(
+        "HubEE rejected the request as invalid",
+        status_code=400,
+        hubee_message="Case is CLOSED: no further event is accepted",
+    )
+    other = BadRequestError(
+        "HubEE rejected the request as invalid",
+        status_code=400,
+        hubee_message="Status ADD_AWAITING is not authorized for this process",
+    )
+    assert failures.classify(closed) == SendFailure.CLOSED
+    assert failures.classify(other) == SendFailure.REFUSED
+    assert failures.classify(TransientError("x", reason=Reason.THROTTLED)) == "throttled"
+    assert failures.classify(TransientError("x", reason=Reason.TIMEOUT)) == "unreachable"
+    assert failures.classify(OSError("disk")) == SendFailure.LOCAL
+
+
+# -- a case closed on HubEE ---------------------------------------------------------------------
+
+
+def test_a_decision_on_a_case_closed_meanwhile_is_refused_in_french(portal, login):
+    demarche = portal.demarche("EtatCivil", automatic_status="SI_RECEIVED", **RULES, rules=RULES)
+    case, dossier = received_dossier(portal, demarche)
+    sandbox.osl_close(case)  # the citizen's side closes it; the portal has not synced yet
+    client = login(agent_for(demarche))
+    response = client.post(
+        reverse("dossiers:action", args=[dossier.pk, "traiter"]), {"confirm": "on"}
+    )
+    assert response.status_code == 302
+    outgoing = OutgoingEvent.objects.get(created_by__isnull=False)
+    assert (outgoing.state, outgoing.failure) == ("failed", "closed")
+    # Read closed before the POST: nothing was posted.
+    assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
+    page = detail(client, dossier)
+    assert "Refusé par HubEE</span>" in page
+    assert "Le dossier a été clos côté usager : plus aucune action n'est possible." in page
+    assert reverse("dossiers:retry", args=[dossier.pk, outgoing.pk]) not in page
+    # Posted anyway (an old page): refused, with the reason, nothing queued again.
+    response = client.post(reverse("dossiers:retry", args=[dossier.pk, outgoing.pk]), follow=True)
+    assert "clos côté usager" in html.unescape(response.content.decode())
+    outgoing.refresh_from_db()
+    assert outgoing.state == "failed"
+    assert not AuditEntry.objects.filter(action="retry").exists()
+
+
+def test_a_closed_refusal_after_the_case_was_read_open_is_explained(portal, login, monkeypatch):
+    demarche = portal.demarche("EtatCivil", automatic_status="SI_RECEIVED", **RULES, rules=RULES)
+    case, dossier = received_dossier(portal, demarche)
+    client = login(agent_for(demarche))
+    from hubee_portal.hubee import HubEEClient
+
+    real_create = HubEEClient.create_event
+
+    def closed_just_before(self, *args, **kwargs):
+        sandbox.osl_close(case)  # between our read of the case and our POST
+        return real_create(self, *args, **kwargs)
+
+    monkeypatch.setattr(HubEEClient, "create_event", closed_just_before)
+    client.post(reverse("dossiers:action", args=[dossier.pk, "traiter"]), {"confirm": "on"})
+    outgoing = OutgoingEvent.objects.get(created_by__isnull=False)
+    assert (outgoing.state, outgoing.failure) == ("failed", "closed")
+    assert "HTTP 400" in outgoing.last_error  # kept for the staff pages
+    page = detail(client, dossier)
+    assert "clos côté usager" in page and "HTTP 400" not in page
+
+
+# -- the live parts -----------------------------------------------------------------------------
+
+
+def test_the_page_follows_a_waiting_send_then_stops(
+    portal, login, monkeypatch, django_assert_max_num_queries
+):
+    demarche = portal.demarche("EtatCivil", automatic_status="SI_RECEIVED", **RULES, rules=RULES)
+    case, dossier = received_dossier(portal, demarche)
+    client = login(agent_for(demarche))
+    held = []
+    monkeypatch.setattr(queue, "request_delivery", held.append)
+    response = client.post(
+        reverse("dossiers:action", args=[dossier.pk, "traiter"]), {"confirm": "on"}, follow=True
+    )
+    text = html.unescape(response.content.decode())
+    assert "Votre décision est en attente d'envoi à HubEE" in text
+    assert 'data-waiting="1"' in text and "Actualiser l'état des envois" in text
+    assert held == [dossier.pk]
+
+    url = reverse("dossiers:follow", args=[dossier.pk])
+    with django_assert_max_num_queries(12):
+        live = client.get(url)
+    assert live["Cache-Control"] == "no-store"
+    body = html.unescape(live.content.decode())
+    assert 'data-waiting="1"' in body and "En attente d'envoi</span>" in body
+    # A page left open is one consultation in the journal, not one per poll.
+    views = AuditEntry.objects.filter(action="view", dossier=dossier)
+    assert views.count() == 1  # the page itself; its poll just after adds none
+    views.delete()
+    client.get(url)
+    client.get(url)
+    assert views.count() == 1
+
+    from dossiers import tasks
+
+    tasks.send_outgoing(dossier.pk)
+    body = html.unescape(client.get(url).content.decode())
+    assert 'data-waiting="0"' in body
+    assert "Transmis à HubEE</span>" in body
+    assert "Passage au statut « Traité » : Transmis à HubEE." in body
+    assert sandbox.status_pushes(case) == ["SI_RECEIVED", "DONE"]
+
+
+def test_another_agent_cannot_follow_a_dossier_they_do_not_see(client):
+    dossier = DossierFactory()
+    client.force_login(agent_for(DemarcheFactory()))
+    assert client.get(reverse("dossiers:follow", args=[dossier.pk])).status_code == 404
+
+
+# -- the list -----------------------------------------------------------------------------------
+
+
+def test_the_list_marks_and_filters_waiting_and_refused_sends(client):
+    demarche = DemarcheFactory()
+    waiting = DossierFactory(demarche=demarche, status="IN_PROGRESS", external_id="ATTENTE-1")
+    refused = DossierFactory(demarche=demarche, status="IN_PROGRESS", external_id="REFUS-1")
+    closed = DossierFactory(demarche=demarche, status="CLOSED", external_id="CLOS-1")
+    passed = DossierFactory(demarche=demarche, status="DONE", external_id="DEPASSE-1")
+    quiet = DossierFactory(demarche=demarche, status="IN_PROGRESS", external_id="CALME-1")
+    push(waiting)
+    push(refused, state="failed", failure="refused")
+    push(closed, state="failed", failure="closed")
+    failed = push(passed, state="failed", failure="server", case_new_status="IN_PROGRESS")
+    later = push(passed, state="sent")
+    OutgoingEvent.objects.filter(pk=later.pk).update(
+        created_at=failed.created_at + timedelta(seconds=1)
+    )
+    client.force_login(agent_for(demarche))
+    page = client.get(reverse("dossiers:list")).content.decode()
+    rows = {
+        d.external_id: page.split(d.external_id + "</a>", 1)[1].split("</tr>", 1)[0]
+        for d in (waiting, refused, closed, passed, quiet)
+    }
+    assert "Envoi en attente" in rows["ATTENTE-1"]
+    assert "Envoi non transmis" in rows["REFUS-1"]
+    for quiet_one in ("CLOS-1", "DEPASSE-1", "CALME-1"):
+        assert "Envoi" not in rows[quiet_one], quiet_one
+
+    def listed(value):
+        response = client.get(reverse("dossiers:list"), {"envoi": value})
+        return [d.external_id for d in response.context["page_obj"]]
+
+    assert listed("attente") == ["ATTENTE-1"]
+    assert listed("refuse") == ["REFUS-1"]
