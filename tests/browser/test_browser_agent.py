@@ -137,9 +137,11 @@ def test_agent_reads_downloads_and_closes_a_dossier(page, live_server, tmp_path)
     panel.get_by_label("Message à l'usager").fill("Votre acte vous a été envoyé par courrier.")
     panel.get_by_label(re.compile("^Je confirme")).check()
     panel.get_by_role("button", name="Clore : traité").click()
-    expect(page.locator(".messages")).to_contain_text("est envoyé à HubEE")
-    expect(page.get_by_role("row", name=re.compile("Statut « Traité »"))).to_contain_text("Envoyé")
-    expect(page.get_by_text("Statut actuel")).to_contain_text("Traité")
+    expect(page.locator(".messages")).to_contain_text("en attente d'envoi à HubEE")
+    # Delivered inline in tests: already transmitted when the page shows.
+    entry = page.locator(".conversation-list > li").filter(has_text="Passage au statut « Traité »")
+    expect(entry).to_contain_text("Transmis à HubEE")
+    expect(page.locator("#etat-dossier")).to_contain_text("Traité")
 
     # What HubEE (the sandbox) now holds.
     assert sandbox.status_pushes(wanted) == ["SI_RECEIVED", "DONE"]
@@ -165,8 +167,8 @@ def test_agent_requests_a_complement(page, live_server, tmp_path):
         "Merci de joindre un justificatif de domicile."
     )
     panel.get_by_role("button", name="Demander un complément").click()
-    expect(page.locator(".messages")).to_contain_text("est envoyé à HubEE")
-    expect(page.get_by_text("Statut actuel")).to_contain_text("En attente de compléments")
+    expect(page.locator(".messages")).to_contain_text("en attente d'envoi à HubEE")
+    expect(page.locator("#etat-dossier")).to_contain_text("En attente de compléments")
     assert sandbox.status_pushes(case) == ["SI_RECEIVED", "ADD_AWAITING"]
     assert sandbox.case_as_hubee_sees_it(case)["events"][-1]["message"] == (
         "Merci de joindre un justificatif de domicile."
@@ -205,7 +207,7 @@ def test_a_message_without_javascript_needs_the_confirmation(browser, live_serve
         assert "SENDING_MESSAGE" not in actions
         page.get_by_label(re.compile("^Je confirme")).check()
         page.get_by_role("button", name="Écrire à l'usager").click()
-        expect(page.locator(".messages")).to_contain_text("est envoyé à HubEE")
+        expect(page.locator(".messages")).to_contain_text("en attente d'envoi à HubEE")
     finally:
         context.close()
     assert sandbox.case_as_hubee_sees_it(case)["events"][-1]["actionType"] == "SENDING_MESSAGE"

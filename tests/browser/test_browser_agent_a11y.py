@@ -22,6 +22,7 @@ NOT_PAGES = {
     "dossiers:preview-image",  # an image of dossiers:preview
     "dossiers:export",  # CSV
     "dossiers:retry",
+    "dossiers:follow",  # the live parts of dossiers:detail, checked with it
     "healthz",  # JSON for monitoring tools
     "favicon",  # a redirect to the icon
     "sync-now",

@@ -38,7 +38,7 @@ def test_shows_applicant_references_files_and_history(portal, login):
     assert "Vérifiée" in page and dossier.pieces_jointes.first().sha256[:12] in page
     assert "Télécharger toutes les pièces (ZIP)" in page
     # The conversation: the automatic SI_RECEIVED, by the portal, transmitted.
-    assert "Nouveau → <strong>Reçu</strong>" in page
+    assert "Passage au statut « Reçu »" in page
     assert "Le portail (automatique)" in page
     assert "Transmis à HubEE</span>" in page
 
