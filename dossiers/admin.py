@@ -158,11 +158,12 @@ class OutgoingEventAdmin(ReadOnlyAdmin):
         "action_type",
         "case_new_status",
         "state",
+        "failure",
         "attempts",
         "next_attempt_at",
         "sent_at",
     ]
-    list_filter = ["state", "action_type", "automatic"]
+    list_filter = ["state", "failure", "action_type", "automatic"]
     list_select_related = ["dossier"]
 
     def get_queryset(self, request):
