@@ -220,6 +220,14 @@ class Demarche(TimestampedModel):
             "personnelles du dossier sont supprimés passé ce délai ; une trace anonyme reste."
         ),
     )
+    take_assigns = models.BooleanField(
+        "« Prendre en charge » attribue le dossier",
+        default=False,
+        help_text=(
+            "L'agent qui prend en charge un dossier encore libre en devient le responsable "
+            "(« Je m'en occupe »)."
+        ),
+    )
     agents = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,

@@ -15,6 +15,10 @@ class DossiersConfig(AppConfig):
 
         post_migrate.connect(create_schedule, sender=self, weak=False)
 
+        from dossiers.records import assignment_signals
+
+        assignment_signals.connect()
+
         from django_q.signals import post_execute_in_worker, pre_execute
 
         from dossiers.operations import worker_beat

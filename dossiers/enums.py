@@ -94,7 +94,21 @@ class AuditAction(models.TextChoices):
     SYNC = "sync", "Synchronisation demandée"
     PREFERENCES = "preferences", "Préférences modifiées"
     EXPORT = "export", "Export CSV de la liste des dossiers"
+    TAKE = "take", "Dossier pris en charge par un agent"
+    ASSIGN = "assign", "Dossier confié à un agent"
+    RELEASE = "release", "Dossier libéré"
+    NOTE = "note", "Note interne ajoutée"
     VIEW_SENSITIVE = (
         "view_sensitive",
         "Consultation des informations sensibles d'un certificat de décès",
     )
+
+
+class ActivityKind(models.TextChoices):
+    """What agents did on a dossier among themselves: never sent to HubEE."""
+
+    TAKEN = "taken", "Pris en charge"
+    ASSIGNED = "assigned", "Confié"
+    RELEASED = "released", "Libéré"
+    RELEASED_AUTO = "released_auto", "Libéré automatiquement"
+    NOTE = "note", "Note interne"

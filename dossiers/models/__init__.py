@@ -5,12 +5,14 @@ from dossiers.models.journal import DemarcheLease, NotificationFailure, SyncRun
 from dossiers.models.operations import Heartbeat, Incident, IntegrityCheck, PurgeRun
 from dossiers.models.outbound import OutgoingAttachment, OutgoingEvent
 from dossiers.models.received import Dossier, Evenement, PieceJointe
+from dossiers.models.teamwork import DossierActivity
 
 __all__ = [
     "AgentPreference",
     "AuditEntry",
     "DemarcheLease",
     "Dossier",
+    "DossierActivity",
     "DossierView",
     "Evenement",
     "Heartbeat",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -43,6 +44,18 @@ class Dossier(TimestampedModel):
     raw = models.JSONField("données HubEE brutes", default=dict, editable=False)
     # Set by the retention purge: files and personal data gone, external_id is its SHA-256.
     purged_at = models.DateTimeField("purgé le", null=True, blank=True, editable=False)
+    # The agent in charge, at most one (dossiers.records.assignment): set by a conditional
+    # UPDATE, cleared when they lose the démarche, are deactivated, or the dossier is purged.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_dossiers",
+        verbose_name="attribué à",
+        editable=False,
+    )
+    assigned_at = models.DateTimeField("attribué le", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "dossier"

@@ -29,6 +29,7 @@ from dossiers.exchange.lease import LEASE_TTL
 from dossiers.exchange.outbound.queue import RETURN_FOLDER
 from dossiers.models import (
     Dossier,
+    DossierActivity,
     Evenement,
     NotificationFailure,
     OutgoingAttachment,
@@ -216,6 +217,9 @@ def _purge_one(dossier: Dossier, files: list[Path], now: datetime) -> bool:
         OutgoingAttachment.objects.filter(outgoing__dossier=dossier).delete()
         Evenement.objects.filter(dossier=dossier).update(message="", comment="", author="", raw={})
         OutgoingEvent.objects.filter(dossier=dossier).update(message="", author="", last_error="")
+        # Notes may quote the citizen; who was in charge is no personal data of theirs, but
+        # nobody is in charge of a purged dossier.
+        DossierActivity.objects.filter(dossier=dossier).update(text="")
         # Their error texts may name the folder (the external id) or a file name.
         NotificationFailure.objects.filter(
             demarche_id=dossier.demarche_id, case_id=dossier.hubee_case_id
@@ -229,5 +233,7 @@ def _purge_one(dossier: Dossier, files: list[Path], now: datetime) -> bool:
             partner_attributes="",
             raw={},
             purged_at=now,
+            assigned_to=None,
+            assigned_at=None,
         )
     return True
