@@ -135,7 +135,7 @@ class DemarcheAdmin(admin.ModelAdmin):
             {"fields": ["allows_add_awaiting", "allows_messages", "allows_document_return"]},
         ),
         RETENTION_FIELDSET,
-        ("Habilitations", {"fields": ["agents"]}),
+        ("Habilitations", {"fields": ["agents", "take_assigns"]}),
         ("Historique", {"fields": ["created_at", "updated_at"]}),
     ]
 

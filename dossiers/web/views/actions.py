@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dossiers.enums import ActionType, CaseStatus
 from dossiers.exchange.outbound import queue
-from dossiers.records import access, actions, sends
+from dossiers.records import access, actions, assignment, sends
 from dossiers.web.forms import ActionForm
 
 
@@ -42,6 +42,7 @@ def dossier_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
             )
         else:
             messages.success(request, queued_message(action))
+            take_on_start(request, dossier, action)
             return redirect(f"{reverse('dossiers:detail', args=[dossier.pk])}#echanges")
     status = 400 if request.method == "POST" else 200
     return render(
@@ -50,6 +51,17 @@ def dossier_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
         {"d": dossier, "action": action, "form": form},
         status=status,
     )
+
+
+def take_on_start(request: HttpRequest, dossier, action: actions.Action) -> None:
+    """Where the démarche says so, « Prendre en charge » makes a free dossier the agent's."""
+    if action.new_status != CaseStatus.IN_PROGRESS or not dossier.demarche.take_assigns:
+        return
+    try:
+        if assignment.take(dossier, request.user):
+            messages.info(request, "Vous êtes désormais responsable de ce dossier.")
+    except assignment.AssignmentRefused:
+        pass  # held by a colleague, or the agent is not on the démarche: nothing changes
 
 
 def queued_message(action: actions.Action) -> str:

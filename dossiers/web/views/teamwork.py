@@ -1,0 +1,69 @@
+"""Team work on a dossier: « Je m'en occupe », « Confier à… », « Libérer », internal notes.
+Nothing here is sent to HubEE."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from dossiers.records import access, assignment
+from dossiers.records.actions import author_name
+from dossiers.records.assignment import AssignmentRefused
+
+
+def _back(dossier_pk: int, anchor: str = "equipe") -> HttpResponse:
+    return redirect(f"{reverse('dossiers:detail', args=[dossier_pk])}#{anchor}")
+
+
+@require_POST
+def take(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = access.get_dossier(request.user, pk)
+    try:
+        if assignment.take(dossier, request.user):
+            messages.success(request, "Vous êtes responsable de ce dossier.")
+        else:
+            messages.info(request, "Vous étiez déjà responsable de ce dossier.")
+    except AssignmentRefused as exc:
+        messages.error(request, str(exc))
+    return _back(dossier.pk)
+
+
+@require_POST
+def hand_over(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = access.get_dossier(request.user, pk)
+    to = assignment.candidates(dossier).filter(pk=request.POST.get("agent") or 0).first()
+    if to is None:
+        messages.error(request, "Choisissez l'agent à qui confier le dossier.")
+        return _back(dossier.pk)
+    try:
+        assignment.assign(dossier, to, by=request.user)
+    except AssignmentRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Dossier confié à {author_name(to)}.")
+    return _back(dossier.pk)
+
+
+@require_POST
+def release(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = access.get_dossier(request.user, pk)
+    if assignment.release(dossier, by=request.user):
+        messages.success(request, "Le dossier est libéré : un collègue peut le prendre.")
+    else:
+        messages.info(request, "Personne n'était responsable de ce dossier.")
+    return _back(dossier.pk)
+
+
+@require_POST
+def add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = access.get_dossier(request.user, pk)
+    try:
+        assignment.add_note(dossier, request.user, request.POST.get("note", ""))
+    except AssignmentRefused as exc:
+        messages.error(request, str(exc))
+        return _back(dossier.pk, "note")
+    messages.success(request, "Note ajoutée : seuls les agents de la démarche la lisent.")
+    return _back(dossier.pk, "fil-titre")
