@@ -39,7 +39,7 @@ def test_two_agents_share_a_demarche(browser, live_server, tmp_path):
         expect(sam.get_by_role("button", name="Je m'en occupe")).to_be_visible()
 
         dominique.get_by_role("button", name="Je m'en occupe").click()
-        expect(dominique.locator(".messages")).to_contain_text("Vous êtes responsable")
+        expect(dominique.locator(".messages")).to_contain_text("Dossier pris en charge")
         # Sam's page is older: the click loses, and says to whom.
         sam.get_by_role("button", name="Je m'en occupe").click()
         expect(sam.locator(".messages [role=alert]")).to_contain_text(

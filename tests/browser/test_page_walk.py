@@ -21,6 +21,7 @@ not sqlite, as in the pass where DATABASE_URL names PostgreSQL): pages do not de
 from __future__ import annotations
 
 import random
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ from tests.browser.page_walk import (
 )
 from tests.browser.test_browser_agent import RULES, live_portal
 from tests.dossiers.conftest import pdf_bytes
-from tests.factories import AdminFactory, DemarcheFactory, UserFactory
+from tests.factories import AdminFactory, DemarcheFactory, UserFactory, agent_for
 
 ONLY_SQLITE = pytest.mark.skipif(
     connection.vendor != "sqlite",
@@ -79,6 +80,10 @@ NOT_PAGES = {
     "dossiers:download-all": "téléchargement ZIP",
     "dossiers:preview-image": "image d'un aperçu (PNG ou JPEG), montrée par dossiers:preview",
     "dossiers:retry": SUBMITTED,
+    "dossiers:take": SUBMITTED,
+    "dossiers:assign": SUBMITTED,
+    "dossiers:release": SUBMITTED,
+    "dossiers:note": SUBMITTED,
     "dossiers:follow": "parties vivantes de dossiers:detail (portal.js), parcourues avec elle "
     "sur le dossier dont un envoi attend",
     "sandbox:osl-retention": SUBMITTED,
@@ -267,6 +272,7 @@ def _seed(server, folder: Path) -> Seed:
     )
     superuser = AdminFactory()
     UserFactory(username=TECH_ADMIN, is_staff=True, first_name="Claude", last_name="Technique")
+    agent_for(portal.demarche, username="agent.collegue", first_name="Sam", last_name="Collègue")
     # What the staff pages and the admin show: a health beat, an integrity check, a failed
     # notification, an incident, a purge run, audit entries, an alert preference.
     health.beat()
@@ -502,6 +508,17 @@ def _retention(page: Page, seed: Seed):
     return _form(page, path).locator(SUBMIT)
 
 
+def _hand_over(page: Page, seed: Seed):
+    form = page.locator("form.hand-over")
+    form.get_by_label("Confier à").select_option(index=1)
+    return form.locator(SUBMIT)
+
+
+def _note(page: Page, seed: Seed):
+    page.get_by_label("Note pour les agents de la démarche").fill("Rappeler l'usager jeudi.")
+    return page.get_by_role("button", name="Ajouter la note")
+
+
 def _case_page(index: int):
     return lambda s: reverse(
         "sandbox:osl-case", args=[s.spare_cases[index] if index >= 0 else s.case]
@@ -531,6 +548,38 @@ SUBMISSIONS = [
     _agent_action("refuser", "Ce service ne délivre pas cet acte."),
     _agent_action("message", "Bonjour, votre dossier est complet."),
     _agent_action("renvoyer-documents", files=True),
+    Submission(
+        "« Je m'en occupe » (détail du dossier)",
+        "dossiers:take",
+        AGENT,
+        lambda s: reverse("dossiers:detail", args=[s.generated]),
+        _button("Je m'en occupe"),
+        "Dossier pris en charge : vous en êtes le responsable.",
+    ),
+    Submission(
+        "« Confier à » (détail du dossier)",
+        "dossiers:assign",
+        AGENT,
+        lambda s: reverse("dossiers:detail", args=[s.generated]),
+        _hand_over,
+        "Dossier confié à",
+    ),
+    Submission(
+        "« Libérer » (détail du dossier)",
+        "dossiers:release",
+        AGENT,
+        lambda s: reverse("dossiers:detail", args=[s.generated]),
+        _button(re.compile("^Libérer")),
+        "Le dossier est libéré",
+    ),
+    Submission(
+        "note interne (détail du dossier)",
+        "dossiers:note",
+        AGENT,
+        lambda s: reverse("dossiers:detail", args=[s.generated]),
+        _note,
+        "Note ajoutée",
+    ),
     Submission(
         "nouvel essai d'un envoi en échec (détail du dossier)",
         "dossiers:retry",

@@ -38,7 +38,7 @@ def test_take_then_a_colleague_sees_it_taken(client, pair):
     client.force_login(alice)
     assert "Je m'en occupe" in page_of(client, dossier)
     shown = html.unescape(post(client, "take", dossier).content.decode())
-    assert "Vous êtes responsable de ce dossier." in shown
+    assert "Dossier pris en charge : vous en êtes le responsable." in shown
     assert "Pris en charge par Alice Martin" in shown  # in the conversation
     client.force_login(bob)
     text = page_of(client, dossier)

@@ -23,7 +23,7 @@ def take(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = access.get_dossier(request.user, pk)
     try:
         if assignment.take(dossier, request.user):
-            messages.success(request, "Vous êtes responsable de ce dossier.")
+            messages.success(request, "Dossier pris en charge : vous en êtes le responsable.")
         else:
             messages.info(request, "Vous étiez déjà responsable de ce dossier.")
     except AssignmentRefused as exc:
