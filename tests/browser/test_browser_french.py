@@ -1,6 +1,7 @@
 """French wherever an agent looks (issue 16): the sandbox is driven through each fault switch and
-refusal, a sync and an agent's action run under it, then no agent page may show a technical
-word — an HTTP code, a path, HubEE's own text, a Python value.
+refusal, a sync and an agent's action run under it, then no agent page — nor the agents' and
+administrators' e-mails — may show a technical word: an HTTP code, a path, HubEE's own text, a
+Python value.
 
 Each fault is its own test; a failure names the fault, the page and the word, with the text
 around it, and says when the text is a push's last_error (OutgoingEvent.last_error, shown by
@@ -14,10 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.core import mail
 from playwright.sync_api import Page
 
-from dossiers.enums import AttachmentState, OutgoingState, RunFailure, RunStatus
+from dossiers.enums import AlertMode, AttachmentState, OutgoingState, RunFailure, RunStatus
 from dossiers.models import Dossier, OutgoingEvent, PieceJointe, SyncRun
+from dossiers.operations import health, incidents
+from dossiers.records.alerts import set_alert_mode
 from hubee_portal.sandbox import services as sandbox
 from hubee_portal.sandbox.models import Subscription
 from tests.browser.test_browser_agent import LivePortal, live_portal, log_in
@@ -26,6 +30,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # The issue's words, with word boundaries, case as written.
 TECHNICAL = re.compile(r"\b(HTTP|Traceback|None|error|rejected|invalid|failed)\b|GET /|POST /")
+# The mails of Django's AdminEmailHandler (the log of a server error), not the portal's own.
+LOG_MAIL = re.compile(r"^\[HubEE Portal\] (CRITICAL|ERROR|WARNING) ")
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, the connection is refused
 ACTION = "prendre-en-charge"  # a status push: what HubEE refuses on a closed case
 
@@ -157,8 +163,7 @@ def sync_now(page: Page, portal: LivePortal) -> None:
     page.wait_for_load_state()
 
 
-def leaks_on(page: Page, fault: str, name: str, last_errors: list[str]) -> list[Leak]:
-    text = page.evaluate("document.body.innerText")
+def leaks_in(text: str, fault: str, name: str, last_errors: list[str]) -> list[Leak]:
     found = []
     for match in TECHNICAL.finditer(text):
         start, end = match.start(), match.end()
@@ -173,8 +178,12 @@ def leaks_on(page: Page, fault: str, name: str, last_errors: list[str]) -> list[
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_no_technical_word_reaches_an_agent_page(page, live_server, tmp_path, fault):
+def test_no_technical_word_reaches_an_agent_page(page, live_server, tmp_path, settings, fault):
+    settings.ADMINS = [("Informatique", "informatique@mairie.example")]
     portal = live_portal(live_server, tmp_path)
+    portal.agent.email = "agent@mairie.example"
+    portal.agent.save()
+    set_alert_mode(portal.agent, AlertMode.IMMEDIATE)
     # A client that gives up at once: the faults hit every attempt, retries would only wait.
     connection = portal.demarche.connection
     connection.http_retries = 0
@@ -194,7 +203,8 @@ def test_no_technical_word_reaches_an_agent_page(page, live_server, tmp_path, fa
         last_errors = [
             e for e in OutgoingEvent.objects.values_list("last_error", flat=True) if e.strip()
         ]
-        leaks.extend(leaks_on(page, fault, name, last_errors))
+        text = page.evaluate("document.body.innerText")
+        leaks.extend(leaks_in(text, fault, name, last_errors))
 
     act(page, portal, dossier)
     look("dossier, juste après l'action")
@@ -209,6 +219,14 @@ def test_no_technical_word_reaches_an_agent_page(page, live_server, tmp_path, fa
     for other in Dossier.objects.exclude(pk=dossier.pk):
         look(f"dossier {other.external_id}", f"/dossiers/{other.pk}/")
     look("mes alertes", "/mes-alertes/")
+    # The e-mails: the agents' alerts, and the administrators' incident mails.
+    health.beat()
+    incidents.evaluate()
+    for sent in mail.outbox:
+        if LOG_MAIL.match(sent.subject):
+            continue  # Django's error report of the sandbox's own 5xx: the log, for the IT person
+        name = f"courriel « {sent.subject} »"
+        leaks.extend(leaks_in(f"{sent.subject}\n{sent.body}", fault, name, []))
     missed = hit()
     assert missed is None, f"la panne « {fault} » n'a pas eu lieu : {missed}"
 
