@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -235,7 +235,7 @@ def build(user, now: datetime | None = None) -> Dashboard:
 
 def _dossiers_with_sends(condition: Q) -> Coalesce:
     """How many dossiers of the démarche (OuterRef) have a push matching `condition`."""
-    dossiers: QuerySet[Dossier] = (
+    dossiers = (
         Dossier.objects.filter(condition, demarche=OuterRef("pk"))
         .order_by()
         .values("demarche")
