@@ -57,6 +57,14 @@ class DemarcheSummary:
         return (timezone.now() - self.oldest.received_at).days
 
     @property
+    def last_run_problem(self) -> str:
+        """What to do when the démarche's last run failed ("" otherwise)."""
+        run = self.last_run
+        if run is None or run.status != RunStatus.FAILED:
+            return ""
+        return explanations.run_outcome(run.status, run.failure_kind, run.errors)
+
+    @property
     def oldest_age_label(self) -> str:
         days = self.oldest_age
         if days is None:

@@ -297,3 +297,6 @@ def test_a_failed_run_says_what_to_do_not_what_hubee_said(client):
     page = client.get(HOME).content.decode()
     assert "HTTP" not in page and "/teledossiers" not in page
     assert "Nouvel essai automatique" in page
+    # Said on the démarche's card too, where the agent looks first.
+    response = client.get(HOME)
+    assert summary(response, a).last_run_problem.startswith("Le portail n")
