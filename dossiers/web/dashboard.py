@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from demarches.enums import CaseStatus
 from demarches.models import Demarche
-from dossiers.enums import OutgoingState, RunStatus
+from dossiers.enums import RunStatus
 from dossiers.models import (
     AgentPreference,
     Dossier,
@@ -22,9 +22,9 @@ from dossiers.models import (
 from dossiers.records import explanations
 from dossiers.records.access import demarches_for, is_technical_admin
 from dossiers.records.alerts import preference_for
-from dossiers.records.querysets import last_integrity_checks
+from dossiers.records.querysets import last_integrity_checks, refused_sends, waiting_sends
 from dossiers.records.queues import UNTREATED, Queue, queue_of
-from hubee_portal.hubee.vocabulary import LOCKED, label_of
+from hubee_portal.hubee.vocabulary import label_of
 
 # Two dashboard views closer than this are one visit: "new" does not reset on a reload.
 VISIT_GAP = timedelta(minutes=30)
@@ -154,10 +154,9 @@ def build(user, now: datetime | None = None) -> Dashboard:
                 .values("pk")[:1]
             ),
             # In the démarches' query: the dashboard stays within its query budget.
-            sends_waiting=_dossiers_with_sends(Q(envois__state=OutgoingState.PENDING)),
-            sends_refused=_dossiers_with_sends(
-                Q(envois__state=OutgoingState.FAILED) & ~Q(status__in=LOCKED)
-            ),
+            # The same rules as the list's marks and its `envoi` filter.
+            sends_waiting=_dossiers_with_sends(waiting_sends()),
+            sends_refused=_dossiers_with_sends(refused_sends()),
         )
         .order_by("name")
     )

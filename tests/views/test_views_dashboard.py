@@ -253,8 +253,8 @@ def test_sends_waiting_and_refused_are_marked_per_demarche(client):
     for dossier, state in (
         (waiting, "pending"),
         (waiting, "pending"),  # two pushes, one dossier
-        (refused, "failed"),
         (refused, "sent"),
+        (refused, "failed"),  # after the sent one: still to look at (a later one would not)
         (closed, "failed"),  # closed: nothing left to do, not counted
     ):
         OutgoingEvent.objects.create(dossier=dossier, author="Agent", state=state)
