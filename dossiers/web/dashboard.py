@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from demarches.enums import CaseStatus
@@ -18,9 +19,10 @@ from dossiers.models import (
     NotificationFailure,
     SyncRun,
 )
+from dossiers.records import explanations
 from dossiers.records.access import demarches_for, is_technical_admin
 from dossiers.records.alerts import preference_for
-from dossiers.records.querysets import last_integrity_checks
+from dossiers.records.querysets import last_integrity_checks, refused_sends, waiting_sends
 from dossiers.records.queues import UNTREATED, Queue, queue_of
 from hubee_portal.hubee.vocabulary import label_of
 
@@ -43,12 +45,46 @@ class DemarcheSummary:
     last_run: SyncRun | None = None
     failing: int = 0
     given_up: int = 0
+    # Dossiers with a push « en attente d'envoi », and with one « refusé par HubEE » that an
+    # agent can still act on (the dossier is not closed).
+    sends_waiting: int = 0
+    sends_refused: int = 0
 
     @property
     def oldest_age(self) -> int | None:
         if self.oldest is None:
             return None
         return (timezone.now() - self.oldest.received_at).days
+
+    @property
+    def last_run_problem(self) -> str:
+        """What to do when the démarche's last run failed ("" otherwise)."""
+        run = self.last_run
+        if run is None or run.status != RunStatus.FAILED:
+            return ""
+        return explanations.run_outcome(run.status, run.failure_kind, run.errors)
+
+    @property
+    def oldest_age_label(self) -> str:
+        days = self.oldest_age
+        if days is None:
+            return ""
+        if days < 1:
+            return "depuis moins d'un jour"
+        return f"depuis {days} jour{'s' if days > 1 else ''}"
+
+
+@dataclass
+class RunRow:
+    run: SyncRun
+    message: str  # French, from the run's status and failure kind: never run.message
+
+
+@dataclass
+class FailureRow:
+    failure: NotificationFailure
+    label: str
+    message: str  # French, from the failure's kind: never failure.error
 
 
 @dataclass
@@ -78,8 +114,8 @@ class Chart:
 class Dashboard:
     summaries: list[DemarcheSummary]
     new_since: datetime | None
-    runs: list[SyncRun]
-    failures: list[NotificationFailure]
+    runs: list[RunRow]
+    failures: list[FailureRow]
     chart: Chart
     running: bool
     # Administrateurs techniques only: the last integrity check of each démarche they see.
@@ -89,6 +125,10 @@ class Dashboard:
     @property
     def enabled_count(self) -> int:
         return sum(1 for s in self.summaries if s.demarche.enabled)
+
+    @property
+    def sync_interval(self) -> str:
+        return explanations.sync_interval()
 
 
 def touch_visit(preference: AgentPreference, now: datetime) -> datetime | None:
@@ -113,6 +153,10 @@ def build(user, now: datetime | None = None) -> Dashboard:
                 .order_by("-started_at", "-pk")
                 .values("pk")[:1]
             ),
+            # In the démarches' query: the dashboard stays within its query budget.
+            # The same rules as the list's marks and its `envoi` filter.
+            sends_waiting=_dossiers_with_sends(waiting_sends()),
+            sends_refused=_dossiers_with_sends(refused_sends()),
         )
         .order_by("name")
     )
@@ -149,6 +193,8 @@ def build(user, now: datetime | None = None) -> Dashboard:
     for d in demarches:
         summaries[d.pk].oldest = oldest.get(d.oldest_id)
         summaries[d.pk].last_run = runs_by_id.get(d.last_run_id)
+        summaries[d.pk].sends_waiting = d.sends_waiting
+        summaries[d.pk].sends_refused = d.sends_refused
 
     open_failures = NotificationFailure.objects.filter(
         demarche_id__in=ids, resolved_at__isnull=True
@@ -175,13 +221,35 @@ def build(user, now: datetime | None = None) -> Dashboard:
     return Dashboard(
         summaries=[summaries[d.pk] for d in demarches],
         new_since=new_since,
-        runs=runs,
-        failures=failures,
+        runs=[
+            RunRow(run, explanations.run_outcome(run.status, run.failure_kind, run.errors))
+            for run in runs
+        ],
+        failures=[
+            FailureRow(
+                failure,
+                explanations.failure_label(failure.kind),
+                explanations.notification_failure(failure.kind, failure.given_up),
+            )
+            for failure in failures
+        ],
         chart=chart(dossiers, now),
         running=any(run.status == RunStatus.RUNNING for run in runs),
         integrity=last_integrity_checks(ids) if is_technical_admin(user) else [],
         admin=is_technical_admin(user),
     )
+
+
+def _dossiers_with_sends(condition: Q) -> Coalesce:
+    """How many dossiers of the démarche (OuterRef) have a push matching `condition`."""
+    dossiers = (
+        Dossier.objects.filter(condition, demarche=OuterRef("pk"))
+        .order_by()
+        .values("demarche")
+        .annotate(n=Count("pk", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(dossiers, output_field=IntegerField()), 0)
 
 
 def chart(dossiers, now: datetime) -> Chart:

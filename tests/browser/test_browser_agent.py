@@ -119,7 +119,8 @@ def test_agent_reads_downloads_and_closes_a_dossier(page, live_server, tmp_path)
 
     # Download a file: the very bytes the sandbox holds.
     with page.expect_download() as info:
-        page.get_by_role("link", name="acte-naissance.pdf", exact=True).click()
+        # Linked twice (the attachments, the conversation): the same file.
+        page.get_by_role("link", name="acte-naissance.pdf", exact=True).first.click()
     download = info.value
     assert download.suggested_filename == "acte-naissance.pdf"
     sandbox_file = attachment_path(wanted.attachments.get(file_name="acte-naissance.pdf").id)

@@ -10,7 +10,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dossiers.models import AgentPreference, AuditEntry, Dossier, NotificationFailure, SyncRun
+from dossiers.models import (
+    AgentPreference,
+    AuditEntry,
+    Dossier,
+    NotificationFailure,
+    OutgoingEvent,
+    SyncRun,
+)
 from tests.factories import DemarcheFactory, DossierFactory, UserFactory, agent_for
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +89,8 @@ def test_oldest_untreated_dossier(client):
     response = client.get(HOME)
     assert summary(response, a).oldest == oldest
     page = response.content.decode()
-    assert reverse("dossiers:detail", args=[oldest.pk]) in page and "(12 jours)" in page
+    assert reverse("dossiers:detail", args=[oldest.pk]) in page
+    assert "(en attente depuis 12 jours)" in page
 
 
 def test_last_syncs_and_failures(client):
@@ -96,6 +104,7 @@ def test_last_syncs_and_failures(client):
         started_at=now,
         status="partial",
         finished_at=now,
+        errors=2,
         message="2 notification(s) en échec, conservées sur HubEE.",
     )
     NotificationFailure.objects.create(
@@ -126,8 +135,12 @@ def test_last_syncs_and_failures(client):
     assert s.last_run.status == "partial"
     assert (s.failing, s.given_up) == (1, 1)
     page = response.content.decode()
-    assert "2 notification(s) en échec" in page
-    assert "Abandonnée" in page and "Case is not found" in page
+    assert "2 notifications non traitées, conservées sur HubEE" in page
+    assert "Abandonnée" in page and "doit l&#x27;examiner puis" in page
+    assert "HubEE était momentanément indisponible" in page
+    # The stored technical texts stay for the staff: never on the agents' dashboard.
+    assert "Case is not found" not in page and "HubEE server error" not in page
+    assert "(404)" not in page
     assert "resolved" not in page
 
 
@@ -230,3 +243,60 @@ def test_dashboard_query_count_does_not_grow(client):
     # last runs, failures by démarche, run list, failure list, chart (+1 for "new" once a
     # previous visit exists)
     assert small == 12
+
+
+def test_sends_waiting_and_refused_are_marked_per_demarche(client):
+    a = DemarcheFactory(name="Actes")
+    waiting = DossierFactory(demarche=a, status="SI_RECEIVED")
+    refused = DossierFactory(demarche=a, status="IN_PROGRESS")
+    closed = DossierFactory(demarche=a, status="CLOSED")
+    for dossier, state in (
+        (waiting, "pending"),
+        (waiting, "pending"),  # two pushes, one dossier
+        (refused, "sent"),
+        (refused, "failed"),  # after the sent one: still to look at (a later one would not)
+        (closed, "failed"),  # closed: nothing left to do, not counted
+    ):
+        OutgoingEvent.objects.create(dossier=dossier, author="Agent", state=state)
+    client.force_login(agent_for(a))
+    response = client.get(HOME)
+    s = summary(response, a)
+    assert (s.sends_waiting, s.sends_refused) == (1, 1)
+    page = response.content.decode()
+    assert f"?demarche={a.pk}&amp;envoi=attente" in page
+    assert f"?demarche={a.pk}&amp;envoi=refuse" in page
+
+
+def test_no_send_mark_without_sends(client):
+    a = DemarcheFactory()
+    DossierFactory(demarche=a)
+    client.force_login(agent_for(a))
+    response = client.get(HOME)
+    assert (summary(response, a).sends_waiting, summary(response, a).sends_refused) == (0, 0)
+    assert "envoi=attente" not in response.content.decode()
+
+
+def test_sync_interval_is_the_real_one(client, settings):
+    settings.HUBEE_SYNC_INTERVAL_MINUTES = 5
+    client.force_login(agent_for(DemarcheFactory()))
+    page = client.get(HOME).content.decode()
+    assert "toutes les 5 minutes" in page and "quelques minutes" not in page
+
+
+def test_a_failed_run_says_what_to_do_not_what_hubee_said(client):
+    a = DemarcheFactory()
+    SyncRun.objects.create(
+        demarche=a,
+        status="failed",
+        failure_kind="hubee",
+        errors=1,
+        message="HubEE injoignable ou en erreur : HubEE server error: "
+        "GET /teledossiers/v1/notifications -> HTTP 502",
+    )
+    client.force_login(agent_for(a))
+    page = client.get(HOME).content.decode()
+    assert "HTTP" not in page and "/teledossiers" not in page
+    assert "Nouvel essai automatique" in page
+    # Said on the démarche's card too, where the agent looks first.
+    response = client.get(HOME)
+    assert summary(response, a).last_run_problem.startswith("Le portail n")

@@ -234,15 +234,17 @@ class Mapper:
 
 
 def _unavailable_reason(hubee_status: str) -> str:
+    # Agents read it: French, saying what to do; HubEE's own status word stays in hubee_status.
+    ask_again = " Si vous en avez besoin, demandez-le à nouveau à l'usager."
     reasons: dict[str, str] = {
         AttachmentStatus.CORRUPTED: (
-            "Fichier rejeté par l'antivirus de HubEE : il n'est pas téléchargeable."
+            "Fichier rejeté par l'antivirus de HubEE : il n'est pas téléchargeable." + ask_again
         ),
         AttachmentStatus.REJECTED: (
-            "Fichier refusé par HubEE (taille ou type différent de celui déclaré)."
+            "Fichier refusé par HubEE (taille ou type différent de celui déclaré)." + ask_again
         ),
         AttachmentStatus.DELETED: (
-            "Fichier supprimé de HubEE (purge) avant d'avoir été téléchargé."
+            "Fichier supprimé de HubEE (purge) avant d'avoir été téléchargé." + ask_again
         ),
     }
-    return reasons.get(hubee_status, f"Fichier indisponible sur HubEE ({hubee_status}).")
+    return reasons.get(hubee_status, "Fichier indisponible sur HubEE." + ask_again)
