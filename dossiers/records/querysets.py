@@ -12,7 +12,7 @@ from django.db.models import (
     Subquery,
 )
 
-from dossiers.enums import Direction, OutgoingState, SendFailure
+from dossiers.enums import ActionType, Direction, OutgoingState, SendFailure
 from dossiers.models import Dossier, DossierView, Evenement, IntegrityCheck, OutgoingEvent
 from hubee_portal.hubee.vocabulary import LOCKED
 
@@ -32,6 +32,22 @@ def with_unread(queryset: QuerySet[Dossier], user) -> QuerySet[Dossier]:
             Q(last_viewed_at__isnull=True) | Q(Exists(arrived)), output_field=BooleanField()
         )
     )
+
+
+def citizen_replied() -> Q:
+    """Dossiers where the citizen's side wrote or sent documents since the service last
+    sent anything: a reply waits for an agent."""
+    last_sent = (
+        Evenement.objects.filter(dossier=OuterRef("dossier"), direction=Direction.SENT)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    replies = Evenement.objects.filter(
+        dossier=OuterRef("pk"),
+        direction=Direction.RECEIVED,
+        action_type__in=(ActionType.SENDING_MESSAGE, ActionType.ATTACH_DEPOSIT),
+    ).filter(Q(created_at__gt=Subquery(last_sent)) | ~Exists(last_sent))
+    return Q(Exists(replies))
 
 
 def waiting_sends() -> Q:

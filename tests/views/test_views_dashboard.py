@@ -63,8 +63,13 @@ def test_new_since_my_last_visit(client):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         first = client.get(HOME)
-    assert first.context["board"].new_since is None
+    assert first.context["board"].first_visit
     assert "Première visite" in first.content.decode()
+    # A reload minutes later is no « première visite » any more.
+    with time_machine.travel(start + timedelta(minutes=5), tick=False):
+        again = client.get(HOME)
+    assert not again.context["board"].first_visit
+    assert "Première visite" not in again.content.decode()
     DossierFactory(demarche=a, received_at=start + timedelta(hours=1))
     DossierFactory(demarche=a, received_at=start + timedelta(hours=2))
     with time_machine.travel(start + timedelta(hours=3), tick=False):
@@ -135,7 +140,8 @@ def test_last_syncs_and_failures(client):
     assert s.last_run.status == "partial"
     assert (s.failing, s.given_up) == (1, 1)
     page = response.content.decode()
-    assert "2 notifications non traitées, conservées sur HubEE" in page
+    # The sync log lives on « État du portail » now; agents read what to do.
+    assert "Dernières synchronisations" not in page
     assert "Abandonnée" in page and "doit l&#x27;examiner puis" in page
     assert "HubEE était momentanément indisponible" in page
     # The stored technical texts stay for the staff: never on the agents' dashboard.
@@ -300,3 +306,39 @@ def test_a_failed_run_says_what_to_do_not_what_hubee_said(client):
     # Said on the démarche's card too, where the agent looks first.
     response = client.get(HOME)
     assert summary(response, a).last_run_problem.startswith("Le portail n")
+
+
+def test_what_i_have_to_do_per_demarche_and_in_total(client):
+    from dossiers.models import Evenement
+    from tests.factories import EvenementFactory
+
+    a, b = DemarcheFactory(name="Actes"), DemarcheFactory(name="Recensement")
+    me = agent_for(a, b)
+    colleague = agent_for(a)
+    mine = DossierFactory(demarche=a, status="IN_PROGRESS", assigned_to=me)
+    DossierFactory(demarche=b, status="SI_RECEIVED", assigned_to=me)
+    DossierFactory(demarche=a, status="DONE", assigned_to=me)  # finished: not to do
+    DossierFactory(demarche=a, status="SI_RECEIVED", assigned_to=colleague)
+    DossierFactory(demarche=a, status="SI_RECEIVED")  # free, to take
+    DossierFactory(demarche=b, status="HUBEE_NOTIFIED")  # free, to take
+    # A citizen's reply after our last message; and one we already answered.
+    answered = DossierFactory(demarche=b, status="IN_PROGRESS")
+    for dossier, directions in ((mine, ("sent", "received")), (answered, ("received", "sent"))):
+        for direction in directions:
+            EvenementFactory(dossier=dossier, direction=direction, action_type="SENDING_MESSAGE")
+    assert Evenement.objects.count() == 4
+    client.force_login(me)
+    board = client.get(HOME).context["board"]
+    assert board.todo == {
+        "mine": 2,
+        "to_take": 3,  # the two free ones and `answered`, free too
+        "replies": 1,
+        "sends_refused": 0,
+        "sends_waiting": 0,
+    }
+    assert (summary_of(board, a).mine, summary_of(board, b).mine) == (1, 1)
+    assert summary_of(board, a).replies == 1 and summary_of(board, b).replies == 0
+
+
+def summary_of(board, demarche):
+    return next(s for s in board.summaries if s.demarche == demarche)
