@@ -453,7 +453,7 @@ def _agent_action(slug: str, message: str = "", files: bool = False):
 def _refused_without_confirmation(page: Page, seed: Seed):
     form = page.locator("main form[method=post]").last
     form.evaluate("(f) => { f.noValidate = true; }")
-    return form.get_by_role("button", name="Clore : refusé")
+    return form.get_by_role("button", name="Refuser la demande")
 
 
 def _preferences(page: Page, seed: Seed):
