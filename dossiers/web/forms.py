@@ -21,8 +21,10 @@ CONFIRM_LABELS = {
         "Je confirme : ce changement de statut sera transmis à HubEE et ne pourra pas être "
         "annulé (obligatoire)"
     ),
-    ActionType.SENDING_MESSAGE: "Je confirme l'envoi de ce message à l'usager (obligatoire)",
-    ActionType.ATTACH_DEPOSIT: "Je confirme l'envoi de ces documents à l'usager (obligatoire)",
+    ActionType.SENDING_MESSAGE: "Je confirme : ce message sera transmis à l'usager (obligatoire)",
+    ActionType.ATTACH_DEPOSIT: (
+        "Je confirme : ces documents seront transmis à l'usager (obligatoire)"
+    ),
 }
 
 
