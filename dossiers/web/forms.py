@@ -176,6 +176,9 @@ class ActionForm(forms.Form):
             # Shown again as the agent will send it: the same required fields.
             for name, required in self._required.items():
                 self.fields[name].required = required
+            if not self._errors and "message" in self.fields:
+                # Without JavaScript too: the agent lands on the text to read over.
+                self.fields["message"].widget.attrs["autofocus"] = True
 
     def clean(self):
         cleaned = super().clean()

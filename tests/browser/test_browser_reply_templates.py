@@ -34,12 +34,19 @@ def test_a_refusal_answered_with_a_template_without_javascript(browser, live_ser
         log_in(page, portal.url)
         page.goto(f"{portal.url}/dossiers/{dossier.pk}/actions/refuser/")
         page.get_by_label("Modèle de réponse").select_option(label="Refus : demande incomplète")
+        message = page.get_by_label("Message à l'usager (obligatoire)")
+        # Enter on the checkbox submits the action (refused: not confirmed), never the
+        # insertion, which would replace what the agent wrote.
+        message.fill("Mon propre texte.")
+        page.get_by_role("checkbox").press("Enter")
+        expect(page.get_by_role("alert")).to_contain_text("Cochez la case de confirmation")
+        expect(message).to_have_value("Mon propre texte.")
         page.get_by_role("button", name="Insérer le modèle").click()
         # Same page, message filled, nothing sent, no error.
         expect(page).to_have_url(re.compile(r"/actions/refuser/$"))
         expect(page.get_by_role("status")).to_contain_text("est inséré dans le message")
-        message = page.get_by_label("Message à l'usager (obligatoire)")
         expect(message).to_have_value(expected)
+        expect(message).to_be_focused()
         expect(page.get_by_role("alert")).to_have_count(0)
         assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
         # Without the confirmation: the server says so in French (novalidate, no bubble).

@@ -89,6 +89,8 @@ def test_each_form_offers_the_templates_of_its_purpose(client, dossier, slug, of
     assert '<label for="id_' in page and ">Modèle de réponse</label>" in page
     assert 'name="insert_template"' in page and "formnovalidate" in page
     assert "Insérer le modèle" in page
+    # The form's default button (Enter in a field) is a plain submit, before the insertion.
+    assert page.index('<button type="submit" hidden></button>') < page.index("insert_template")
 
 
 @pytest.mark.parametrize("slug", ["prendre-en-charge", "traiter", "renvoyer-documents"])
@@ -137,8 +139,8 @@ def test_insert_fills_the_message_and_sends_nothing(client, dossier, slug):
     assert "Le modèle « Acte envoyé » est inséré dans le message" in page
     assert "Cochez la case" not in page and 'role="alert"' not in page
     assert response.context["form"]["reply_template"].value() == str(chosen.pk)
-    # Still marked required as the agent will send it.
-    assert '<textarea name="message" cols="60" rows="5" maxlength="1000" required' in page
+    # Still marked required as the agent will send it; the text to read over has the focus.
+    assert '<textarea name="message" cols="60" rows="5" maxlength="1000" autofocus required' in page
     assert '<input type="checkbox" name="confirm" required' in page
     assert not OutgoingEvent.objects.exists()
 
