@@ -35,6 +35,8 @@ def test_a_refusal_answered_with_a_template_without_javascript(browser, live_ser
         page.goto(f"{portal.url}/dossiers/{dossier.pk}/actions/refuser/")
         page.get_by_label("Modèle de réponse").select_option(label="Refus : demande incomplète")
         message = page.get_by_label("Message à l'usager (obligatoire)")
+        # One visible action button: the default one for Enter stays hidden.
+        expect(page.get_by_role("button", name="Refuser la demande")).to_have_count(1)
         # Enter on the checkbox submits the action (refused: not confirmed), never the
         # insertion, which would replace what the agent wrote.
         message.fill("Mon propre texte.")

@@ -424,7 +424,9 @@ class Submission:
 # A file input has the button role too: the submit button, by type.
 SUBMIT = "button:not([type]), button[type=submit], input[type=submit]"
 # The action's own button, not « Insérer le modèle » (a submit button too).
-ACTION_SUBMIT = ", ".join(f"{each}:not([name=insert_template])" for each in SUBMIT.split(", "))
+ACTION_SUBMIT = ", ".join(
+    f"{each}:not([name=insert_template]):not([hidden])" for each in SUBMIT.split(", ")
+)
 
 
 def _form(page: Page, path: str):

@@ -90,7 +90,7 @@ def test_each_form_offers_the_templates_of_its_purpose(client, dossier, slug, of
     assert 'name="insert_template"' in page and "formnovalidate" in page
     assert "Insérer le modèle" in page
     # The form's default button (Enter in a field) is a plain submit, before the insertion.
-    assert page.index('<button type="submit" hidden></button>') < page.index("insert_template")
+    assert page.index('class="default-submit" hidden>') < page.index("insert_template")
 
 
 @pytest.mark.parametrize("slug", ["prendre-en-charge", "traiter", "renvoyer-documents"])
