@@ -152,3 +152,28 @@ def test_the_standalone_list_offers_only_demarches_with_messages(admin_client):
     )
     assert response.status_code == 302, response.content.decode()
     assert ReplyTemplate.objects.filter(name="Refus", purpose="refusal").exists()
+
+
+def test_turning_messages_off_asks_to_delete_the_templates_first(admin_client):
+    demarche = DemarcheFactory(allows_messages=True)
+    item = ReplyTemplate.objects.create(demarche=demarche, name="Acte", text="Bonjour.")
+    demarche.allows_messages = False  # what the admin unticks
+    kept = {
+        "id": str(item.pk),
+        "demarche": str(demarche.pk),
+        "name": item.name,
+        "purpose": item.purpose,
+        "text": item.text,
+    }
+    response = admin_client.post(change_url(demarche), change_data(demarche, kept, initial=1))
+    assert response.status_code == 200
+    assert "pas de modèle de réponse" in response.content.decode()
+    demarche.refresh_from_db()
+    assert demarche.allows_messages
+    demarche.allows_messages = False
+    deleted = {**kept, "DELETE": "on"}
+    response = admin_client.post(change_url(demarche), change_data(demarche, deleted, initial=1))
+    assert response.status_code == 302, response.content.decode()
+    demarche.refresh_from_db()
+    assert not demarche.allows_messages
+    assert not ReplyTemplate.objects.exists()
