@@ -100,7 +100,7 @@ def perform(page: Page, label: str, *, template: bool = False, message: str = ""
         form = panel.locator("form")
         if message:
             form.get_by_label(re.compile("^Message à l'usager")).fill(message)
-    form.get_by_label(re.compile(r"^Je confirme|\(obligatoire\)$")).last.check()
+    form.get_by_label(re.compile(r"^Je confirme.*\(obligatoire\)$")).check()
     form.get_by_role("button", name=label).click()
 
 

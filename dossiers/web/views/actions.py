@@ -24,6 +24,22 @@ def dossier_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
         form = ActionForm(request.POST, request.FILES, dossier=dossier, action=action)
     else:
         form = ActionForm(dossier=dossier, action=action)
+    if form.is_bound and form.inserting:
+        # Fills the message from the template and shows it again: nothing is sent.
+        inserted = form.is_valid()
+        return render(
+            request,
+            "dossiers/action.html",
+            {
+                "d": dossier,
+                "action": action,
+                "form": form,
+                "inserted": form.templates[form.cleaned_data["reply_template"]]
+                if inserted
+                else None,
+            },
+            status=200 if inserted else 400,
+        )
     if form.is_bound and form.is_valid():
         try:
             queue.perform(
