@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dossiers.enums import ActionType, CaseStatus
@@ -58,7 +57,9 @@ def dossier_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
             )
         else:
             messages.success(request, queued_message(action))
-            return redirect(f"{reverse('dossiers:detail', args=[dossier.pk])}#echanges")
+            # No fragment: the outcome message at the top takes the focus (portal.js), and a
+            # fragment scroll would take it away.
+            return redirect("dossiers:detail", pk=dossier.pk)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -98,4 +99,4 @@ def retry_outgoing(request: HttpRequest, pk: int, outgoing_pk: int) -> HttpRespo
         )
     else:
         messages.error(request, sends.retry_refusal(outgoing, dossier))
-    return redirect(f"{reverse('dossiers:detail', args=[dossier.pk])}#echanges")
+    return redirect("dossiers:detail", pk=dossier.pk)
