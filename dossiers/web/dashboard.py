@@ -243,7 +243,8 @@ def build(user, now: datetime | None = None) -> Dashboard:
 def _dossiers_with_sends(condition: Q) -> Coalesce:
     """How many dossiers of the démarche (OuterRef) have a push matching `condition`."""
     dossiers = (
-        Dossier.objects.filter(condition, demarche=OuterRef("pk"))
+        # Purged dossiers are out of the list: never counted here either.
+        Dossier.objects.filter(condition, demarche=OuterRef("pk"), purged_at__isnull=True)
         .order_by()
         .values("demarche")
         .annotate(n=Count("pk", distinct=True))

@@ -53,7 +53,7 @@ def dossier_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
             form.add_error(
                 None,
                 "Les documents n'ont pas pu être enregistrés sur le serveur : "
-                "prévenez l'administrateur.",
+                "prévenez l'administrateur technique.",
             )
         else:
             messages.success(request, queued_message(action))
@@ -82,8 +82,8 @@ def queued_message(action: actions.Action) -> str:
     else:
         what = "Votre message"
     return (
-        f"{what} est en attente d'envoi à HubEE. Son état s'affiche dans le fil du dossier et "
-        "se met à jour tout seul."
+        f"{what} est en attente d'envoi à HubEE. Son état s'affiche dans le fil du dossier, "
+        "qui se met à jour tout seul (sinon, actualisez la page)."
     )
 
 
