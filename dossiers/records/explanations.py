@@ -12,8 +12,9 @@ from django.conf import settings
 
 from dossiers.enums import FailureKind, RunFailure, RunStatus
 from hubee_portal.hubee import Reason
+from hubee_portal.hubee.vocabulary import AttachmentStatus
 
-TELL_ADMIN = "prévenez l'administrateur du portail"
+TELL_ADMIN = "prévenez l'administrateur technique"
 ADMIN_DETAIL = "Le détail technique est sur la page « État du portail » des administrateurs."
 NOTHING_TO_DO = "rien à faire de votre côté"
 
@@ -104,7 +105,7 @@ def notification_failure(kind: str, given_up: bool) -> str:
     """What a failed notification (NotificationFailure) means for agents."""
     if given_up:
         return (
-            "Le portail a cessé de réessayer : l'administrateur du portail doit l'examiner puis "
+            "Le portail a cessé de réessayer : l'administrateur technique doit l'examiner puis "
             f"l'acquitter ; {NOTHING_TO_DO}."
         )
     match kind:
@@ -180,3 +181,20 @@ CORRUPT_DOWNLOAD = (
     "nouvel essai automatique à la prochaine synchronisation ; si cela dure, "
     f"{TELL_ADMIN}."
 )
+
+
+def unavailable_file(hubee_status: str) -> str:
+    """Why a file cannot be downloaded, from HubEE's status word (never shown itself)."""
+    ask_again = " Si vous en avez besoin, demandez-le à nouveau à l'usager."
+    reasons: dict[str, str] = {
+        AttachmentStatus.CORRUPTED: (
+            "Fichier rejeté par l'antivirus de HubEE : il n'est pas téléchargeable." + ask_again
+        ),
+        AttachmentStatus.REJECTED: (
+            "Fichier refusé par HubEE (taille ou type différent de celui déclaré)." + ask_again
+        ),
+        AttachmentStatus.DELETED: (
+            "Fichier supprimé de HubEE (purge) avant d'avoir été téléchargé." + ask_again
+        ),
+    }
+    return reasons.get(hubee_status, "Fichier indisponible sur HubEE." + ask_again)

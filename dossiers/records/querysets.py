@@ -50,21 +50,33 @@ def citizen_replied() -> Q:
     return Q(Exists(replies))
 
 
+# The refusals « Réessayer » cannot overcome (dossiers.records.sends.FINAL).
+FINAL_FAILURES = (
+    SendFailure.CLOSED,
+    SendFailure.BACKWARDS,
+    SendFailure.GONE,
+    SendFailure.FOREIGN,
+)
+
+
 def waiting_sends() -> Q:
     """Dossiers with a push waiting to be sent to HubEE."""
     return Q(Exists(OutgoingEvent.objects.pending().filter(dossier=OuterRef("pk"))))
 
 
 def refused_sends() -> Q:
-    """Dossiers with a push HubEE did not get, still worth an agent's look: not on a dossier
-    closed since, not one a later push went past, not a status the dossier had already."""
-    later_sent = OutgoingEvent.objects.filter(
-        dossier=OuterRef("dossier"), state=OutgoingState.SENT, created_at__gt=OuterRef("created_at")
-    )
+    """Dossiers with a push HubEE did not get that an agent can still act on (« Réessayer »):
+    not on a dossier closed since, not after a final refusal (closed, gone, already past, another
+    dossier's id), not a status push a later status push went past."""
+    later_status_sent = OutgoingEvent.objects.filter(
+        dossier=OuterRef("dossier"),
+        state=OutgoingState.SENT,
+        created_at__gt=OuterRef("created_at"),
+    ).exclude(case_new_status="")
     failed = (
         OutgoingEvent.objects.filter(dossier=OuterRef("pk"), state=OutgoingState.FAILED)
-        .exclude(failure=SendFailure.BACKWARDS)
-        .exclude(Exists(later_sent))
+        .exclude(failure__in=FINAL_FAILURES)
+        .exclude(~Q(case_new_status="") & Q(Exists(later_status_sent)))
     )
     return Q(Exists(failed)) & ~Q(status__in=LOCKED)
 

@@ -267,7 +267,8 @@ def _dossiers_with_sends(condition: Q) -> Coalesce:
     """How many dossiers of the démarche (OuterRef) match `condition` (a push waiting, a
     holder…): a subquery in the démarches' query, within the query budget."""
     dossiers = (
-        Dossier.objects.filter(condition, demarche=OuterRef("pk"))
+        # Purged dossiers are out of the list: never counted here either.
+        Dossier.objects.filter(condition, demarche=OuterRef("pk"), purged_at__isnull=True)
         .order_by()
         .values("demarche")
         .annotate(n=Count("pk", distinct=True))

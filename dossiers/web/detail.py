@@ -19,7 +19,7 @@ from dossiers.models import (
     OutgoingEvent,
     PieceJointe,
 )
-from dossiers.records import actions, assignment, sends
+from dossiers.records import actions, assignment, explanations, sends
 from hubee_portal.hubee.vocabulary import LOCKED, EventStatus, label_of
 
 STATE_EXPLANATIONS = {
@@ -140,9 +140,14 @@ def _piece_row(piece: PieceJointe, root: Path, events: dict[int, Evenement]) -> 
     missing = stored and not os.path.isfile(root / piece.stored_path)
     explanation = ""
     if missing:
-        explanation = "Le fichier n'est plus sur le serveur : prévenez l'administrateur."
+        explanation = "Le fichier n'est plus sur le serveur : prévenez l'administrateur technique."
+    elif piece.state == AttachmentState.CORRUPT:
+        # From the state, not the stored text: rows written before it was French stay right.
+        explanation = explanations.CORRUPT_DOWNLOAD
+    elif piece.state == AttachmentState.UNAVAILABLE:
+        explanation = explanations.unavailable_file(piece.hubee_status)
     elif not stored:
-        explanation = piece.state_detail or STATE_EXPLANATIONS.get(piece.state, "")
+        explanation = STATE_EXPLANATIONS.get(piece.state, "")
     return PieceRow(
         piece=piece,
         source=source,
@@ -185,7 +190,7 @@ def build(dossier: Dossier) -> DossierPage:
     pending = actions.pending_status_push(outgoing)
     blocked = ""
     if dossier.status in LOCKED:
-        blocked = sends.CLOSED
+        blocked = sends.locked_reason(dossier)
     elif pending is not None:
         blocked = (
             f"Le passage au statut « {label_of(pending.case_new_status)} » est en attente "
@@ -340,7 +345,7 @@ def outgoing_label(item: OutgoingEvent) -> str:
     if item.action_type == ActionType.STATUS_UPDATE:
         return f"Passage au statut « {label_of(item.case_new_status)} »"
     if item.action_type == ActionType.ATTACH_DEPOSIT:
-        return "Documents envoyés à l'usager"
+        return "Envoi de documents à l'usager"
     if item.action_type == ActionType.SENDING_MESSAGE:
         return "Message à l'usager"
     return item.get_action_type_display()

@@ -29,7 +29,10 @@ from tests.browser.test_browser_agent import LivePortal, live_portal, log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # The words, with word boundaries, case as written.
-TECHNICAL = re.compile(r"\b(HTTP|Traceback|None|error|rejected|invalid|failed)\b|GET /|POST /")
+# The words, the English ones in any case (« Error », « Failed »…).
+TECHNICAL = re.compile(
+    r"\b(HTTP|Traceback|None)\b|GET /|POST /|\b(?i:error|rejected|invalid|failed)\b"
+)
 # The mails of Django's AdminEmailHandler (the log of a server error), not the portal's own.
 LOG_MAIL = re.compile(r"^\[HubEE Portal\] (CRITICAL|ERROR|WARNING) ")
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, the connection is refused

@@ -37,6 +37,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from playwright.sync_api import Page
 
+from demarches.models import ReplyTemplate
 from dossiers.enums import AuditAction
 from dossiers.exchange.inbound.listing import sync_demarche
 from dossiers.models import Dossier, Incident, NotificationFailure, OutgoingEvent, PurgeRun
@@ -270,6 +271,14 @@ def _seed(server, folder: Path) -> Seed:
         failure="refused",
         last_error="HubEE a refusé la requête (400) : message trop long.",
     )
+    # Reply templates: the message, complement and refusal forms show their list and button.
+    for name, purpose in (("Acte envoyé", "all"), ("Refus : demande incomplète", "refusal")):
+        ReplyTemplate.objects.create(
+            demarche=portal.demarche,
+            name=name,
+            purpose=purpose,
+            text="Bonjour {prenom} {nom},\n\nVotre demande n° {numero} du {date_depot} …",
+        )
     superuser = AdminFactory()
     UserFactory(username=TECH_ADMIN, is_staff=True, first_name="Claude", last_name="Technique")
     agent_for(portal.demarche, username="agent.collegue", first_name="Sam", last_name="Collègue")
@@ -437,6 +446,10 @@ class Submission:
 
 # A file input has the button role too: the submit button, by type.
 SUBMIT = "button:not([type]), button[type=submit], input[type=submit]"
+# The action's own button, not « Insérer le modèle » (a submit button too).
+ACTION_SUBMIT = ", ".join(
+    f"{each}:not([name=insert_template]):not([hidden])" for each in SUBMIT.split(", ")
+)
 
 
 def _form(page: Page, path: str):
@@ -461,7 +474,7 @@ def _agent_action(slug: str, message: str = "", files: bool = False):
                 ]
             )
         form.get_by_role("checkbox").check()
-        return form.locator(SUBMIT)
+        return form.locator(ACTION_SUBMIT)
 
     return Submission(
         f"action « {slug} » (détail du dossier)",
@@ -476,7 +489,12 @@ def _agent_action(slug: str, message: str = "", files: bool = False):
 def _refused_without_confirmation(page: Page, seed: Seed):
     form = page.locator("main form[method=post]").last
     form.evaluate("(f) => { f.noValidate = true; }")
-    return form.get_by_role("button", name="Clore : refusé")
+    return form.get_by_role("button", name="Refuser la demande")
+
+
+def _insert_template(page: Page, seed: Seed):
+    page.get_by_label("Modèle de réponse").select_option(label="Acte envoyé")
+    return page.get_by_role("button", name="Insérer le modèle")
 
 
 def _preferences(page: Page, seed: Seed):
@@ -596,6 +614,14 @@ SUBMISSIONS = [
         _refused_without_confirmation,
         "Cochez la case de confirmation pour continuer.",
         status=400,
+    ),
+    Submission(
+        "action « message » : insérer un modèle de réponse (rien n'est envoyé)",
+        "dossiers:action",
+        AGENT,
+        lambda s: reverse("dossiers:action", args=[s.dossier, "message"]),
+        _insert_template,
+        "est inséré dans le message",
     ),
     Submission(
         "bac à sable : déposer un télédossier",

@@ -108,3 +108,12 @@ def test_taking_charge_assigns_where_the_demarche_says_so(portal, login):
     client = login(agent_for(other))
     client.post(reverse("dossiers:action", args=[plain.pk, "prendre-en-charge"]), {"confirm": "on"})
     assert Dossier.objects.get(pk=plain.pk).assigned_to is None
+
+
+def test_a_hand_over_to_garbage_is_refused_not_a_crash(client, pair):
+    dossier, alice, _ = pair
+    client.force_login(alice)
+    for value in ("abc", "", "1; DROP", "-3"):
+        shown = html.unescape(post(client, "assign", dossier, agent=value).content.decode())
+        assert "Choisissez l'agent" in shown
+    assert Dossier.objects.get(pk=dossier.pk).assigned_to is None

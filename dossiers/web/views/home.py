@@ -38,7 +38,7 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(
             request,
-            "Aucune démarche active à synchroniser : demandez à l'administrateur du portail "
+            "Aucune démarche active à synchroniser : demandez à l'administrateur technique "
             "d'activer vos démarches.",
         )
     return redirect("home")

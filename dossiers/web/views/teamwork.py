@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dossiers.records import access, assignment
@@ -14,8 +13,17 @@ from dossiers.records.actions import author_name
 from dossiers.records.assignment import AssignmentRefused
 
 
-def _back(dossier_pk: int, anchor: str = "equipe") -> HttpResponse:
-    return redirect(f"{reverse('dossiers:detail', args=[dossier_pk])}#{anchor}")
+def _back(dossier_pk: int) -> HttpResponse:
+    # No fragment: the outcome message at the top takes the focus (portal.js).
+    return redirect("dossiers:detail", pk=dossier_pk)
+
+
+def _shown_holder(request: HttpRequest) -> int | None | str:
+    """The holder the agent's page showed (« » for nobody); missing: not checked."""
+    value = request.POST.get("holder")
+    if value is None:
+        return "unchecked"
+    return int(value) if value.isdigit() else None
 
 
 @require_POST
@@ -34,12 +42,13 @@ def take(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def hand_over(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = access.get_dossier(request.user, pk)
-    to = assignment.candidates(dossier).filter(pk=request.POST.get("agent") or 0).first()
+    wanted = request.POST.get("agent", "")
+    to = assignment.candidates(dossier).filter(pk=wanted).first() if wanted.isdigit() else None
     if to is None:
         messages.error(request, "Choisissez l'agent à qui confier le dossier.")
         return _back(dossier.pk)
     try:
-        assignment.assign(dossier, to, by=request.user)
+        assignment.assign(dossier, to, by=request.user, shown=_shown_holder(request))
     except AssignmentRefused as exc:
         messages.error(request, str(exc))
     else:
@@ -64,6 +73,8 @@ def add_note(request: HttpRequest, pk: int) -> HttpResponse:
         assignment.add_note(dossier, request.user, request.POST.get("note", ""))
     except AssignmentRefused as exc:
         messages.error(request, str(exc))
-        return _back(dossier.pk, "note")
-    messages.success(request, "Note ajoutée : seuls les agents de la démarche la lisent.")
-    return _back(dossier.pk, "fil-titre")
+        return _back(dossier.pk)
+    messages.success(
+        request, "Note ajoutée : seuls ceux qui ont accès au dossier la lisent, jamais l'usager."
+    )
+    return _back(dossier.pk)
