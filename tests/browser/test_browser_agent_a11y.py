@@ -23,6 +23,10 @@ NOT_PAGES = {
     "dossiers:export",  # CSV
     "dossiers:retry",
     "dossiers:follow",  # the live parts of dossiers:detail, checked with it
+    "dossiers:take",  # POST only, like the three below
+    "dossiers:assign",
+    "dossiers:release",
+    "dossiers:note",
     "healthz",  # JSON for monitoring tools
     "favicon",  # a redirect to the icon
     "sync-now",
