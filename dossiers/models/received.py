@@ -72,9 +72,11 @@ class Dossier(TimestampedModel):
             )
         ]
         indexes = [
-            # purged_at included: the list counts its queues with an index-only scan.
+            # purged_at and assigned_to included: the list counts its queues with an index-only
+            # scan, « Attribué à » set or not.
             models.Index(
-                fields=["demarche", "status", "purged_at"], name="dossier_demarche_status_idx"
+                fields=["demarche", "status", "purged_at", "assigned_to"],
+                name="dossier_demarche_status_idx",
             ),
             # The list's order (newest first, then id), read in order with no sort: for everyone,
             # and for one démarche (its filter, or each of an agent's démarches). Not partial on
@@ -127,7 +129,7 @@ class Evenement(TimestampedModel):
             # The list's « Nouveau message de l'usager » filter: the few dossiers the citizen
             # wrote on, found without testing every dossier.
             models.Index(
-                fields=["direction", "action_type", "dossier", "created_at"],
+                fields=["action_type", "direction", "dossier", "created_at"],
                 name="evenement_citizen_idx",
             ),
         ]

@@ -142,7 +142,7 @@ def _flash(item: bulk.BulkAction, outcome: bulk.Outcome) -> str:
     if refused:
         plural = "s" if refused > 1 else ""
         text += f" ; {refused} dossier{plural} non traité{plural} (raison ci-dessous)"
-    return text + "."
+    return f"Action groupée enregistrée : {text}."
 
 
 @require_GET
