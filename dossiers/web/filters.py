@@ -171,7 +171,7 @@ class DossierFilter(django_filters.FilterSet):
         return queryset.filter(assigned_q(value, self.user))
 
     def citizen(self, queryset, name, value: str):
-        return with_citizen_message(queryset) if value == "nouveau" else queryset
+        return with_citizen_message(queryset, self.user) if value == "nouveau" else queryset
 
     def keep(self, queryset, name, value):
         return queryset
