@@ -29,6 +29,7 @@ def test_pages_benchmark_renders_every_page():
         "accueil (agent)",
         "mes dossiers (agent)",
         "attribué : personne",
+        "à traiter (agent)",
         "nouveaux messages",
         "sélection groupée",
     ]

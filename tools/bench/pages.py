@@ -188,7 +188,8 @@ def measure(repeats: int) -> list[PageFigures]:
         "détail": (admin, f"/dossiers/{middle.pk}/"),
         "accueil (agent)": (agent, "/"),
         "mes dossiers (agent)": (agent, "/dossiers/?attribue=moi"),
-        "attribué : personne": (agent, "/dossiers/?attribue=personne&file=a-traiter"),
+        "attribué : personne": (agent, "/dossiers/?attribue=personne"),
+        "à traiter (agent)": (agent, "/dossiers/?file=a-traiter"),
         "nouveaux messages": (agent, "/dossiers/?message=nouveau"),
         "sélection groupée": (agent, f"/dossiers/lot/?action=traiter&{selection}"),
     }
