@@ -9,6 +9,7 @@ from demarches import (
     admin_accounts,  # noqa: F401  (replaces the User and Group pages)
     services,
 )
+from demarches.admin_templates import ReplyTemplateInline
 from demarches.forms import DemarcheAdminForm
 from demarches.hubee import check_connection
 from demarches.models import AttachmentTypeLabel, Demarche, HubEEConnection, Organisation
@@ -115,6 +116,7 @@ class DemarcheAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     actions = ["test_connection", "enable", "disable"]
     filter_horizontal = ["agents"]
+    inlines = [ReplyTemplateInline]
     fieldsets = [
         (None, {"fields": ["name", "process_code", "organisation", "connection", "enabled"]}),
         ("Identifiants HubEE", {"fields": ["client_id", "client_secret"]}),
@@ -135,7 +137,7 @@ class DemarcheAdmin(admin.ModelAdmin):
             {"fields": ["allows_add_awaiting", "allows_messages", "allows_document_return"]},
         ),
         RETENTION_FIELDSET,
-        ("Habilitations", {"fields": ["agents"]}),
+        ("Habilitations", {"fields": ["agents", "take_assigns"]}),
         ("Historique", {"fields": ["created_at", "updated_at"]}),
     ]
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 
-from demarches import crypto
+from demarches import crypto, reply_templates
 from demarches.enums import ENVIRONMENT_URLS, AutomaticStatus, Environment, FinalStatus
 from demarches.validators import hubee_url_problem, validate_download_folder, validate_siret
 from hubee_portal import APPLICATION_NAME, __version__
@@ -324,3 +324,83 @@ class AttachmentTypeLabel(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} : {self.label}"
+
+
+class ReplyTemplate(TimestampedModel):
+    """A text an agent inserts into a message, a complement request or a refusal, with fixed
+    placeholders filled for the dossier (demarches.reply_templates)."""
+
+    demarche = models.ForeignKey(
+        Demarche,
+        on_delete=models.CASCADE,
+        related_name="reply_templates",
+        verbose_name="démarche",
+    )
+    name = models.CharField(
+        "nom", max_length=100, help_text="Ce que l'agent choisit dans la liste des modèles."
+    )
+    text = models.TextField(
+        "texte",
+        help_text=(
+            "Variables remplacées pour chaque dossier : "
+            f"{reply_templates.placeholders_help()}. "
+            f"HubEE accepte {reply_templates.grouped(reply_templates.MAX_MESSAGE)} caractères "
+            "au plus par message, variables remplacées."
+        ),
+    )
+    purpose = models.CharField(
+        "utilisable pour",
+        max_length=20,
+        choices=reply_templates.Purpose.choices,
+        default=reply_templates.Purpose.ALL,
+        help_text="Les formulaires où le modèle est proposé.",
+    )
+
+    class Meta:
+        verbose_name = "modèle de réponse"
+        verbose_name_plural = "modèles de réponse"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["demarche", "name"],
+                name="reply_template_unique_name_per_demarche",
+                violation_error_message="Cette démarche a déjà un modèle de réponse de ce nom.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            demarche = self.demarche
+        except ObjectDoesNotExist:  # the field's own error says it
+            demarche = None
+        if demarche is not None and not demarche.allows_messages:
+            raise ValidationError(
+                "Cette démarche n'autorise pas les messages à l'usager : pas de modèle de réponse."
+            )
+        unknown = reply_templates.find_unknown(self.text or "")
+        if unknown:
+            raise ValidationError(
+                {
+                    "text": (
+                        f"{'Variable inconnue' if len(unknown) == 1 else 'Variables inconnues'} "
+                        f": {', '.join(unknown)}. Variables possibles : "
+                        f"{', '.join(reply_templates.PLACEHOLDERS)}."
+                    )
+                }
+            )
+        fixed = reply_templates.static_length(self.text or "")
+        if fixed > reply_templates.MAX_MESSAGE:
+            raise ValidationError(
+                {
+                    "text": (
+                        f"Le texte fait {reply_templates.grouped(fixed)} caractères sans "
+                        "compter les variables : HubEE en accepte "
+                        f"{reply_templates.grouped(reply_templates.MAX_MESSAGE)} au plus par "
+                        "message. Raccourcissez-le."
+                    )
+                }
+            )

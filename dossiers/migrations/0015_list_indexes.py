@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('demarches', '0005_take_assigns'),
+        ('demarches', '0006_take_assigns'),
         ('dossiers', '0014_teamwork'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

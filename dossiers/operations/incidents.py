@@ -133,7 +133,9 @@ def _send(incident: Incident, closing: bool) -> str:
     title = SUBJECTS.get(incident.kind, incident.kind)
     opened = f"{timezone.localtime(incident.opened_at):%d/%m/%Y à %H:%M}"
     links = (
-        f"État du portail : {settings.PORTAL_BASE_URL}{reverse('operations')}\n"
+        # The detail (HubEE's answers, HTTP codes) is on that page, never in the mail.
+        "Le détail technique est sur la page « État du portail » : "
+        f"{settings.PORTAL_BASE_URL}{reverse('operations')}\n"
         f"Supervision (JSON) : {settings.PORTAL_BASE_URL}{reverse('healthz')}\n"
     )
     if closing:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from demarches.models import Demarche
-from dossiers.enums import RunStatus
+from dossiers.enums import OutgoingState, RunStatus
 from dossiers.models import (
     AuditEntry,
     Dossier,
@@ -66,6 +66,7 @@ class DemarcheRow:
     pending_pushes: int = 0  # agents' and automatic pushes not yet on HubEE
     held_pushes: int = 0  # of which a POST was cut: they wait until it can no longer land
     held_until: str = ""  # HH:MM, rounded up
+    failed_pushes: int = 0  # refused by HubEE or out of attempts: their error is in the admin
 
 
 @dataclass
@@ -151,15 +152,18 @@ def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRo
         )
     }
     integrity = {check.demarche_id: check for check in last_integrity_checks(ids)}
+    pending = Q(state=OutgoingState.PENDING)
     pushes = {
         row["dossier__demarche_id"]: row
-        for row in OutgoingEvent.objects.pending()
-        .filter(dossier__demarche_id__in=ids)
+        for row in OutgoingEvent.objects.filter(
+            dossier__demarche_id__in=ids, state__in=[OutgoingState.PENDING, OutgoingState.FAILED]
+        )
         .values("dossier__demarche_id")
         .annotate(
-            pending=Count("pk"),
-            held=Count("pk", filter=Q(post_unanswered_since__isnull=False)),
-            cut_at=Max("post_unanswered_since"),
+            pending=Count("pk", filter=pending),
+            held=Count("pk", filter=pending & Q(post_unanswered_since__isnull=False)),
+            cut_at=Max("post_unanswered_since", filter=pending),
+            failed=Count("pk", filter=Q(state=OutgoingState.FAILED)),
         )
         .order_by()
     }
@@ -189,6 +193,7 @@ def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRo
                 pending_pushes=push.get("pending", 0),
                 held_pushes=push.get("held", 0) if held_until else 0,
                 held_until=minute_after(held_until) if held_until else "",
+                failed_pushes=push.get("failed", 0),
             )
         )
     return rows

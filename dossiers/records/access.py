@@ -96,7 +96,7 @@ def in_demarches_of(user: User, queryset: QuerySet, path: str) -> QuerySet:
 
 
 def get_dossier(user: User, pk: int) -> Dossier:
-    return get_object_or_404(dossiers_for(user).select_related("demarche"), pk=pk)
+    return get_object_or_404(dossiers_for(user).select_related("demarche", "assigned_to"), pk=pk)
 
 
 def get_piece(user: User, dossier_pk: int, piece_pk: int) -> PieceJointe:

@@ -55,18 +55,19 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "traiter",
-            "Clore : traité",
-            "Clore le dossier comme traité",
-            "Statut final « Traité » : il ne pourra plus être modifié.",
+            "Clore : demande traitée",
+            "Clore le dossier : demande traitée",
+            "Statut final « Traité » : l'usager voit que sa demande est traitée ; le dossier ne "
+            "pourra plus être modifié.",
             ActionType.STATUS_UPDATE,
             CaseStatus.DONE,
         ),
         Action(
             "refuser",
-            "Clore : refusé",
-            "Refuser le dossier",
-            "Statut final « Refusé » : il ne pourra plus être modifié ; votre message explique "
-            "le refus à l'usager.",
+            "Refuser la demande",
+            "Refuser la demande et clore le dossier",
+            "Statut final « Refusé » : le dossier ne pourra plus être modifié ; votre message "
+            "explique le refus à l'usager.",
             ActionType.STATUS_UPDATE,
             CaseStatus.REFUSED,
         ),

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dossiers.enums import ActivityKind, AuditAction
@@ -45,8 +45,11 @@ def take(dossier: Dossier, user) -> bool:
             "Seuls les agents habilités sur cette démarche peuvent prendre un dossier en charge."
         )
     now = timezone.now()
+    # Free, or held by someone who can no longer hold it (an account deactivated by a bulk
+    # update, which sends no signal).
+    free = Q(assigned_to__isnull=True) | ~Q(assigned_to__in=candidates(dossier).values("pk"))
     with transaction.atomic():
-        won = Dossier.objects.filter(pk=dossier.pk, assigned_to__isnull=True).update(
+        won = Dossier.objects.filter(free, pk=dossier.pk).update(
             assigned_to=user, assigned_at=now, updated_at=now
         )
         if won:
@@ -60,17 +63,26 @@ def take(dossier: Dossier, user) -> bool:
     raise AssignmentRefused(f"Déjà pris par {holder_name(dossier.pk)}.")
 
 
-def assign(dossier: Dossier, to, by) -> None:
-    """« Confier à… »: hand the dossier to a colleague habilitated on its démarche."""
+def assign(dossier: Dossier, to, by, shown: int | None | str = "unchecked") -> None:
+    """« Confier à… »: hand the dossier to a colleague habilitated on its démarche. `shown` is
+    the holder's id the agent's page showed (None: nobody): a colleague who took it since is
+    never overridden unseen."""
     if not candidates(dossier).filter(pk=to.pk).exists():
         raise AssignmentRefused(
             "Ce dossier ne peut être confié qu'à un agent actif habilité sur sa démarche."
         )
     now = timezone.now()
+    rows = Dossier.objects.filter(pk=dossier.pk)
+    if shown != "unchecked":
+        rows = rows.filter(assigned_to=shown) if shown else rows.filter(assigned_to__isnull=True)
     with transaction.atomic():
-        Dossier.objects.filter(pk=dossier.pk).update(
-            assigned_to=to, assigned_at=now, updated_at=now
-        )
+        if not rows.update(assigned_to=to, assigned_at=now, updated_at=now):
+            holder = holder_name(dossier.pk)
+            raise AssignmentRefused(
+                f"Entre-temps, {holder} a pris ce dossier : rien n'a été changé."
+                if holder
+                else "Entre-temps, le dossier a été libéré : rien n'a été changé."
+            )
         _record(dossier, ActivityKind.ASSIGNED, AuditAction.ASSIGN, by=by, to=to)
     dossier.assigned_to, dossier.assigned_at = to, now
 
@@ -90,7 +102,8 @@ def release(dossier: Dossier, by) -> bool:
 
 def add_note(dossier: Dossier, by, text: str) -> DossierActivity:
     """A note for the démarche's agents: kept here, never sent to HubEE."""
-    text = text.strip()
+    # A browser counts a line break once (maxlength) but posts it as CR LF.
+    text = text.replace("\r\n", "\n").strip()
     if not text:
         raise AssignmentRefused("Écrivez le texte de la note.")
     if len(text) > MAX_NOTE:

@@ -12,7 +12,8 @@ from django.utils.formats import date_format
 
 from dossiers.enums import OutgoingState, SendFailure
 from dossiers.models import Dossier, OutgoingEvent
-from hubee_portal.hubee.vocabulary import LOCKED, label_of
+from dossiers.records.querysets import FINAL_FAILURES
+from hubee_portal.hubee.vocabulary import LOCKED, CaseStatus, label_of, moves_forward
 
 WAITING, SENT, REFUSED, NOT_SENT = "waiting", "sent", "refused", "not-sent"
 LABELS = {
@@ -26,9 +27,7 @@ BADGES = {WAITING: "waiting", SENT: "done", REFUSED: "error", NOT_SENT: "error"}
 CLOSED = "Le dossier a été clos côté usager : plus aucune action n'est possible."
 ASK_ADMIN = "Prévenez l'administrateur technique : le détail est sur la page « État du portail »."
 # Refusals a retry cannot overcome: the page says what to do instead of offering it.
-FINAL = frozenset(
-    {SendFailure.CLOSED, SendFailure.BACKWARDS, SendFailure.GONE, SendFailure.FOREIGN}
-)
+FINAL = frozenset(FINAL_FAILURES)
 
 TEMPORARY = frozenset(
     {
@@ -143,7 +142,7 @@ def state_of(outgoing: OutgoingEvent, dossier: Dossier) -> SendState:
         return SendState(
             REFUSED, FAILED_TEXTS[failure], can_retry=retry_possible(outgoing, dossier)
         )
-    if failure in TEMPORARY:
+    if failure in TEMPORARY and outgoing.attempts:
         # Out of attempts on temporary failures (HubEE unreachable, in error, throttling…).
         tries = outgoing.attempts
         detail = (
@@ -160,8 +159,11 @@ def state_of(outgoing: OutgoingEvent, dossier: Dossier) -> SendState:
 
 
 def retry_possible(outgoing: OutgoingEvent, dossier: Dossier) -> bool:
-    """Only where a new try can succeed: not on a closed dossier, not after a final refusal."""
+    """Only where a new try can succeed: not on a closed dossier, not after a final refusal,
+    not a status the dossier has gone past since."""
     if outgoing.state != OutgoingState.FAILED or dossier.status in LOCKED:
+        return False
+    if outgoing.case_new_status and not moves_forward(dossier.status, outgoing.case_new_status):
         return False
     return outgoing.failure not in FINAL
 
@@ -171,5 +173,17 @@ def retry_refusal(outgoing: OutgoingEvent, dossier: Dossier) -> str:
     if outgoing.state != OutgoingState.FAILED:
         return "Cet envoi n'est pas en échec : il n'y a rien à réessayer."
     if dossier.status in LOCKED or outgoing.failure == SendFailure.CLOSED:
-        return CLOSED
+        return locked_reason(dossier)
+    if outgoing.case_new_status and not moves_forward(dossier.status, outgoing.case_new_status):
+        return (
+            f"Le dossier est déjà au statut « {label_of(dossier.status)} » : un statut HubEE ne "
+            "revient pas en arrière, cet envoi n'a plus lieu d'être."
+        )
     return state_of(outgoing, dossier).detail
+
+
+def locked_reason(dossier: Dossier) -> str:
+    """Why nothing more can be done on a dossier HubEE has locked."""
+    if dossier.status == CaseStatus.ARCHIVED:
+        return "Le dossier est archivé sur HubEE : plus aucune action n'est possible."
+    return CLOSED

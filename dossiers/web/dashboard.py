@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from demarches.enums import CaseStatus
@@ -18,10 +19,16 @@ from dossiers.models import (
     NotificationFailure,
     SyncRun,
 )
+from dossiers.records import explanations
 from dossiers.records.access import demarches_for, is_technical_admin
 from dossiers.records.alerts import preference_for
-from dossiers.records.querysets import last_integrity_checks
-from dossiers.records.queues import UNTREATED, Queue, queue_of
+from dossiers.records.querysets import (
+    citizen_replied,
+    last_integrity_checks,
+    refused_sends,
+    waiting_sends,
+)
+from dossiers.records.queues import QUEUE_STATUSES, UNTREATED, Queue, queue_of
 from hubee_portal.hubee.vocabulary import label_of
 
 # Two dashboard views closer than this are one visit: "new" does not reset on a reload.
@@ -43,12 +50,45 @@ class DemarcheSummary:
     last_run: SyncRun | None = None
     failing: int = 0
     given_up: int = 0
+    # Dossiers with a push « en attente d'envoi », and with one « refusé par HubEE » that an
+    # agent can still act on (the dossier is not closed).
+    sends_waiting: int = 0
+    sends_refused: int = 0
+    # What I have to do (issue 17): mine and not finished, free ones to take, citizen replies
+    # not answered yet.
+    mine: int = 0
+    to_take: int = 0
+    replies: int = 0
 
     @property
     def oldest_age(self) -> int | None:
         if self.oldest is None:
             return None
         return (timezone.now() - self.oldest.received_at).days
+
+    @property
+    def last_run_problem(self) -> str:
+        """What to do when the démarche's last run failed ("" otherwise)."""
+        run = self.last_run
+        if run is None or run.status != RunStatus.FAILED:
+            return ""
+        return explanations.run_outcome(run.status, run.failure_kind, run.errors)
+
+    @property
+    def oldest_age_label(self) -> str:
+        days = self.oldest_age
+        if days is None:
+            return ""
+        if days < 1:
+            return "depuis moins d'un jour"
+        return f"depuis {days} jour{'s' if days > 1 else ''}"
+
+
+@dataclass
+class FailureRow:
+    failure: NotificationFailure
+    label: str
+    message: str  # French, from the failure's kind: never failure.error
 
 
 @dataclass
@@ -78,22 +118,43 @@ class Chart:
 class Dashboard:
     summaries: list[DemarcheSummary]
     new_since: datetime | None
-    runs: list[SyncRun]
-    failures: list[NotificationFailure]
+    failures: list[FailureRow]
     chart: Chart
     running: bool
+    first_visit: bool = False
     # Administrateurs techniques only: the last integrity check of each démarche they see.
     integrity: list[IntegrityCheck] = field(default_factory=list)
     admin: bool = False
+
+    def total(self, name: str) -> int:
+        return sum(getattr(summary, name) for summary in self.summaries)
+
+    @property
+    def todo(self) -> dict[str, int]:
+        """The « À faire » figures, all démarches together."""
+        names = ("mine", "to_take", "replies", "sends_refused", "sends_waiting")
+        return {name: self.total(name) for name in names}
+
+    @property
+    def oldest(self) -> Dossier | None:
+        waiting = [s.oldest for s in self.summaries if s.oldest is not None]
+        return min(waiting, key=lambda d: (d.received_at, d.pk)) if waiting else None
 
     @property
     def enabled_count(self) -> int:
         return sum(1 for s in self.summaries if s.demarche.enabled)
 
+    @property
+    def sync_interval(self) -> str:
+        return explanations.sync_interval()
+
 
 def touch_visit(preference: AgentPreference, now: datetime) -> datetime | None:
-    """Record this visit; return the start of what counts as new for it."""
-    if preference.last_seen_at is not None and now - preference.last_seen_at > VISIT_GAP:
+    """Record this visit; return the start of what counts as new for it (the first visit
+    counts from itself: a reload minutes later is no « première visite » any more)."""
+    if preference.last_seen_at is None:
+        preference.new_since = now
+    elif now - preference.last_seen_at > VISIT_GAP:
         preference.new_since = preference.last_seen_at
     preference.last_seen_at = now
     preference.save(update_fields=["last_seen_at", "new_since"])
@@ -102,8 +163,11 @@ def touch_visit(preference: AgentPreference, now: datetime) -> datetime | None:
 
 def build(user, now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
-    new_since = touch_visit(preference_for(user), now)
+    preference = preference_for(user)
+    first_visit = preference.last_seen_at is None
+    new_since = touch_visit(preference, now)
     untreated = Dossier.objects.filter(demarche=OuterRef("pk"), status__in=UNTREATED)
+    unfinished = ~Q(status__in=QUEUE_STATUSES[Queue.DONE])
     demarches = list(
         demarches_for(user)
         .annotate(
@@ -113,6 +177,13 @@ def build(user, now: datetime | None = None) -> Dashboard:
                 .order_by("-started_at", "-pk")
                 .values("pk")[:1]
             ),
+            # In the démarches' query: the dashboard stays within its query budget.
+            # The same rules as the list's marks and its `envoi` filter.
+            sends_waiting=_dossiers_with_sends(waiting_sends()),
+            sends_refused=_dossiers_with_sends(refused_sends()),
+            mine=_dossiers_with_sends(Q(assigned_to=user) & unfinished),
+            to_take=_dossiers_with_sends(Q(assigned_to__isnull=True, status__in=UNTREATED)),
+            replies=_dossiers_with_sends(citizen_replied() & unfinished),
         )
         .order_by("name")
     )
@@ -149,6 +220,8 @@ def build(user, now: datetime | None = None) -> Dashboard:
     for d in demarches:
         summaries[d.pk].oldest = oldest.get(d.oldest_id)
         summaries[d.pk].last_run = runs_by_id.get(d.last_run_id)
+        for name in ("sends_waiting", "sends_refused", "mine", "to_take", "replies"):
+            setattr(summaries[d.pk], name, getattr(d, name))
 
     open_failures = NotificationFailure.objects.filter(
         demarche_id__in=ids, resolved_at__isnull=True
@@ -164,24 +237,44 @@ def build(user, now: datetime | None = None) -> Dashboard:
         summaries[demarche_id].failing = failing
         summaries[demarche_id].given_up = given_up
 
-    runs = list(
-        SyncRun.objects.filter(demarche_id__in=ids)
-        .select_related("demarche")
-        .order_by("-started_at", "-pk")[:10]
-    )
     failures = list(
         open_failures.select_related("demarche").order_by("given_up", "-last_attempt_at")[:20]
     )
     return Dashboard(
         summaries=[summaries[d.pk] for d in demarches],
         new_since=new_since,
-        runs=runs,
-        failures=failures,
+        first_visit=first_visit,
+        failures=[
+            FailureRow(
+                failure,
+                explanations.failure_label(failure.kind),
+                explanations.notification_failure(failure.kind, failure.given_up),
+            )
+            for failure in failures
+        ],
         chart=chart(dossiers, now),
-        running=any(run.status == RunStatus.RUNNING for run in runs),
+        # The sync log is on « État du portail »; here only whether one runs now.
+        running=any(
+            s.last_run is not None and s.last_run.status == RunStatus.RUNNING
+            for s in summaries.values()
+        ),
         integrity=last_integrity_checks(ids) if is_technical_admin(user) else [],
         admin=is_technical_admin(user),
     )
+
+
+def _dossiers_with_sends(condition: Q) -> Coalesce:
+    """How many dossiers of the démarche (OuterRef) match `condition` (a push waiting, a
+    holder…): a subquery in the démarches' query, within the query budget."""
+    dossiers = (
+        # Purged dossiers are out of the list: never counted here either.
+        Dossier.objects.filter(condition, demarche=OuterRef("pk"), purged_at__isnull=True)
+        .order_by()
+        .values("demarche")
+        .annotate(n=Count("pk", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(dossiers, output_field=IntegerField()), 0)
 
 
 def chart(dossiers, now: datetime) -> Chart:

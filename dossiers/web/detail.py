@@ -10,9 +10,16 @@ from pathlib import Path
 from django.utils import timezone
 
 from demarches import attachment_types
-from dossiers.enums import ActionType, AttachmentState, Direction
-from dossiers.models import Dossier, DossierView, Evenement, OutgoingEvent, PieceJointe
-from dossiers.records import actions, sends
+from dossiers.enums import ActionType, ActivityKind, AttachmentState, Direction
+from dossiers.models import (
+    Dossier,
+    DossierActivity,
+    DossierView,
+    Evenement,
+    OutgoingEvent,
+    PieceJointe,
+)
+from dossiers.records import actions, assignment, explanations, sends
 from hubee_portal.hubee.vocabulary import LOCKED, EventStatus, label_of
 
 STATE_EXPLANATIONS = {
@@ -44,6 +51,7 @@ class PieceRow:
 
 
 CITIZEN, AGENT, STATUS, PORTAL = "citizen", "agent", "status", "portal"
+TEAM, NOTE = "team", "note"  # among agents only: never sent to HubEE
 CITIZEN_NAME = "L'usager (via l'opérateur de la démarche)"
 OPERATOR_NAME = "L'opérateur de la démarche"
 
@@ -67,7 +75,22 @@ class TimelineEntry:
 
     @property
     def short(self) -> bool:
-        return self.kind in (STATUS, PORTAL) and not self.message and not self.pieces
+        return self.kind in (STATUS, PORTAL, TEAM) and not self.message and not self.pieces
+
+
+@dataclass
+class Team:
+    """Who is in charge, and whom the dossier can be handed to."""
+
+    holder: object | None
+    holder_name: str
+    candidates: list
+
+    def is_mine(self, user) -> bool:
+        return self.holder is not None and self.holder.pk == user.pk
+
+    def can_take(self, user) -> bool:
+        return self.holder is None and any(agent.pk == user.pk for agent in self.candidates)
 
 
 @dataclass
@@ -78,6 +101,7 @@ class DossierPage:
     actions: list[actions.Action]
     blocked_reason: str
     pending_status: OutgoingEvent | None
+    team: Team | None = None
 
     @property
     def downloadable_count(self) -> int:
@@ -116,9 +140,14 @@ def _piece_row(piece: PieceJointe, root: Path, events: dict[int, Evenement]) -> 
     missing = stored and not os.path.isfile(root / piece.stored_path)
     explanation = ""
     if missing:
-        explanation = "Le fichier n'est plus sur le serveur : prévenez l'administrateur."
+        explanation = "Le fichier n'est plus sur le serveur : prévenez l'administrateur technique."
+    elif piece.state == AttachmentState.CORRUPT:
+        # From the state, not the stored text: rows written before it was French stay right.
+        explanation = explanations.CORRUPT_DOWNLOAD
+    elif piece.state == AttachmentState.UNAVAILABLE:
+        explanation = explanations.unavailable_file(piece.hubee_status)
     elif not stored:
-        explanation = piece.state_detail or STATE_EXPLANATIONS.get(piece.state, "")
+        explanation = STATE_EXPLANATIONS.get(piece.state, "")
     return PieceRow(
         piece=piece,
         source=source,
@@ -155,11 +184,13 @@ def build(dossier: Dossier) -> DossierPage:
         .order_by("created_at", "id")
     )
     timeline = conversation(dossier, events, outgoing, pieces)
+    timeline.extend(team_entry(activity) for activity in dossier.activities.all())
+    timeline.sort(key=_when)
     offered = actions.available(dossier, outgoing)
     pending = actions.pending_status_push(outgoing)
     blocked = ""
     if dossier.status in LOCKED:
-        blocked = sends.CLOSED
+        blocked = sends.locked_reason(dossier)
     elif pending is not None:
         blocked = (
             f"Le passage au statut « {label_of(pending.case_new_status)} » est en attente "
@@ -172,7 +203,42 @@ def build(dossier: Dossier) -> DossierPage:
         actions=offered,
         blocked_reason=blocked,
         pending_status=pending,
+        team=Team(
+            holder=dossier.assigned_to,
+            holder_name=actions.author_name(dossier.assigned_to) if dossier.assigned_to else "",
+            candidates=list(assignment.candidates(dossier)),
+        ),
     )
+
+
+OLDEST = timezone.make_aware(datetime.min.replace(year=1900))
+
+
+def _when(entry: TimelineEntry) -> datetime:
+    return entry.at or OLDEST
+
+
+def team_entry(activity: DossierActivity) -> TimelineEntry:
+    """What the agents did among themselves, in the same thread, with its own look."""
+    if activity.kind == ActivityKind.NOTE:
+        return TimelineEntry(
+            at=activity.at,
+            kind=NOTE,
+            title="Note interne (agents de la démarche ; jamais envoyée à HubEE)",
+            who=activity.by_name or "Un agent",
+            message=activity.text,
+        )
+    who = activity.by_name or "Le portail"
+    titles = {
+        ActivityKind.TAKEN: f"Pris en charge par {activity.to_name}",
+        ActivityKind.ASSIGNED: f"Confié à {activity.to_name}",
+        ActivityKind.RELEASED: "Libéré : plus personne n'en est responsable",
+        ActivityKind.RELEASED_AUTO: (
+            f"Libéré automatiquement ({activity.to_name} n'en est plus responsable). "
+            f"{activity.text}"
+        ),
+    }
+    return TimelineEntry(at=activity.at, kind=TEAM, title=titles[activity.kind], who=who)
 
 
 def conversation(
@@ -202,8 +268,7 @@ def conversation(
         timeline.append(_event_entry(event, pieces))
     for item in outgoing:
         timeline.append(_push_entry(dossier, item, sent_events.get(item.pk), pieces))
-    oldest = timezone.make_aware(datetime.min.replace(year=1900))
-    timeline.sort(key=lambda entry: entry.at or oldest)
+    timeline.sort(key=_when)
     return timeline
 
 
@@ -280,7 +345,7 @@ def outgoing_label(item: OutgoingEvent) -> str:
     if item.action_type == ActionType.STATUS_UPDATE:
         return f"Passage au statut « {label_of(item.case_new_status)} »"
     if item.action_type == ActionType.ATTACH_DEPOSIT:
-        return "Documents envoyés à l'usager"
+        return "Envoi de documents à l'usager"
     if item.action_type == ActionType.SENDING_MESSAGE:
         return "Message à l'usager"
     return item.get_action_type_display()

@@ -7,6 +7,7 @@ from dossiers.web.views import export as views_export
 from dossiers.web.views import files as views_files
 from dossiers.web.views import list as views_list
 from dossiers.web.views import previews as views_previews
+from dossiers.web.views import teamwork as views_teamwork
 
 app_name = "dossiers"
 
@@ -17,6 +18,10 @@ urlpatterns = [
     path("lot/resultat/", views_bulk.bulk_result, name="bulk-result"),
     path("<int:pk>/", views_detail.dossier_detail, name="detail"),
     path("<int:pk>/suivi/", views_detail.follow, name="follow"),
+    path("<int:pk>/prendre/", views_teamwork.take, name="take"),
+    path("<int:pk>/confier/", views_teamwork.hand_over, name="assign"),
+    path("<int:pk>/liberer/", views_teamwork.release, name="release"),
+    path("<int:pk>/notes/", views_teamwork.add_note, name="note"),
     path("<int:pk>/pieces.zip", views_files.download_all, name="download-all"),
     path("<int:pk>/pieces/<int:piece_pk>/", views_files.download_piece, name="download"),
     path("<int:pk>/pieces/<int:piece_pk>/champs/", views_detail.piece_fields, name="piece-fields"),

@@ -18,7 +18,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from demarches.enums import AutomaticStatus, Environment
-from demarches.models import Demarche, HubEEConnection, Organisation
+from demarches.models import Demarche, HubEEConnection, Organisation, ReplyTemplate
+from demarches.reply_templates import Purpose
 from hubee_portal.sandbox import content, services
 from hubee_portal.sandbox.models import Subscription
 
@@ -75,6 +76,54 @@ DEMARCHES: dict[str, dict[str, Any]] = {
 }
 SUBSCRIPTION_RULES = ("allows_messages", "allows_add_awaiting", "allows_document_return")
 
+# Reply templates of every démarche that allows messages (none for CERTDC): the first one's
+# name and news depend on the démarche.
+DONE_WORDS: dict[str, tuple[str, str]] = {
+    "EtatCivil": ("Acte envoyé", "l'acte vous a été envoyé par courrier."),
+    "recensementCitoyen": (
+        "Attestation disponible",
+        "votre attestation de recensement est jointe à votre espace.",
+    ),
+    "depotDossierPACS": (
+        "Rendez-vous à fixer",
+        "le service vous contactera pour fixer le rendez-vous d'enregistrement.",
+    ),
+    "JeChangeDeCoordonnees": (
+        "Coordonnées mises à jour",
+        "vos nouvelles coordonnées sont enregistrées.",
+    ),
+}
+DEFAULT_DONE_WORDS = ("Demande traitée", "votre demande a abouti.")
+SIGNATURE = "\n\nLe service des démarches de la commune de Démoville"
+
+
+def demo_reply_templates(process_code: str) -> list[tuple[str, str, str]]:
+    """(name, purpose, text) of the démarche's demo templates."""
+    done_name, news = DONE_WORDS.get(process_code, DEFAULT_DONE_WORDS)
+    hello = "Bonjour {prenom} {nom},\n\n"
+    return [
+        (
+            done_name,
+            Purpose.MESSAGE,
+            f"{hello}Votre demande n° {{numero}} ({{demarche}}), déposée le {{date_depot}}, "
+            f"est traitée : {news}{SIGNATURE}",
+        ),
+        (
+            "Pièce manquante",
+            Purpose.COMPLEMENT,
+            f"{hello}Pour traiter votre demande n° {{numero}} ({{demarche}}), il nous manque "
+            "un justificatif de domicile de moins de trois mois. Merci de le déposer depuis "
+            f"votre espace.{SIGNATURE}",
+        ),
+        (
+            "Refus : demande incomplète",
+            Purpose.REFUSAL,
+            f"{hello}Votre demande n° {{numero}} ({{demarche}}), déposée le {{date_depot}}, "
+            "ne peut pas aboutir : les pièces demandées n'ont pas été fournies. Vous pouvez "
+            f"déposer une nouvelle demande complète.{SIGNATURE}",
+        ),
+    ]
+
 
 @dataclass
 class DemoResult:
@@ -120,6 +169,7 @@ def set_up(base_url: str = DEFAULT_BASE_URL, dossiers: int = DEFAULT_DOSSIERS) -
             if not demarche.agents.filter(pk=agent.pk).exists():
                 demarche.agents.add(agent)
                 result.created.append(f"habilitation de l'agent sur {process_code}")
+            _reply_templates(result, demarche)
             result.demarches.append(demarche)
             subscriptions.append(subscription)
     # Deposits write files: outside the transaction (each deposit is its own).
@@ -153,6 +203,20 @@ def _purge_schedule(result: DemoResult) -> None:
     )
     if created:
         result.created.append("purge quotidienne du bac à sable")
+
+
+def _reply_templates(result: DemoResult, demarche: Demarche) -> None:
+    """The démarche's missing demo templates (by name): an edited one is left as it is."""
+    if not demarche.allows_messages:
+        return
+    existing = set(demarche.reply_templates.values_list("name", flat=True))
+    for name, purpose, text in demo_reply_templates(demarche.process_code):
+        if name in existing:
+            continue
+        template = ReplyTemplate(demarche=demarche, name=name, purpose=purpose, text=text)
+        template.full_clean()
+        template.save()
+        result.created.append(f"modèle de réponse « {name} » ({demarche.process_code})")
 
 
 def _organisation(result: DemoResult) -> Organisation:

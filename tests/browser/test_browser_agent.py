@@ -119,7 +119,8 @@ def test_agent_reads_downloads_and_closes_a_dossier(page, live_server, tmp_path)
 
     # Download a file: the very bytes the sandbox holds.
     with page.expect_download() as info:
-        page.get_by_role("link", name="acte-naissance.pdf", exact=True).click()
+        # Linked twice (the attachments, the conversation): the same file.
+        page.get_by_role("link", name="acte-naissance.pdf", exact=True).first.click()
     download = info.value
     assert download.suggested_filename == "acte-naissance.pdf"
     sandbox_file = attachment_path(wanted.attachments.get(file_name="acte-naissance.pdf").id)
@@ -132,11 +133,11 @@ def test_agent_reads_downloads_and_closes_a_dossier(page, live_server, tmp_path)
     page.go_back()
 
     # Close it as done, with a message; confirmation is required.
-    panel = action_panel(page, "Clore : traité")
+    panel = action_panel(page, "Clore : demande traitée")
     panel.locator("summary").click()
     panel.get_by_label("Message à l'usager").fill("Votre acte vous a été envoyé par courrier.")
     panel.get_by_label(re.compile("^Je confirme")).check()
-    panel.get_by_role("button", name="Clore : traité").click()
+    panel.get_by_role("button", name="Clore : demande traitée").click()
     expect(page.locator(".messages")).to_contain_text("en attente d'envoi à HubEE")
     # Delivered inline in tests: already transmitted when the page shows.
     entry = page.locator(".conversation-list > li").filter(has_text="Passage au statut « Traité »")

@@ -100,7 +100,7 @@ def perform(page: Page, label: str, *, template: bool = False, message: str = ""
         form = panel.locator("form")
         if message:
             form.get_by_label(re.compile("^Message à l'usager")).fill(message)
-    form.get_by_label(re.compile(r"^Je confirme|\(obligatoire\)$")).last.check()
+    form.get_by_label(re.compile(r"^Je confirme.*\(obligatoire\)$")).check()
     form.get_by_role("button", name=label).click()
 
 
@@ -146,7 +146,12 @@ def test_answer_take_and_decide_each_demarche(
         sent_live(page, watch, dossier, "Passage au statut « En attente de compléments »")
         expected.append("ADD_AWAITING")
     # The decisions appeared by themselves once the status was transmitted.
-    perform(page, "Clore : demande traitée", template=with_template)
+    # Templates are offered for messages, complements and refusals; a decision takes text.
+    perform(
+        page,
+        "Clore : demande traitée",
+        message="Votre demande est traitée." if rules["allows_messages"] else "",
+    )
     sent_live(page, watch, dossier, "Passage au statut « Traité »")
     expected.append("DONE")
     expect(page.locator("#etat-dossier")).to_contain_text("Traité")

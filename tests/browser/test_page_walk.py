@@ -37,6 +37,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from playwright.sync_api import Page
 
+from demarches.models import ReplyTemplate
 from dossiers.enums import AuditAction
 from dossiers.exchange.inbound.listing import sync_demarche
 from dossiers.models import Dossier, Incident, NotificationFailure, OutgoingEvent, PurgeRun
@@ -58,7 +59,7 @@ from tests.browser.page_walk import (
 )
 from tests.browser.test_browser_agent import RULES, live_portal
 from tests.dossiers.conftest import pdf_bytes
-from tests.factories import AdminFactory, DemarcheFactory, UserFactory
+from tests.factories import AdminFactory, DemarcheFactory, UserFactory, agent_for
 
 ONLY_SQLITE = pytest.mark.skipif(
     connection.vendor != "sqlite",
@@ -80,6 +81,10 @@ NOT_PAGES = {
     "dossiers:download-all": "téléchargement ZIP",
     "dossiers:preview-image": "image d'un aperçu (PNG ou JPEG), montrée par dossiers:preview",
     "dossiers:retry": SUBMITTED,
+    "dossiers:take": SUBMITTED,
+    "dossiers:assign": SUBMITTED,
+    "dossiers:release": SUBMITTED,
+    "dossiers:note": SUBMITTED,
     "dossiers:follow": "parties vivantes de dossiers:detail (portal.js), parcourues avec elle "
     "sur le dossier dont un envoi attend",
     "sandbox:osl-retention": SUBMITTED,
@@ -280,8 +285,17 @@ def _seed(server, folder: Path) -> Seed:
         failure="refused",
         last_error="HubEE a refusé la requête (400) : message trop long.",
     )
+    # Reply templates: the message, complement and refusal forms show their list and button.
+    for name, purpose in (("Acte envoyé", "all"), ("Refus : demande incomplète", "refusal")):
+        ReplyTemplate.objects.create(
+            demarche=portal.demarche,
+            name=name,
+            purpose=purpose,
+            text="Bonjour {prenom} {nom},\n\nVotre demande n° {numero} du {date_depot} …",
+        )
     superuser = AdminFactory()
     UserFactory(username=TECH_ADMIN, is_staff=True, first_name="Claude", last_name="Technique")
+    agent_for(portal.demarche, username="agent.collegue", first_name="Sam", last_name="Collègue")
     # What the staff pages and the admin show: a health beat, an integrity check, a failed
     # notification, an incident, a purge run, audit entries, an alert preference.
     health.beat()
@@ -446,6 +460,10 @@ class Submission:
 
 # A file input has the button role too: the submit button, by type.
 SUBMIT = "button:not([type]), button[type=submit], input[type=submit]"
+# The action's own button, not « Insérer le modèle » (a submit button too).
+ACTION_SUBMIT = ", ".join(
+    f"{each}:not([name=insert_template]):not([hidden])" for each in SUBMIT.split(", ")
+)
 
 
 def _form(page: Page, path: str):
@@ -470,7 +488,7 @@ def _agent_action(slug: str, message: str = "", files: bool = False):
                 ]
             )
         form.get_by_role("checkbox").check()
-        return form.locator(SUBMIT)
+        return form.locator(ACTION_SUBMIT)
 
     return Submission(
         f"action « {slug} » (détail du dossier)",
@@ -485,7 +503,12 @@ def _agent_action(slug: str, message: str = "", files: bool = False):
 def _refused_without_confirmation(page: Page, seed: Seed):
     form = page.locator("main form[method=post]").last
     form.evaluate("(f) => { f.noValidate = true; }")
-    return form.get_by_role("button", name="Clore : refusé")
+    return form.get_by_role("button", name="Refuser la demande")
+
+
+def _insert_template(page: Page, seed: Seed):
+    page.get_by_label("Modèle de réponse").select_option(label="Acte envoyé")
+    return page.get_by_role("button", name="Insérer le modèle")
 
 
 def _preferences(page: Page, seed: Seed):
@@ -515,6 +538,17 @@ def _button(name: str):
 def _retention(page: Page, seed: Seed):
     path = reverse("sandbox:osl-retention", args=[seed.subscription])
     return _form(page, path).locator(SUBMIT)
+
+
+def _hand_over(page: Page, seed: Seed):
+    form = page.locator("form.hand-over")
+    form.get_by_label("Confier à").select_option(index=1)
+    return form.locator(SUBMIT)
+
+
+def _note(page: Page, seed: Seed):
+    page.get_by_label("Note pour les agents de la démarche").fill("Rappeler l'usager jeudi.")
+    return page.get_by_role("button", name="Ajouter la note")
 
 
 def _case_page(index: int):
@@ -565,6 +599,38 @@ SUBMISSIONS = [
     _agent_action("message", "Bonjour, votre dossier est complet."),
     _agent_action("renvoyer-documents", files=True),
     Submission(
+        "« Je m'en occupe » (détail du dossier)",
+        "dossiers:take",
+        AGENT,
+        lambda s: reverse("dossiers:detail", args=[s.generated]),
+        _button("Je m'en occupe"),
+        "Dossier pris en charge : vous en êtes le responsable.",
+    ),
+    Submission(
+        "« Confier à » (détail du dossier)",
+        "dossiers:assign",
+        AGENT,
+        lambda s: reverse("dossiers:detail", args=[s.generated]),
+        _hand_over,
+        "Dossier confié à",
+    ),
+    Submission(
+        "« Libérer » (détail du dossier)",
+        "dossiers:release",
+        AGENT,
+        lambda s: reverse("dossiers:detail", args=[s.generated]),
+        _button(re.compile("^Libérer")),
+        "Le dossier est libéré",
+    ),
+    Submission(
+        "note interne (détail du dossier)",
+        "dossiers:note",
+        AGENT,
+        lambda s: reverse("dossiers:detail", args=[s.generated]),
+        _note,
+        "Note ajoutée",
+    ),
+    Submission(
         "nouvel essai d'un envoi en échec (détail du dossier)",
         "dossiers:retry",
         AGENT,
@@ -580,6 +646,14 @@ SUBMISSIONS = [
         _refused_without_confirmation,
         "Cochez la case de confirmation pour continuer.",
         status=400,
+    ),
+    Submission(
+        "action « message » : insérer un modèle de réponse (rien n'est envoyé)",
+        "dossiers:action",
+        AGENT,
+        lambda s: reverse("dossiers:action", args=[s.dossier, "message"]),
+        _insert_template,
+        "est inséré dans le message",
     ),
     Submission(
         "sélection de dossiers depuis la liste (action groupée)",

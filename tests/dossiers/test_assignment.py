@@ -153,3 +153,29 @@ def test_notes_stay_on_the_portal_and_the_purge_erases_them(team, settings, tmp_
         "",
         "",
     ]
+
+
+def test_handing_over_never_overrides_a_colleague_unseen(team):
+    dossier, alice, bob = team
+    shown = None  # Alice's page showed nobody in charge
+    assignment.take(dossier, bob)  # meanwhile
+    with pytest.raises(AssignmentRefused, match="^Entre-temps, Bob Durand a pris ce dossier"):
+        assignment.assign(dossier, alice, by=alice, shown=shown)
+    assert holder(dossier) == bob.pk
+    assignment.assign(dossier, alice, by=alice, shown=bob.pk)  # seen: handed on purpose
+    assert holder(dossier) == alice.pk
+
+
+def test_a_holder_deactivated_without_signal_no_longer_blocks_the_dossier(team):
+    dossier, alice, bob = team
+    assignment.take(dossier, alice)
+    type(alice).objects.filter(pk=alice.pk).update(is_active=False)  # no post_save
+    assert assignment.take(dossier, bob) is True
+    assert holder(dossier) == bob.pk
+
+
+def test_a_note_counts_line_breaks_as_the_browser_does(team):
+    dossier, alice, _ = team
+    text = ("x" * 99 + "\r\n") * 20  # 2,000 characters in the browser, 2,020 posted
+    note = assignment.add_note(dossier, alice, text)
+    assert len(note.text) == 1999 and "\r" not in note.text

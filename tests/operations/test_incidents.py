@@ -135,6 +135,10 @@ def test_credentials_refused_and_keeps_failing(hubee, big_disk, settings):
     assert SyncRun.objects.get().failure_kind == RunFailure.CREDENTIALS
     incidents.evaluate()
     assert [m.subject for m in mail.outbox] == ["[HubEE Portal] Identifiants HubEE refusés"]
+    # What HubEE answered stays on « État du portail »: no HTTP code nor path in the mail.
+    body = mail.outbox[0].body
+    assert "HTTP" not in body and "/teledossiers" not in body and "oauth2" not in body
+    assert "Le détail technique est sur la page « État du portail »" in body
     for _ in range(2):
         SyncRun.objects.create(
             demarche=demarche,

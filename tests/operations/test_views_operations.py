@@ -222,3 +222,29 @@ def test_a_cut_push_past_its_wait_is_only_pending(staff_client, healthy):
 
     assert "1 envoi en attente</span>" in text
     assert "suspendu" not in text
+
+
+def test_keeps_the_technical_detail_the_agents_do_not_see(staff_client, healthy):
+    # Issue 16: the agents' dashboard says what to do in French; the staff page keeps what
+    # HubEE answered, and counts the pushes HubEE refused.
+    from dossiers.models import SyncRun
+
+    SyncRun.objects.create(
+        demarche=healthy,
+        status="failed",
+        failure_kind="hubee",
+        message="HubEE injoignable ou en erreur : HubEE server error: "
+        "GET /teledossiers/v1/notifications -> HTTP 502",
+    )
+    OutgoingEvent.objects.create(
+        dossier=DossierFactory(demarche=healthy),
+        author="Agent",
+        state=OutgoingState.FAILED,
+        last_error="HubEE rejected the request as invalid",
+    )
+
+    text = page(staff_client)
+
+    assert "GET /teledossiers/v1/notifications -&gt; HTTP 502" in text
+    assert "1 envoi refusé par HubEE" in text
+    assert reverse("admin:dossiers_outgoingevent_changelist") + "?state__exact=failed" in text

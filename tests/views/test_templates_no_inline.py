@@ -188,8 +188,9 @@ def test_every_cell_of_a_stacked_table_says_its_column(portal, login):
     tables += assert_cells_labelled(client.get(reverse("dossiers:list")).content.decode())
     detail = client.get(reverse("dossiers:detail", args=[dossier.pk])).content.decode()
     tables += assert_cells_labelled(detail)
-    # Syncs, failures; the list; attachments (the sends are in the conversation now).
-    assert tables == 4
+    # Failures; the list; attachments (the sends are in the conversation now, the sync log
+    # on « État du portail »).
+    assert tables == 3
 
 
 @pytest.mark.django_db

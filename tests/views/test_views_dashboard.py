@@ -10,7 +10,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dossiers.models import AgentPreference, AuditEntry, Dossier, NotificationFailure, SyncRun
+from dossiers.models import (
+    AgentPreference,
+    AuditEntry,
+    Dossier,
+    NotificationFailure,
+    OutgoingEvent,
+    SyncRun,
+)
 from tests.factories import DemarcheFactory, DossierFactory, UserFactory, agent_for
 
 pytestmark = pytest.mark.django_db
@@ -56,8 +63,13 @@ def test_new_since_my_last_visit(client):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         first = client.get(HOME)
-    assert first.context["board"].new_since is None
+    assert first.context["board"].first_visit
     assert "Première visite" in first.content.decode()
+    # A reload minutes later is no « première visite » any more.
+    with time_machine.travel(start + timedelta(minutes=5), tick=False):
+        again = client.get(HOME)
+    assert not again.context["board"].first_visit
+    assert "Première visite" not in again.content.decode()
     DossierFactory(demarche=a, received_at=start + timedelta(hours=1))
     DossierFactory(demarche=a, received_at=start + timedelta(hours=2))
     with time_machine.travel(start + timedelta(hours=3), tick=False):
@@ -82,7 +94,8 @@ def test_oldest_untreated_dossier(client):
     response = client.get(HOME)
     assert summary(response, a).oldest == oldest
     page = response.content.decode()
-    assert reverse("dossiers:detail", args=[oldest.pk]) in page and "(12 jours)" in page
+    assert reverse("dossiers:detail", args=[oldest.pk]) in page
+    assert "(en attente depuis 12 jours)" in page
 
 
 def test_last_syncs_and_failures(client):
@@ -96,6 +109,7 @@ def test_last_syncs_and_failures(client):
         started_at=now,
         status="partial",
         finished_at=now,
+        errors=2,
         message="2 notification(s) en échec, conservées sur HubEE.",
     )
     NotificationFailure.objects.create(
@@ -126,8 +140,13 @@ def test_last_syncs_and_failures(client):
     assert s.last_run.status == "partial"
     assert (s.failing, s.given_up) == (1, 1)
     page = response.content.decode()
-    assert "2 notification(s) en échec" in page
-    assert "Abandonnée" in page and "Case is not found" in page
+    # The sync log lives on « État du portail » now; agents read what to do.
+    assert "Dernières synchronisations" not in page
+    assert "Abandonnée" in page and "doit l&#x27;examiner puis" in page
+    assert "HubEE était momentanément indisponible" in page
+    # The stored technical texts stay for the staff: never on the agents' dashboard.
+    assert "Case is not found" not in page and "HubEE server error" not in page
+    assert "(404)" not in page
     assert "resolved" not in page
 
 
@@ -230,3 +249,96 @@ def test_dashboard_query_count_does_not_grow(client):
     # last runs, failures by démarche, run list, failure list, chart (+1 for "new" once a
     # previous visit exists)
     assert small == 12
+
+
+def test_sends_waiting_and_refused_are_marked_per_demarche(client):
+    a = DemarcheFactory(name="Actes")
+    waiting = DossierFactory(demarche=a, status="SI_RECEIVED")
+    refused = DossierFactory(demarche=a, status="IN_PROGRESS")
+    closed = DossierFactory(demarche=a, status="CLOSED")
+    for dossier, state in (
+        (waiting, "pending"),
+        (waiting, "pending"),  # two pushes, one dossier
+        (refused, "sent"),
+        (refused, "failed"),  # after the sent one: still to look at (a later one would not)
+        (closed, "failed"),  # closed: nothing left to do, not counted
+    ):
+        OutgoingEvent.objects.create(dossier=dossier, author="Agent", state=state)
+    client.force_login(agent_for(a))
+    response = client.get(HOME)
+    s = summary(response, a)
+    assert (s.sends_waiting, s.sends_refused) == (1, 1)
+    page = response.content.decode()
+    assert f"?demarche={a.pk}&amp;envoi=attente" in page
+    assert f"?demarche={a.pk}&amp;envoi=refuse" in page
+
+
+def test_no_send_mark_without_sends(client):
+    a = DemarcheFactory()
+    DossierFactory(demarche=a)
+    client.force_login(agent_for(a))
+    response = client.get(HOME)
+    assert (summary(response, a).sends_waiting, summary(response, a).sends_refused) == (0, 0)
+    assert "envoi=attente" not in response.content.decode()
+
+
+def test_sync_interval_is_the_real_one(client, settings):
+    settings.HUBEE_SYNC_INTERVAL_MINUTES = 5
+    client.force_login(agent_for(DemarcheFactory()))
+    page = client.get(HOME).content.decode()
+    assert "toutes les 5 minutes" in page and "quelques minutes" not in page
+
+
+def test_a_failed_run_says_what_to_do_not_what_hubee_said(client):
+    a = DemarcheFactory()
+    SyncRun.objects.create(
+        demarche=a,
+        status="failed",
+        failure_kind="hubee",
+        errors=1,
+        message="HubEE injoignable ou en erreur : HubEE server error: "
+        "GET /teledossiers/v1/notifications -> HTTP 502",
+    )
+    client.force_login(agent_for(a))
+    page = client.get(HOME).content.decode()
+    assert "HTTP" not in page and "/teledossiers" not in page
+    assert "Nouvel essai automatique" in page
+    # Said on the démarche's card too, where the agent looks first.
+    response = client.get(HOME)
+    assert summary(response, a).last_run_problem.startswith("Le portail n")
+
+
+def test_what_i_have_to_do_per_demarche_and_in_total(client):
+    from dossiers.models import Evenement
+    from tests.factories import EvenementFactory
+
+    a, b = DemarcheFactory(name="Actes"), DemarcheFactory(name="Recensement")
+    me = agent_for(a, b)
+    colleague = agent_for(a)
+    mine = DossierFactory(demarche=a, status="IN_PROGRESS", assigned_to=me)
+    DossierFactory(demarche=b, status="SI_RECEIVED", assigned_to=me)
+    DossierFactory(demarche=a, status="DONE", assigned_to=me)  # finished: not to do
+    DossierFactory(demarche=a, status="SI_RECEIVED", assigned_to=colleague)
+    DossierFactory(demarche=a, status="SI_RECEIVED")  # free, to take
+    DossierFactory(demarche=b, status="HUBEE_NOTIFIED")  # free, to take
+    # A citizen's reply after our last message; and one we already answered.
+    answered = DossierFactory(demarche=b, status="IN_PROGRESS")
+    for dossier, directions in ((mine, ("sent", "received")), (answered, ("received", "sent"))):
+        for direction in directions:
+            EvenementFactory(dossier=dossier, direction=direction, action_type="SENDING_MESSAGE")
+    assert Evenement.objects.count() == 4
+    client.force_login(me)
+    board = client.get(HOME).context["board"]
+    assert board.todo == {
+        "mine": 2,
+        "to_take": 3,  # the two free ones and `answered`, free too
+        "replies": 1,
+        "sends_refused": 0,
+        "sends_waiting": 0,
+    }
+    assert (summary_of(board, a).mine, summary_of(board, b).mine) == (1, 1)
+    assert summary_of(board, a).replies == 1 and summary_of(board, b).replies == 0
+
+
+def summary_of(board, demarche):
+    return next(s for s in board.summaries if s.demarche == demarche)

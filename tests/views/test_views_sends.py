@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from dossiers.enums import SendFailure
 from dossiers.exchange.outbound import failures, queue
-from dossiers.models import AuditEntry, OutgoingEvent
+from dossiers.models import AuditEntry, Dossier, OutgoingEvent
 from dossiers.records import sends
 from hubee_portal.hubee import BadRequestError, TransientError
 from hubee_portal.hubee.errors import Reason
@@ -25,7 +25,10 @@ pytestmark = pytest.mark.django_db
 
 RULES = {"allows_messages": True, "allows_add_awaiting": True, "allows_document_return": True}
 # What an agent must never read (the issue's list), with word boundaries.
-TECHNICAL = re.compile(r"\b(HTTP|Traceback|None|error|rejected|invalid|failed)\b|GET /|POST /")
+# The issue's words, the English ones in any case (« Error », « Failed »…).
+TECHNICAL = re.compile(
+    r"\b(HTTP|Traceback|None)\b|GET /|POST /|\b(?i:error|rejected|invalid|failed)\b"
+)
 
 
 def detail(client, dossier) -> str:
@@ -223,3 +226,135 @@ def test_the_list_marks_and_filters_waiting_and_refused_sends(client):
 
     assert listed("attente") == ["ATTENTE-1"]
     assert listed("refuse") == ["REFUS-1"]
+
+
+# -- the reviewer's cases -----------------------------------------------------------------------
+
+
+def test_a_status_the_dossier_went_past_offers_no_retry_and_no_mark(client):
+    dossier = DossierFactory(status="DONE")
+    overtaken = push(dossier, case_new_status="IN_PROGRESS", state="failed", failure="server")
+    later = push(dossier, state="sent")  # « Traité », sent after
+    OutgoingEvent.objects.filter(pk=later.pk).update(
+        created_at=overtaken.created_at + timedelta(seconds=1)
+    )
+    assert not sends.state_of(overtaken, dossier).can_retry
+    assert "ne revient pas en arrière" in sends.retry_refusal(overtaken, dossier)
+    # A message that failed stays marked, whatever status push went through after it.
+    message = push(
+        dossier,
+        case_new_status="",
+        action_type="SENDING_MESSAGE",
+        message="m",
+        state="failed",
+        failure="server",
+        attempts=8,
+    )
+    OutgoingEvent.objects.filter(pk=message.pk).update(
+        created_at=overtaken.created_at - timedelta(seconds=1)
+    )
+    client.force_login(agent_for(dossier.demarche))
+    listed = client.get(reverse("dossiers:list"), {"envoi": "refuse"}).context["page_obj"]
+    assert [d.pk for d in listed] == [dossier.pk]
+    message.delete()
+    listed = client.get(reverse("dossiers:list"), {"envoi": "refuse"}).context["page_obj"]
+    assert list(listed) == []
+
+
+def test_a_failure_with_no_try_never_reads_zero_tries():
+    dossier = DossierFactory(status="IN_PROGRESS")
+    never = push(dossier, state="failed", failure="server", attempts=0)
+    assert "0 essai" not in sends.state_of(never, dossier).detail
+    assert sends.state_of(never, dossier).detail.startswith("Cet envoi n'a pas été transmis")
+
+
+def test_a_retry_gets_a_full_set_of_tries(portal, login, settings):
+    settings.HUBEE_OUTBOX_MAX_ATTEMPTS = 2
+    demarche = portal.demarche("EtatCivil", automatic_status="SI_RECEIVED", **RULES, rules=RULES)
+    case, dossier = received_dossier(portal, demarche)
+    client = login(agent_for(demarche))
+    sandbox.set_faults(error_rate=1.0, faults_per_resource=0)
+    client.post(reverse("dossiers:action", args=[dossier.pk, "traiter"]), {"confirm": "on"})
+    from dossiers import tasks
+
+    tasks.send_outgoing(dossier.pk)
+    outgoing = OutgoingEvent.objects.get(case_new_status="DONE")
+    assert (outgoing.state, outgoing.attempts) == ("failed", 2)
+    client.post(reverse("dossiers:retry", args=[dossier.pk, outgoing.pk]))
+    outgoing.refresh_from_db()
+    # Still failing, but one try of two: pending with its backoff, not failed at once.
+    assert (outgoing.state, outgoing.attempts) == ("pending", 1)
+    assert outgoing.next_attempt_at is not None
+
+
+def test_a_refusal_in_other_words_on_a_closed_case_is_found_by_reading_it(
+    portal, login, monkeypatch
+):
+    demarche = portal.demarche("EtatCivil", automatic_status="SI_RECEIVED", **RULES, rules=RULES)
+    case, dossier = received_dossier(portal, demarche)
+    from hubee_portal.hubee import HubEEClient
+
+    def closed_then_refused(self, case_id, draft, **kwargs):
+        sandbox.osl_close(case)
+        raise BadRequestError(
+            "HubEE rejected the request as invalid",
+            status_code=400,
+            hubee_message="Le télédossier n'accepte plus d'événement.",
+        )
+
+    monkeypatch.setattr(HubEEClient, "create_event", closed_then_refused)
+    login(agent_for(demarche)).post(
+        reverse("dossiers:action", args=[dossier.pk, "traiter"]), {"confirm": "on"}
+    )
+    outgoing = OutgoingEvent.objects.get(created_by__isnull=False)
+    assert (outgoing.state, outgoing.failure) == ("failed", "closed")
+
+
+def test_an_unreadable_answer_to_the_post_is_searched_for_not_refused(portal, login, monkeypatch):
+    demarche = portal.demarche("EtatCivil", automatic_status="SI_RECEIVED", **RULES, rules=RULES)
+    case, dossier = received_dossier(portal, demarche)
+    from hubee_portal.hubee import HubEEClient, PermanentError
+
+    real_create = HubEEClient.create_event
+
+    def created_but_unreadable(self, *args, **kwargs):
+        real_create(self, *args, **kwargs)  # HubEE has it...
+        raise PermanentError("HubEE answer unreadable", reason=Reason.INVALID_RESPONSE)
+
+    monkeypatch.setattr(HubEEClient, "create_event", created_but_unreadable)
+    login(agent_for(demarche)).post(
+        reverse("dossiers:action", args=[dossier.pk, "traiter"]), {"confirm": "on"}
+    )
+    outgoing = OutgoingEvent.objects.get(created_by__isnull=False)
+    assert (outgoing.state, outgoing.failure) == ("pending", "unfinished")
+    assert outgoing.post_unanswered_since is not None
+    monkeypatch.setattr(HubEEClient, "create_event", real_create)
+    # The unanswered POST can no longer land: the next try searches the case first.
+    monkeypatch.setattr(OutgoingEvent, "settle", staticmethod(lambda: timedelta(0)))
+    from dossiers import tasks
+
+    tasks.send_outgoing(dossier.pk)
+    outgoing.refresh_from_db()
+    assert outgoing.state == "sent"
+    assert sandbox.status_pushes(case) == ["SI_RECEIVED", "DONE"]  # found, never posted twice
+
+
+def test_an_automatic_push_on_a_closed_case_is_dropped_with_a_log(portal, caplog):
+    demarche = portal.demarche("EtatCivil", automatic_status="SI_RECEIVED")
+    case = portal.deposit(demarche)
+    sandbox.osl_close(case)
+    with caplog.at_level("INFO", logger="dossiers.exchange.outbound.delivery"):
+        portal.sync(demarche)
+    dossier = Dossier.objects.get(hubee_case_id=case.id)
+    assert not OutgoingEvent.objects.filter(dossier=dossier).exists()
+    assert sandbox.status_pushes(case) == []
+    assert any("dropped" in record.getMessage() for record in caplog.records)
+
+
+def test_the_dashboard_never_counts_purged_dossiers(client):
+    demarche = DemarcheFactory()
+    purged = DossierFactory(demarche=demarche, status="DONE", purged_at=timezone.now())
+    push(purged, case_new_status="", action_type="SENDING_MESSAGE", state="failed")
+    client.force_login(agent_for(demarche))
+    board = client.get(reverse("home")).context["board"]
+    assert board.summaries[0].sends_refused == 0

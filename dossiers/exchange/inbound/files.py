@@ -13,7 +13,7 @@ from dossiers.enums import AttachmentState
 from dossiers.exchange.inbound.errors import PendingAttachmentError
 from dossiers.exchange.inbound.journal import SyncContext
 from dossiers.models import Dossier, Evenement, PieceJointe
-from dossiers.records import storage
+from dossiers.records import explanations, storage
 from hubee_portal.hubee import CorruptDownloadError, DownloadResult, TransientError
 from hubee_portal.hubee.vocabulary import AttachmentStatus
 
@@ -82,8 +82,10 @@ class FileFetcher:
             return storage.write_atomic(target, fetch, sync_folder=False)
         except TransientError as exc:
             if isinstance(exc, CorruptDownloadError):
+                # Agents read state_detail: a French sentence; the sizes and digests stay in
+                # the notification's journal (str(exc)) and the log.
                 PieceJointe.objects.filter(pk=piece.pk).update(
-                    state=AttachmentState.CORRUPT, state_detail=str(exc)
+                    state=AttachmentState.CORRUPT, state_detail=explanations.CORRUPT_DOWNLOAD
                 )
             raise
 

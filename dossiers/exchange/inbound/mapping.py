@@ -20,7 +20,7 @@ from dossiers.exchange.inbound.errors import (
 )
 from dossiers.exchange.outbound.queue import queue_automatic_statuses
 from dossiers.models import Dossier, Evenement, PieceJointe
-from dossiers.records import storage
+from dossiers.records import explanations, storage
 from hubee_portal.hubee import Attachment, Case, Event
 from hubee_portal.hubee.vocabulary import UNAVAILABLE_FILE, AttachmentStatus, CaseStatus
 
@@ -234,15 +234,4 @@ class Mapper:
 
 
 def _unavailable_reason(hubee_status: str) -> str:
-    reasons: dict[str, str] = {
-        AttachmentStatus.CORRUPTED: (
-            "Fichier rejeté par l'antivirus de HubEE : il n'est pas téléchargeable."
-        ),
-        AttachmentStatus.REJECTED: (
-            "Fichier refusé par HubEE (taille ou type différent de celui déclaré)."
-        ),
-        AttachmentStatus.DELETED: (
-            "Fichier supprimé de HubEE (purge) avant d'avoir été téléchargé."
-        ),
-    }
-    return reasons.get(hubee_status, f"Fichier indisponible sur HubEE ({hubee_status}).")
+    return explanations.unavailable_file(hubee_status)

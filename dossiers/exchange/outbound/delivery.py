@@ -26,7 +26,14 @@ from dossiers.exchange.outbound.failures import classify
 from dossiers.exchange.outbound.push import UnfinishedAttemptError
 from dossiers.exchange.outbound.queue import draft_for
 from dossiers.models import Dossier, Evenement, OutgoingEvent
-from hubee_portal.hubee import Case, Event, HubEEClient, PermanentError, find_matching_event
+from hubee_portal.hubee import (
+    Case,
+    Event,
+    HubEEClient,
+    PermanentError,
+    Reason,
+    find_matching_event,
+)
 from hubee_portal.hubee.vocabulary import LOCKED, ActionType, moves_forward
 
 logger = logging.getLogger(__name__)
@@ -187,6 +194,8 @@ def send_pending(client: HubEEClient, dossier: Dossier, case: Case) -> None:
             # Closed by the citizen's side: HubEE accepts no event any more. (An unanswered
             # POST may have landed before: that row goes through the search below.)
             if outgoing.automatic:
+                # Nothing to tell the citizen any more; an agent's push stays, refused.
+                logger.info("automatic push %s dropped: case %s", outgoing.pk, case.status)
                 outgoing.delete()
             else:
                 push.fail(outgoing, f"Case is {case.status}: not sent", SendFailure.CLOSED)
@@ -215,13 +224,40 @@ def send_pending(client: HubEEClient, dossier: Dossier, case: Case) -> None:
                     str(dossier.hubee_case_id), draft, known_event_ids=known
                 )
             except PermanentError as exc:
-                push.fail(outgoing, str(exc), classify(exc))
+                if exc.reason in ANSWERED_UNREADABLE:
+                    # A 2xx we cannot read: the event may be on HubEE. Searched for before
+                    # any new POST, like an unanswered one.
+                    push.after_post_error(outgoing, UnreadableAnswer(str(exc)))
+                    raise
+                push.fail(outgoing, str(exc), refusal_cause(client, dossier, exc))
                 continue
             except Exception as exc:
                 push.after_post_error(outgoing, exc)
                 raise
         push.record_or_fail(dossier, outgoing, event)
         known.add(event.id.lower())
+
+
+ANSWERED_UNREADABLE = (Reason.INVALID_RESPONSE, Reason.INVALID_PAYLOAD)
+
+
+class UnreadableAnswer(Exception):
+    """HubEE answered the POST with a body we cannot read: it may have created the event."""
+
+    ambiguous = True
+
+
+def refusal_cause(client: HubEEClient, dossier: Dossier, exc: PermanentError) -> str:
+    """Why HubEE refused the event: a closed case is told by HubEE's text or, whatever the
+    wording, by reading the case again."""
+    cause = classify(exc)
+    if cause != SendFailure.REFUSED:
+        return cause
+    try:
+        case = client.get_case(str(dossier.hubee_case_id))
+    except Exception:  # noqa: BLE001 - the refusal stands; only its cause is unknown
+        return cause
+    return SendFailure.CLOSED if case.status in LOCKED else cause
 
 
 def _claimed_event_ids(dossier: Dossier, case_events: Sequence[Event]) -> set[str]:

@@ -3,6 +3,8 @@ text and the HTTP details stay in last_error, for the staff pages and the logs."
 
 from __future__ import annotations
 
+import re
+
 from demarches.hubee import ConfigurationError
 from dossiers.enums import SendFailure
 from hubee_portal.hubee import HubEEError, Reason
@@ -11,10 +13,14 @@ from hubee_portal.hubee.vocabulary import LOCKED
 NETWORK = {Reason.DNS, Reason.REFUSED, Reason.TIMEOUT, Reason.PROXY, Reason.NETWORK, Reason.TLS}
 
 
+# HubEE's (and the sandbox's) refusal of an event on a closed case. Other wordings are caught
+# by reading the case again (delivery.send_pending).
+CLOSED_CASE = re.compile(rf"\bCase is ({'|'.join(sorted(LOCKED))})\b")
+
+
 def is_closed_refusal(exc: HubEEError) -> bool:
     """HubEE refused an event because the case was closed meanwhile (read open just before)."""
-    text = (exc.hubee_message or "").upper()
-    return exc.reason == Reason.BAD_REQUEST and any(status in text for status in LOCKED)
+    return exc.reason == Reason.BAD_REQUEST and bool(CLOSED_CASE.search(exc.hubee_message or ""))
 
 
 def classify(exc: BaseException) -> SendFailure:

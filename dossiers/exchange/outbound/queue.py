@@ -100,7 +100,11 @@ def _queue(
 def retry(outgoing: OutgoingEvent, user: User) -> None:
     """A failed push goes back to the outbox (the outbox looks for it on HubEE first)."""
     updated = OutgoingEvent.objects.filter(pk=outgoing.pk, state=OutgoingState.FAILED).update(
-        state=OutgoingState.PENDING, last_error="", failure=SendFailure.NONE, next_attempt_at=None
+        state=OutgoingState.PENDING,
+        last_error="",
+        failure=SendFailure.NONE,
+        next_attempt_at=None,
+        attempts=0,  # a full set of tries again, with their backoff
     )
     if not updated:
         return

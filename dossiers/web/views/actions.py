@@ -4,12 +4,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dossiers.enums import ActionType, CaseStatus
 from dossiers.exchange.outbound import queue
-from dossiers.records import access, actions, sends
+from dossiers.records import access, actions, assignment, sends
 from dossiers.web.forms import ActionForm
 
 
@@ -24,6 +23,22 @@ def dossier_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
         form = ActionForm(request.POST, request.FILES, dossier=dossier, action=action)
     else:
         form = ActionForm(dossier=dossier, action=action)
+    if form.is_bound and form.inserting:
+        # Fills the message from the template and shows it again: nothing is sent.
+        inserted = form.is_valid()
+        return render(
+            request,
+            "dossiers/action.html",
+            {
+                "d": dossier,
+                "action": action,
+                "form": form,
+                "inserted": form.templates[form.cleaned_data["reply_template"]]
+                if inserted
+                else None,
+            },
+            status=200 if inserted else 400,
+        )
     if form.is_bound and form.is_valid():
         try:
             queue.perform(
@@ -38,11 +53,14 @@ def dossier_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
             form.add_error(
                 None,
                 "Les documents n'ont pas pu être enregistrés sur le serveur : "
-                "prévenez l'administrateur.",
+                "prévenez l'administrateur technique.",
             )
         else:
             messages.success(request, queued_message(action))
-            return redirect(f"{reverse('dossiers:detail', args=[dossier.pk])}#echanges")
+            take_on_start(request, dossier, action)
+            # No fragment: the outcome message at the top takes the focus (portal.js), and a
+            # fragment scroll would take it away.
+            return redirect("dossiers:detail", pk=dossier.pk)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -50,6 +68,17 @@ def dossier_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
         {"d": dossier, "action": action, "form": form},
         status=status,
     )
+
+
+def take_on_start(request: HttpRequest, dossier, action: actions.Action) -> None:
+    """Where the démarche says so, « Prendre en charge » makes a free dossier the agent's."""
+    if action.new_status != CaseStatus.IN_PROGRESS or not dossier.demarche.take_assigns:
+        return
+    try:
+        if assignment.take(dossier, request.user):
+            messages.info(request, "Vous êtes désormais responsable de ce dossier.")
+    except assignment.AssignmentRefused:
+        pass  # held by a colleague, or the agent is not on the démarche: nothing changes
 
 
 def queued_message(action: actions.Action) -> str:
@@ -65,8 +94,8 @@ def queued_message(action: actions.Action) -> str:
     else:
         what = "Votre message"
     return (
-        f"{what} est en attente d'envoi à HubEE. Son état s'affiche dans le fil du dossier et "
-        "se met à jour tout seul."
+        f"{what} est en attente d'envoi à HubEE. Son état s'affiche dans le fil du dossier, "
+        "qui se met à jour tout seul (sinon, actualisez la page)."
     )
 
 
@@ -82,4 +111,4 @@ def retry_outgoing(request: HttpRequest, pk: int, outgoing_pk: int) -> HttpRespo
         )
     else:
         messages.error(request, sends.retry_refusal(outgoing, dossier))
-    return redirect(f"{reverse('dossiers:detail', args=[dossier.pk])}#echanges")
+    return redirect("dossiers:detail", pk=dossier.pk)

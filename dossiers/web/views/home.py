@@ -32,8 +32,13 @@ def sync_now(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             f"Synchronisation demandée pour {len(ids)} démarche{'s' if len(ids) > 1 else ''} : "
-            "son résultat apparaît dans le journal ci-dessous.",
+            "son résultat s'affiche dans « Dernières synchronisations » ci-dessous (actualisez "
+            "la page s'il n'y est pas encore).",
         )
     else:
-        messages.error(request, "Aucune démarche active à synchroniser.")
+        messages.error(
+            request,
+            "Aucune démarche active à synchroniser : demandez à l'administrateur technique "
+            "d'activer vos démarches.",
+        )
     return redirect("home")

@@ -51,6 +51,7 @@
     if (!state || !thread || !window.fetch || !window.DOMParser) { return; }
     var url = thread.getAttribute("data-follow-url");
     var started = Date.now();
+    var retryThread = false;
 
     function waiting() { return state.getAttribute("data-waiting") === "1"; }
 
@@ -59,15 +60,31 @@
       return elapsed < 60000 ? 2000 : elapsed < 600000 ? 10000 : 30000;
     }
 
+    // Stopped (session over, or half an hour without an answer from HubEE): the page says
+    // so; its refresh link still works.
+    function stop(text) {
+      var note = document.getElementById("suivi-arrete");
+      if (note) {
+        note.textContent = text;
+        note.hidden = false;
+      }
+    }
+
     function swap(html) {
       var doc = new DOMParser().parseFromString(html, "text/html");
       var parts = doc.querySelectorAll("[data-live]");
       var held = false;
+      if (!parts.length) { return false; }
       for (var i = 0; i < parts.length; i++) {
         var name = parts[i].getAttribute("data-live");
         var current = document.querySelector("main [data-live='" + name + "']");
         if (!current) { continue; }
         if (name === "actions" && isDirty(current)) { held = true; continue; }
+        if (name === "fil" && current.contains(document.activeElement)) {
+          // The keyboard is on a button of the thread: replaced at the next round.
+          retryThread = true;
+          continue;
+        }
         current.innerHTML = parts[i].innerHTML;
         if (parts[i].hasAttribute("data-waiting")) {
           current.setAttribute("data-waiting", parts[i].getAttribute("data-waiting"));
@@ -80,18 +97,28 @@
       }
       var note = document.getElementById("actions-changees");
       if (note) { note.hidden = !held; }
+      return true;
     }
 
     function tick() {
-      if (!waiting()) { return; }
+      if (!waiting() && !retryThread) { return; }
+      retryThread = false;
+      if (Date.now() - started > 1800000) {
+        stop("Cette page ne se met plus à jour toute seule : actualisez-la pour voir où en " +
+          "sont les envois.");
+        return;
+      }
       fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (response) {
           if (!response.ok) { throw new Error(String(response.status)); }
           return response.text();
         })
         .then(function (html) {
-          swap(html);
-          if (waiting()) { window.setTimeout(tick, delay()); }
+          if (!swap(html)) {
+            stop("Votre session a pris fin : actualisez la page pour vous reconnecter.");
+            return;
+          }
+          if (waiting() || retryThread) { window.setTimeout(tick, delay()); }
         })
         .catch(function () { window.setTimeout(tick, Math.max(delay(), 10000)); });
     }

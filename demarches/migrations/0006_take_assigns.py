@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('demarches', '0004_attachment_type_labels'),
+        ('demarches', '0005_reply_templates'),
     ]
 
     operations = [
