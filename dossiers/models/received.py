@@ -72,9 +72,11 @@ class Dossier(TimestampedModel):
             )
         ]
         indexes = [
-            # purged_at included: the list counts its queues with an index-only scan.
+            # purged_at and assigned_to included: the list counts its queues with an index-only
+            # scan, « Attribué à » set or not.
             models.Index(
-                fields=["demarche", "status", "purged_at"], name="dossier_demarche_status_idx"
+                fields=["demarche", "status", "purged_at", "assigned_to"],
+                name="dossier_demarche_status_idx",
             ),
             # The list's order (newest first, then id), read in order with no sort: for everyone,
             # and for one démarche (its filter, or each of an agent's démarches). Not partial on
@@ -84,6 +86,11 @@ class Dossier(TimestampedModel):
                 fields=["demarche", "-received_at", "-id"], name="dossier_demarche_received_idx"
             ),
             models.Index(fields=["external_id"], name="dossier_external_id_idx"),
+            # « Mes dossiers » and the « Attribué à » filter, read in the list's order; also
+            # counts an agent's dossiers without touching the others.
+            models.Index(
+                fields=["assigned_to", "-received_at", "-id"], name="dossier_assigned_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -118,7 +125,13 @@ class Evenement(TimestampedModel):
         verbose_name_plural = "événements"
         ordering = ["hubee_created_at", "id"]
         indexes = [
-            models.Index(fields=["dossier", "hubee_created_at"], name="evenement_dossier_idx")
+            models.Index(fields=["dossier", "hubee_created_at"], name="evenement_dossier_idx"),
+            # The list's « Nouveau message de l'usager » filter: the few dossiers the citizen
+            # wrote on, found without testing every dossier.
+            models.Index(
+                fields=["action_type", "direction", "dossier", "created_at"],
+                name="evenement_citizen_idx",
+            ),
         ]
 
     def __str__(self) -> str:

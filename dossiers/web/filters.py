@@ -18,22 +18,38 @@ from demarches.enums import CaseStatus
 from dossiers.models import Dossier
 from dossiers.records.access import demarches_for
 from dossiers.records.querysets import refused_sends, waiting_sends
-from dossiers.records.queues import Queue, queue_q
-
-SORTS = (
-    ("received_at", "received"),
-    ("external_id", "numero"),
-    ("applicant_last_name", "demandeur"),
-    ("status", "statut"),
-    ("demarche__name", "demarche"),
+from dossiers.records.queues import (
+    ASSIGNED_ME,
+    ASSIGNED_NOBODY,
+    Queue,
+    assigned_q,
+    queue_q,
+    with_citizen_message,
 )
-SORT_LABELS = {
-    "received": "Date de réception",
-    "numero": "Numéro de télédossier",
-    "demandeur": "Demandeur",
-    "statut": "Statut",
-    "demarche": "Démarche",
-}
+
+# (field, URL value, French label): the column headers are the only sort control.
+SORTS = (
+    ("received_at", "received", "Date de réception"),
+    ("external_id", "numero", "Numéro de télédossier"),
+    ("applicant_last_name", "demandeur", "Demandeur"),
+    ("status", "statut", "Statut"),
+    ("demarche__name", "demarche", "Démarche"),
+)
+# Keyed by URL value, for the headers.
+SORT_LABELS = {value: label for _field, value, label in SORTS}
+
+# The statuses an agent works with; HubEE's technical ones are under « Plus de filtres ».
+MAIN_STATUSES = (
+    CaseStatus.SI_RECEIVED,
+    CaseStatus.IN_PROGRESS,
+    CaseStatus.ADD_AWAITING,
+    CaseStatus.DONE,
+    CaseStatus.REFUSED,
+    CaseStatus.CLOSED,
+)
+OTHER_STATUSES = tuple(s for s in CaseStatus if s not in MAIN_STATUSES)
+# The filters inside « Plus de filtres » (the disclosure opens when one is set).
+MORE_FILTERS = ("statut_hubee", "recu_depuis", "recu_avant")
 
 
 def _start_of(day: date) -> datetime:
@@ -51,7 +67,24 @@ class DossierFilter(django_filters.FilterSet):
         label="Démarche", queryset=None, empty_label="Toutes"
     )
     status = django_filters.ChoiceFilter(
-        label="Statut HubEE", choices=CaseStatus.choices, empty_label="Tous"
+        label="Statut",
+        choices=[(s.value, s.label) for s in MAIN_STATUSES],
+        empty_label="Tous",
+    )
+    attribue = django_filters.ChoiceFilter(
+        label="Attribué à", choices=(), method="assigned", empty_label="Tous"
+    )
+    message = django_filters.ChoiceFilter(
+        label="Messages de l'usager",
+        choices=(("nouveau", "Nouveau message de l'usager"),),
+        method="citizen",
+        empty_label="Tous",
+    )
+    statut_hubee = django_filters.ChoiceFilter(
+        field_name="status",
+        label="Autre statut HubEE",
+        choices=[(s.value, s.label) for s in OTHER_STATUSES],
+        empty_label="Tous",
     )
     recu_depuis = django_filters.DateFilter(
         label="Reçu depuis le",
@@ -70,7 +103,7 @@ class DossierFilter(django_filters.FilterSet):
     )
     envoi = django_filters.ChoiceFilter(
         label="Envois à HubEE",
-        choices=(("attente", "En attente d'envoi"), ("refuse", "Non transmis à HubEE")),
+        choices=(("attente", "En attente d'envoi"), ("refuse", "Envoi en échec")),
         method="sends",
         empty_label="Tous",
     )
@@ -78,17 +111,32 @@ class DossierFilter(django_filters.FilterSet):
     file = django_filters.ChoiceFilter(
         label="File", choices=Queue.choices, method="keep", empty_label="Toutes"
     )
+    # Not shown as a field: the column headers set it (one sort control).
     tri = django_filters.OrderingFilter(
-        label="Trier par", fields=SORTS, field_labels=SORT_LABELS, empty_label="Plus récents"
+        label="Trier par",
+        fields=[(field, value) for field, value, _label in SORTS],
+        field_labels={field: label for field, _value, label in SORTS},
+        empty_label="Plus récents",
     )
 
     class Meta:
         model = Dossier
         fields: list[str] = []
 
-    def __init__(self, data=None, *args, user, **kwargs):
+    def __init__(self, data=None, *args, user, agents=(), **kwargs):
+        if data is not None and data.get("status") in OTHER_STATUSES:
+            # Links written before « Plus de filtres » (bookmarks): the technical status moves.
+            data = data.copy()
+            data.setdefault("statut_hubee", data["status"])
+            del data["status"]
         super().__init__(data, *args, **kwargs)
+        self.user = user
         self.filters["demarche"].queryset = demarches_for(user).order_by("name")
+        self.filters["attribue"].extra["choices"] = [
+            (ASSIGNED_ME, "Moi"),
+            (ASSIGNED_NOBODY, "Personne (à prendre)"),
+            *((str(agent.pk), agent_label(agent)) for agent in agents),
+        ]
 
     def search(self, queryset, name, value: str):
         for term in value.split()[:10]:
@@ -119,6 +167,12 @@ class DossierFilter(django_filters.FilterSet):
             return queryset.filter(refused_sends())
         return queryset
 
+    def assigned(self, queryset, name, value: str):
+        return queryset.filter(assigned_q(value, self.user))
+
+    def citizen(self, queryset, name, value: str):
+        return with_citizen_message(queryset, self.user) if value == "nouveau" else queryset
+
     def keep(self, queryset, name, value):
         return queryset
 
@@ -130,3 +184,12 @@ class DossierFilter(django_filters.FilterSet):
 
     def in_queue(self, queryset: QuerySet[Dossier]) -> QuerySet[Dossier]:
         return queryset.filter(queue_q(self.queue)) if self.queue else queryset
+
+
+def agent_label(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def more_filters_open(filterset: DossierFilter) -> bool:
+    data = filterset.data or {}
+    return any(data.get(name) for name in MORE_FILTERS)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from dossiers.web.views import actions as views_actions
+from dossiers.web.views import bulk as views_bulk
 from dossiers.web.views import detail as views_detail
 from dossiers.web.views import export as views_export
 from dossiers.web.views import files as views_files
@@ -13,6 +14,8 @@ app_name = "dossiers"
 urlpatterns = [
     path("", views_list.dossier_list, name="list"),
     path("export.csv", views_export.export_csv, name="export"),
+    path("lot/", views_bulk.bulk_confirm, name="bulk"),
+    path("lot/resultat/", views_bulk.bulk_result, name="bulk-result"),
     path("<int:pk>/", views_detail.dossier_detail, name="detail"),
     path("<int:pk>/suivi/", views_detail.follow, name="follow"),
     path("<int:pk>/prendre/", views_teamwork.take, name="take"),

@@ -27,6 +27,11 @@ def test_pages_benchmark_renders_every_page():
         "dernière page",
         "détail",
         "accueil (agent)",
+        "mes dossiers (agent)",
+        "attribué : personne",
+        "à traiter (agent)",
+        "nouveaux messages",
+        "sélection groupée",
     ]
     for page in report.pages:
         assert 0 < page.queries <= 12, page

@@ -96,6 +96,11 @@ def test_every_page_has_no_serious_accessibility_violation(page, live_server, tm
             reverse("dossiers:action", args=[dossier.pk, slug])
             for slug in ("prendre-en-charge", "refuser", "message", "renvoyer-documents")
         ],
+        "dossiers:bulk": [
+            reverse("dossiers:bulk") + f"?action=traiter&dossier={dossier.pk}",
+            reverse("dossiers:bulk") + f"?action=je-m-en-occupe&dossier={dossier.pk}",
+        ],
+        "dossiers:bulk-result": [reverse("dossiers:bulk-result")],
         "preferences": [reverse("preferences")],
         "login": [reverse("login")],
     }

@@ -145,6 +145,10 @@ class Visit:
     status: int = 200
 
 
+def _bulk_query(action: str, *dossiers: int) -> str:
+    return f"?action={action}" + "".join(f"&dossier={pk}" for pk in dossiers)
+
+
 def _one(user: str, name: str, *args, query: str = "", status: int = 200) -> Visit:
     path = reverse(name, args=args) + query
     return Visit(user, path, f"{name} {path}" + (f" ({user})" if user else " (anonyme)"), status)
@@ -159,7 +163,17 @@ PAGES: dict[str, Callable[[Seed], list[Visit]]] = {
         _one(AGENT, "dossiers:list"),
         _one(AGENT, "dossiers:list", query="?q=zzz-aucun"),
         _one(AGENT, "dossiers:list", query="?non_lus=on&file=a-traiter"),
+        _one(AGENT, "dossiers:list", query="?attribue=moi"),
+        _one(AGENT, "dossiers:list", query="?statut_hubee=HUBEE_NOTIFIED&tout=1"),  # opened
+        _one(AGENT, "dossiers:list", query="?message=nouveau&envoi=refuse&attribue=personne"),
     ],
+    "dossiers:bulk": lambda s: [
+        _one(AGENT, "dossiers:bulk", query=_bulk_query("traiter", s.dossier, s.waiting)),
+        _one(AGENT, "dossiers:bulk", query=_bulk_query("refuser", *s.by_action.values())),
+        _one(AGENT, "dossiers:bulk", query=_bulk_query("je-m-en-occupe", s.dossier)),
+        _one(AGENT, "dossiers:bulk", query=_bulk_query("confier", s.dossier), status=400),
+    ],
+    "dossiers:bulk-result": lambda s: [_one(AGENT, "dossiers:bulk-result")],
     "dossiers:detail": lambda s: [
         _one(AGENT, "dossiers:detail", s.dossier),
         _one(AGENT, "dossiers:detail", 999999, status=404),
@@ -543,6 +557,24 @@ def _case_page(index: int):
     )
 
 
+def _bulk_from_list(page: Page, seed: Seed):
+    form = page.locator("form#selection")
+    form.locator("input[name=dossier]").nth(0).check()
+    form.locator("input[name=dossier]").nth(1).check()
+    form.get_by_label("Action", exact=True).select_option("je-m-en-occupe")
+    return form.get_by_role("button", name="Continuer")
+
+
+def _bulk_confirmed(page: Page, seed: Seed):
+    page.get_by_label(re.compile(r"\(obligatoire\)$")).check()
+    return page.get_by_role("main").get_by_role("button", name="M'attribuer ces dossiers")
+
+
+def _bulk_start(seed: Seed) -> str:
+    spare = list(seed.by_action.values())[:2]
+    return reverse("dossiers:bulk") + _bulk_query("je-m-en-occupe", *spare)
+
+
 SUBMISSIONS = [
     Submission(
         "« Synchroniser maintenant » (tableau de bord)",
@@ -622,6 +654,31 @@ SUBMISSIONS = [
         lambda s: reverse("dossiers:action", args=[s.dossier, "message"]),
         _insert_template,
         "est inséré dans le message",
+    ),
+    Submission(
+        "sélection de dossiers depuis la liste (action groupée)",
+        "dossiers:bulk",
+        AGENT,
+        lambda s: reverse("dossiers:list"),
+        _bulk_from_list,
+        None,
+    ),
+    Submission(
+        "action groupée sans confirmation (erreurs du formulaire)",
+        "dossiers:bulk",
+        AGENT,
+        _bulk_start,
+        _button("M'attribuer ces dossiers"),
+        "Cochez la case de confirmation pour continuer.",
+        status=400,
+    ),
+    Submission(
+        "action groupée confirmée → résumé",
+        "dossiers:bulk",
+        AGENT,
+        _bulk_start,
+        _bulk_confirmed,
+        "Action groupée enregistrée",
     ),
     Submission(
         "bac à sable : déposer un télédossier",

@@ -217,11 +217,11 @@ def test_query_count_does_not_grow_with_data(client, params, settings):
     _grow(demarches, 60, agents=10)
     large = _queries(client, params)
     assert len(small) == len(large)
-    # session, user, démarche choices, queue counts (which also give the page count),
-    # page rows, audit insert
-    assert len(large) == 6
-    # One COUNT: the grouped queue counts; the paginator does not count again.
-    assert sum("COUNT(" in sql for sql in large) == 1
+    # session, user, démarche choices, agent choices (« Attribué à »), queue counts (which
+    # also give the page count), « Mes dossiers » count, page rows, audit insert
+    assert len(large) == 8
+    # Two COUNTs: the grouped queue counts and « Mes dossiers »; the paginator does not count.
+    assert sum("COUNT(" in sql for sql in large) == 2
 
 
 def _tabs(response) -> dict[str, int]:

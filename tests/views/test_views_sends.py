@@ -216,7 +216,7 @@ def test_the_list_marks_and_filters_waiting_and_refused_sends(client):
         for d in (waiting, refused, closed, passed, quiet)
     }
     assert "Envoi en attente" in rows["ATTENTE-1"]
-    assert "Envoi non transmis" in rows["REFUS-1"]
+    assert "Envoi en échec" in rows["REFUS-1"]
     for quiet_one in ("CLOS-1", "DEPASSE-1", "CALME-1"):
         assert "Envoi" not in rows[quiet_one], quiet_one
 

@@ -2,19 +2,27 @@ from datetime import timedelta
 
 from django import template
 
-from dossiers.records.queues import Queue, queue_of
 from dossiers.web.formats import file_size
 from hubee_portal.hubee.vocabulary import CaseStatus, label_of
 
 register = template.Library()
 
-BADGE_CLASSES = {Queue.TODO: "todo", Queue.WAITING: "waiting", Queue.DONE: "done"}
+# One colour per meaning, the word always inside (RGAA 3.1): received ≠ in progress, and the
+# three ends differ (treated, refused, closed). Unknown statuses look received.
+BADGE_CLASSES = {
+    CaseStatus.IN_PROGRESS: "progress",
+    CaseStatus.ADD_AWAITING: "waiting",
+    CaseStatus.DONE: "done",
+    CaseStatus.REFUSED: "refused",
+    CaseStatus.CLOSED: "closed",
+    CaseStatus.ARCHIVED: "closed",
+    CaseStatus.SI_INTG_ERROR: "error",
+}
 
 
 @register.inclusion_tag("dossiers/_status.html")
 def status_badge(status: str):
-    css = "error" if status == CaseStatus.SI_INTG_ERROR else BADGE_CLASSES[queue_of(status)]
-    return {"label": label_of(status), "css": css}
+    return {"label": label_of(status), "css": BADGE_CLASSES.get(status, "todo")}
 
 
 @register.filter

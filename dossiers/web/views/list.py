@@ -1,6 +1,7 @@
 """The dossier list: search, filters, sort, queues and pages, in a fixed number of queries."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -9,10 +10,11 @@ from django.views.decorators.http import require_GET
 
 from dossiers.enums import AuditAction
 from dossiers.records import audit
-from dossiers.records.access import dossiers_for
+from dossiers.records.access import demarches_for, dossiers_for
 from dossiers.records.querysets import with_send_marks, with_unread
-from dossiers.records.queues import QUEUE_STATUSES, Queue
-from dossiers.web.filters import SORT_LABELS, DossierFilter
+from dossiers.records.queues import QUEUE_STATUSES, UNTREATED, Queue, with_citizen_marks
+from dossiers.web.bulk import BULK_CHOICES, MAX_SELECTION
+from dossiers.web.filters import MORE_FILTERS, SORT_LABELS, DossierFilter, more_filters_open
 
 QUEUE_KEYS = {Queue.TODO: "todo", Queue.WAITING: "waiting", Queue.DONE: "done"}
 
@@ -63,16 +65,35 @@ def queue_counts(filtered) -> tuple[int, dict[str, int]]:
     return total, counts
 
 
+def team_agents(user) -> list:
+    """Whom the « Attribué à » filter and « Confier à » offer: the active agents habilitated on
+    the démarches the user sees (one query)."""
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, demarches__in=demarches_for(user).values("pk"))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def mine_count(user) -> int:
+    """« Mes dossiers »: the dossiers the user is in charge of, whatever the filters (read on
+    the (assigned_to, received_at) index)."""
+    return dossiers_for(user).filter(assigned_to=user).order_by().count()
+
+
 @require_GET
 def dossier_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    base = with_unread(dossiers_for(user).select_related("demarche"), user)
-    filterset = DossierFilter(request.GET or None, queryset=base, user=user)
+    base = with_unread(dossiers_for(user).select_related("demarche", "assigned_to"), user)
+    agents = team_agents(user)
+    filterset = DossierFilter(request.GET or None, queryset=base, user=user, agents=agents)
     filtered = filterset.qs
     total, counts = queue_counts(filtered)
     rows = filterset.in_queue(filtered)
     ordering = list(rows.query.order_by) or ["-received_at"]
-    rows = with_send_marks(rows.order_by(*ordering, "-pk"))  # a stable order across pages
+    # A stable order across pages.
+    rows = with_citizen_marks(with_send_marks(rows.order_by(*ordering, "-pk")))
     # The rows are `filtered` restricted to the queue: the counts above already number them.
     count = counts[QUEUE_KEYS[filterset.queue]] if filterset.queue else total
     paginator = CountedPaginator(rows, settings.DOSSIERS_PER_PAGE, count)
@@ -107,7 +128,18 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
             "total": total,
             "sorts": sorts,
             "any_filter": any(
-                v for k, v in request.GET.items() if k not in ("page", "tri", "file")
+                v for k, v in request.GET.items() if k not in ("page", "tri", "file", "tout")
             ),
+            "more_open": more_filters_open(filterset),
+            "more_names": MORE_FILTERS,
+            "mine": {
+                "count": mine_count(user),
+                "current": request.GET.get("attribue") == "moi",
+            },
+            "agents": agents,
+            "select_all": request.GET.get("tout") == "1",
+            "todo_statuses": UNTREATED,
+            "bulk_actions": BULK_CHOICES,
+            "bulk_max": MAX_SELECTION,
         },
     )

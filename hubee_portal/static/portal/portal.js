@@ -137,3 +137,30 @@
     start();
   }
 })();
+
+/* ==== Dossier list: « Tout sélectionner sur cette page » (issue 17) ==========================
+   Without JavaScript the link reloads the page with every box checked; with it, the boxes are
+   checked (or unchecked) in place and the link says what a next click does. */
+(function () {
+  "use strict";
+
+  function selectAll() {
+    var link = document.querySelector("a[data-select-all]");
+    var form = document.getElementById("selection");
+    if (!link || !form) { return; }
+    var boxes = form.querySelectorAll("input[type=checkbox][name=dossier]");
+    link.setAttribute("role", "button");
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var all = Array.prototype.every.call(boxes, function (box) { return box.checked; });
+      Array.prototype.forEach.call(boxes, function (box) { box.checked = !all; });
+      link.textContent = all ? "Tout sélectionner sur cette page" : "Tout désélectionner";
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", selectAll);
+  } else {
+    selectAll();
+  }
+})();
