@@ -12,7 +12,7 @@ from django.db.models import (
     Subquery,
 )
 
-from dossiers.enums import ActionType, Direction, OutgoingState, SendFailure
+from dossiers.enums import Direction, OutgoingState, SendFailure
 from dossiers.models import Dossier, DossierView, Evenement, IntegrityCheck, OutgoingEvent
 from hubee_portal.hubee.vocabulary import LOCKED
 
@@ -34,22 +34,6 @@ def with_unread(queryset: QuerySet[Dossier], user) -> QuerySet[Dossier]:
     )
 
 
-def citizen_replied() -> Q:
-    """Dossiers where the citizen's side wrote or sent documents since the service last
-    sent anything: a reply waits for an agent."""
-    last_sent = (
-        Evenement.objects.filter(dossier=OuterRef("dossier"), direction=Direction.SENT)
-        .order_by("-created_at")
-        .values("created_at")[:1]
-    )
-    replies = Evenement.objects.filter(
-        dossier=OuterRef("pk"),
-        direction=Direction.RECEIVED,
-        action_type__in=(ActionType.SENDING_MESSAGE, ActionType.ATTACH_DEPOSIT),
-    ).filter(Q(created_at__gt=Subquery(last_sent)) | ~Exists(last_sent))
-    return Q(Exists(replies))
-
-
 # The refusals « Réessayer » cannot overcome (dossiers.records.sends.FINAL).
 FINAL_FAILURES = (
     SendFailure.CLOSED,
@@ -64,21 +48,25 @@ def waiting_sends() -> Q:
     return Q(Exists(OutgoingEvent.objects.pending().filter(dossier=OuterRef("pk"))))
 
 
-def refused_sends() -> Q:
-    """Dossiers with a push HubEE did not get that an agent can still act on (« Réessayer »):
-    not on a dossier closed since, not after a final refusal (closed, gone, already past, another
-    dossier's id), not a status push a later status push went past."""
+def open_refusals() -> QuerySet[OutgoingEvent]:
+    """Pushes HubEE did not get that an agent can still act on (« Réessayer »): not after a
+    final refusal (closed, gone, already past, another dossier's id), not a status push a
+    later status push went past."""
     later_status_sent = OutgoingEvent.objects.filter(
         dossier=OuterRef("dossier"),
         state=OutgoingState.SENT,
         created_at__gt=OuterRef("created_at"),
     ).exclude(case_new_status="")
-    failed = (
-        OutgoingEvent.objects.filter(dossier=OuterRef("pk"), state=OutgoingState.FAILED)
+    return (
+        OutgoingEvent.objects.filter(state=OutgoingState.FAILED)
         .exclude(failure__in=FINAL_FAILURES)
         .exclude(~Q(case_new_status="") & Q(Exists(later_status_sent)))
     )
-    return Q(Exists(failed)) & ~Q(status__in=LOCKED)
+
+
+def refused_sends() -> Q:
+    """Dossiers with an open refusal, unless closed since."""
+    return Q(Exists(open_refusals().filter(dossier=OuterRef("pk")))) & ~Q(status__in=LOCKED)
 
 
 def with_send_marks(queryset: QuerySet[Dossier]) -> QuerySet[Dossier]:

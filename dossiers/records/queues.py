@@ -75,20 +75,22 @@ def with_citizen_marks(queryset: QuerySet[Dossier]) -> QuerySet[Dossier]:
     )
 
 
-def with_citizen_message(queryset: QuerySet[Dossier], user) -> QuerySet[Dossier]:
-    """Only the dossiers with a citizen message this user has not seen. Computed once from the
-    citizen's events (evenement_citizen_idx), each compared with the user's last view of its
-    dossier: no dossier is tested row by row."""
+def unseen_citizen_events(user) -> QuerySet[Evenement]:
+    """The citizen's messages and documents this user has not seen: each event compared with
+    the user's last view of its dossier (evenement_citizen_idx), no dossier tested row by row."""
     last_view = DossierView.objects.filter(dossier=OuterRef("dossier"), user=user).values(
         "viewed_at"
     )[:1]
-    unseen = (
+    return (
         _citizen_events()
         .annotate(seen=Subquery(last_view))
         .filter(Q(seen__isnull=True) | Q(created_at__gt=F("seen")))
-        .values("dossier_id")
     )
-    return queryset.filter(pk__in=unseen)
+
+
+def with_citizen_message(queryset: QuerySet[Dossier], user) -> QuerySet[Dossier]:
+    """Only the dossiers with a citizen message this user has not seen."""
+    return queryset.filter(pk__in=unseen_citizen_events(user).values("dossier_id"))
 
 
 # « Attribué à » filter values besides an agent's id.

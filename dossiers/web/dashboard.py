@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -17,19 +17,21 @@ from dossiers.models import (
     Dossier,
     IntegrityCheck,
     NotificationFailure,
+    OutgoingEvent,
     SyncRun,
 )
 from dossiers.records import explanations
 from dossiers.records.access import demarches_for, is_technical_admin
 from dossiers.records.alerts import preference_for
-from dossiers.records.querysets import (
-    citizen_replied,
-    last_integrity_checks,
-    refused_sends,
-    waiting_sends,
+from dossiers.records.querysets import last_integrity_checks, open_refusals
+from dossiers.records.queues import (
+    QUEUE_STATUSES,
+    UNTREATED,
+    Queue,
+    queue_of,
+    unseen_citizen_events,
 )
-from dossiers.records.queues import QUEUE_STATUSES, UNTREATED, Queue, queue_of
-from hubee_portal.hubee.vocabulary import label_of
+from hubee_portal.hubee.vocabulary import LOCKED, label_of
 
 # Two dashboard views closer than this are one visit: "new" does not reset on a reload.
 VISIT_GAP = timedelta(minutes=30)
@@ -167,7 +169,7 @@ def build(user, now: datetime | None = None) -> Dashboard:
     first_visit = preference.last_seen_at is None
     new_since = touch_visit(preference, now)
     untreated = Dossier.objects.filter(demarche=OuterRef("pk"), status__in=UNTREATED)
-    unfinished = ~Q(status__in=QUEUE_STATUSES[Queue.DONE])
+    unfinished = ~Q(status__in=FINISHED)
     demarches = list(
         demarches_for(user)
         .annotate(
@@ -179,11 +181,14 @@ def build(user, now: datetime | None = None) -> Dashboard:
             ),
             # In the démarches' query: the dashboard stays within its query budget.
             # The same rules as the list's marks and its `envoi` filter.
-            sends_waiting=_dossiers_with_sends(waiting_sends()),
-            sends_refused=_dossiers_with_sends(refused_sends()),
+            # Counted from the few pushes and events concerned, not dossier by dossier.
+            sends_waiting=_dossiers_touched(OutgoingEvent.objects.pending()),
+            sends_refused=_dossiers_touched(open_refusals().exclude(dossier__status__in=LOCKED)),
+            replies=_dossiers_touched(
+                unseen_citizen_events(user).exclude(dossier__status__in=FINISHED)
+            ),
             mine=_dossiers_with_sends(Q(assigned_to=user) & unfinished),
             to_take=_dossiers_with_sends(Q(assigned_to__isnull=True, status__in=UNTREATED)),
-            replies=_dossiers_with_sends(citizen_replied() & unfinished),
         )
         .order_by("name")
     )
@@ -261,6 +266,22 @@ def build(user, now: datetime | None = None) -> Dashboard:
         integrity=last_integrity_checks(ids) if is_technical_admin(user) else [],
         admin=is_technical_admin(user),
     )
+
+
+FINISHED = QUEUE_STATUSES[Queue.DONE]
+
+
+def _dossiers_touched(rows: QuerySet) -> Coalesce:
+    """How many dossiers of the démarche (OuterRef), not purged, `rows` (pushes or events,
+    with a `dossier` key) concern."""
+    counted = (
+        rows.filter(dossier__demarche=OuterRef("pk"), dossier__purged_at__isnull=True)
+        .order_by()
+        .values("dossier__demarche")
+        .annotate(n=Count("dossier", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def _dossiers_with_sends(condition: Q) -> Coalesce:

@@ -321,12 +321,16 @@ def test_what_i_have_to_do_per_demarche_and_in_total(client):
     DossierFactory(demarche=a, status="SI_RECEIVED", assigned_to=colleague)
     DossierFactory(demarche=a, status="SI_RECEIVED")  # free, to take
     DossierFactory(demarche=b, status="HUBEE_NOTIFIED")  # free, to take
-    # A citizen's reply after our last message; and one we already answered.
+    # A citizen's reply not seen yet; and one the agent has read since.
     answered = DossierFactory(demarche=b, status="IN_PROGRESS")
     for dossier, directions in ((mine, ("sent", "received")), (answered, ("received", "sent"))):
         for direction in directions:
             EvenementFactory(dossier=dossier, direction=direction, action_type="SENDING_MESSAGE")
     assert Evenement.objects.count() == 4
+    # Replies count per agent, like the list's « Nouveau message de l'usager »: seen is read.
+    from dossiers.models import DossierView
+
+    DossierView.objects.create(user=me, dossier=answered, viewed_at=timezone.now())
     client.force_login(me)
     board = client.get(HOME).context["board"]
     assert board.todo == {
