@@ -26,6 +26,8 @@ BADGES = {WAITING: "waiting", SENT: "done", REFUSED: "error", NOT_SENT: "error"}
 
 CLOSED = "Le dossier a été clos côté usager : plus aucune action n'est possible."
 ASK_ADMIN = "Prévenez l'administrateur technique : le détail est sur la page « État du portail »."
+# The same, inside a sentence.
+ASK_ADMIN_INLINE = ASK_ADMIN[0].lower() + ASK_ADMIN[1:]
 # Refusals a retry cannot overcome: the page says what to do instead of offering it.
 FINAL = frozenset(FINAL_FAILURES)
 
@@ -82,7 +84,7 @@ FAILED_TEXTS = {
     ),
     SendFailure.INCOMPLETE: (
         "HubEE n'a pas enregistré tous les documents : le dépôt a été annulé. Réessayez ; si "
-        "cela se reproduit, " + ASK_ADMIN[0].lower() + ASK_ADMIN[1:]
+        "cela se reproduit, " + ASK_ADMIN_INLINE
     ),
     SendFailure.FILE: (
         "Un document à envoyer n'est plus lisible sur le serveur : rien n'a été transmis. "
@@ -147,13 +149,12 @@ def state_of(outgoing: OutgoingEvent, dossier: Dossier) -> SendState:
         tries = outgoing.attempts
         detail = (
             f"HubEE n'a pas pu être joint après {tries} essai{'s' if tries > 1 else ''}. "
-            "Réessayez ; si cela dure, " + ASK_ADMIN[0].lower() + ASK_ADMIN[1:]
+            "Réessayez ; si cela dure, " + ASK_ADMIN_INLINE
         )
     else:
         detail = (
             "Cet envoi n'a pas été transmis à HubEE. Réessayez ; si cela se reproduit, "
-            + ASK_ADMIN[0].lower()
-            + ASK_ADMIN[1:]
+            + ASK_ADMIN_INLINE
         )
     return SendState(NOT_SENT, detail, can_retry=retry_possible(outgoing, dossier))
 

@@ -187,8 +187,8 @@ def build(user, now: datetime | None = None) -> Dashboard:
             replies=_dossiers_touched(
                 unseen_citizen_events(user).exclude(dossier__status__in=FINISHED)
             ),
-            mine=_dossiers_with_sends(Q(assigned_to=user) & unfinished),
-            to_take=_dossiers_with_sends(Q(assigned_to__isnull=True, status__in=UNTREATED)),
+            mine=_dossiers_matching(Q(assigned_to=user) & unfinished),
+            to_take=_dossiers_matching(Q(assigned_to__isnull=True, status__in=UNTREATED)),
         )
         .order_by("name")
     )
@@ -284,7 +284,7 @@ def _dossiers_touched(rows: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def _dossiers_with_sends(condition: Q) -> Coalesce:
+def _dossiers_matching(condition: Q) -> Coalesce:
     """How many dossiers of the démarche (OuterRef) match `condition` (a push waiting, a
     holder…): a subquery in the démarches' query, within the query budget."""
     dossiers = (

@@ -183,9 +183,7 @@ def build(dossier: Dossier) -> DossierPage:
         .select_related("created_by")
         .order_by("created_at", "id")
     )
-    timeline = conversation(dossier, events, outgoing, pieces)
-    timeline.extend(team_entry(activity) for activity in dossier.activities.all())
-    timeline.sort(key=_when)
+    timeline = conversation(dossier, events, outgoing, pieces, list(dossier.activities.all()))
     offered = actions.available(dossier, outgoing)
     pending = actions.pending_status_push(outgoing)
     blocked = ""
@@ -246,9 +244,10 @@ def conversation(
     events: list[Evenement],
     outgoing: list[OutgoingEvent],
     pieces: list[PieceRow],
+    activities: list[DossierActivity],
 ) -> list[TimelineEntry]:
     """One timeline, oldest first: each of our pushes once (with its state), whether HubEE has
-    it yet or not; what came from HubEE once."""
+    it yet or not; what came from HubEE once; what the agents did among themselves."""
     timeline = [
         TimelineEntry(
             at=dossier.hubee_created_at or dossier.received_at,
@@ -268,6 +267,7 @@ def conversation(
         timeline.append(_event_entry(event, pieces))
     for item in outgoing:
         timeline.append(_push_entry(dossier, item, sent_events.get(item.pk), pieces))
+    timeline.extend(team_entry(activity) for activity in activities)
     timeline.sort(key=_when)
     return timeline
 

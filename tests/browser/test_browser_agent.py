@@ -4,7 +4,9 @@ open a dossier, download a file, close it with a message, ask for a complement."
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -12,6 +14,7 @@ from playwright.sync_api import Page, expect
 from demarches.models import Demarche
 from dossiers.exchange.inbound.listing import sync_demarche
 from dossiers.models import Dossier
+from hubee_portal.demo.seeding import SUBSCRIPTION_RULES
 from hubee_portal.sandbox import services as sandbox
 from hubee_portal.sandbox.storage import attachment_path
 from tests.dossiers.conftest import pdf_bytes
@@ -37,7 +40,17 @@ class LivePortal:
         return sync_demarche(Demarche.objects.get(pk=self.demarche.pk))
 
 
-def live_portal(live_server, tmp_path, process_code="EtatCivil") -> LivePortal:
+def live_portal(
+    live_server,
+    tmp_path,
+    process_code="EtatCivil",
+    *,
+    rules: Mapping[str, Any] | None = None,
+    name: str = "Actes d'état civil",
+) -> LivePortal:
+    """A démarche on the sandbox the live server serves, and its agent. `rules`: the démarche's
+    settings (default: every exchange, automatic SI_RECEIVED); the sandbox gets the same."""
+    rules = dict(rules) if rules is not None else {**RULES, "automatic_status": "SI_RECEIVED"}
     # The sandbox API is served by the live server itself (HUBEE_SANDBOX is on in tests).
     connection = HubEEConnectionFactory(
         name="Bac à sable (navigateur)",
@@ -46,17 +59,19 @@ def live_portal(live_server, tmp_path, process_code="EtatCivil") -> LivePortal:
         api_url=f"{live_server.url}/sandbox",
     )
     subscription = sandbox.create_subscription(
-        process_code, f"client-{process_code}", "secret-navigateur", **RULES
+        process_code,
+        f"client-{process_code}",
+        "secret-navigateur",
+        **{key: rules[key] for key in SUBSCRIPTION_RULES if key in rules},
     )
     demarche = DemarcheFactory(
-        name="Actes d'état civil",
+        name=name,
         process_code=process_code,
         connection=connection,
         client_id=f"client-{process_code}",
         client_secret="secret-navigateur",
         download_folder=str(tmp_path / "telechargements"),
-        automatic_status="SI_RECEIVED",
-        **RULES,
+        **rules,
     )
     demarche.subscription = subscription
     agent = agent_for(demarche, username="agent.nice", first_name="Dominique", last_name="Agent")

@@ -16,8 +16,7 @@ from dossiers.exchange.outbound import queue
 from dossiers.models import Dossier
 from hubee_portal.demo.seeding import DEMARCHES
 from hubee_portal.sandbox import services as sandbox
-from tests.browser.test_browser_agent import action_panel, log_in
-from tests.factories import DemarcheFactory, HubEEConnectionFactory, agent_for
+from tests.browser.test_browser_agent import action_panel, live_portal, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,31 +26,15 @@ TEMPLATE_TEXT = "Bonjour {prenom} {nom}, votre demande {numero} ({demarche}) est
 
 
 def set_up(live_server, tmp_path, process_code: str):
-    rules = DEMARCHES[process_code]
-    sandbox_rules = {
-        key: rules[key]
-        for key in ("allows_messages", "allows_add_awaiting", "allows_document_return")
-    }
-    connection = HubEEConnectionFactory(
-        name="Bac à sable (navigateur)",
-        environment="autre",
-        token_url=f"{live_server.url}/sandbox/oauth2/token",
-        api_url=f"{live_server.url}/sandbox",
-    )
-    subscription = sandbox.create_subscription(
-        process_code, f"client-{process_code}", "secret-navigateur", **sandbox_rules
-    )
-    demarche = DemarcheFactory(
+    """The démarche as the demo configures it (hubee_portal.demo.seeding.DEMARCHES)."""
+    portal = live_portal(
+        live_server,
+        tmp_path,
+        process_code,
+        rules=DEMARCHES[process_code],
         name=f"Démarche {process_code}",
-        process_code=process_code,
-        connection=connection,
-        client_id=f"client-{process_code}",
-        client_secret="secret-navigateur",
-        download_folder=str(tmp_path / "telechargements"),
-        **rules,
     )
-    agent_for(demarche, username="agent.nice", first_name="Dominique", last_name="Agent")
-    return demarche, subscription
+    return portal.demarche, portal.demarche.subscription
 
 
 def add_template(demarche: Demarche) -> bool:
