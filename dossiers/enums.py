@@ -8,6 +8,11 @@ from hubee_portal.choices import (  # noqa: F401
     EventStatus,
 )
 
+# What the citizen sends: a message, or documents added to the case (Dossier.last_citizen_at).
+CITIZEN_ACTIONS = (ActionType.SENDING_MESSAGE, ActionType.ATTACH_DEPOSIT)
+# The decisions (Dossier.decided_at), by an agent or automatic.
+DECISIONS = (CaseStatus.DONE, CaseStatus.REFUSED)
+
 
 class Direction(models.TextChoices):
     RECEIVED = "received", "Reçu"

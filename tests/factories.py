@@ -94,6 +94,7 @@ class DossierFactory(factory.django.DjangoModelFactory):
 class EvenementFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "dossiers.Evenement"
+        skip_postgeneration_save = True
 
     dossier = factory.SubFactory(DossierFactory)
     hubee_event_id = factory.Faker("uuid4", cast_to=None)
@@ -103,6 +104,14 @@ class EvenementFactory(factory.django.DjangoModelFactory):
     author = "Usager"
     hubee_status = "RECEIVED"
     hubee_created_at = factory.LazyFunction(_now)
+
+    @factory.post_generation
+    def as_received(obj, create, extracted, **kwargs):
+        # What the exchange does with every event it stores (mapping.store_event).
+        if create:
+            from dossiers.exchange.inbound.mapping import note_citizen
+
+            note_citizen(obj)
 
 
 class PieceJointeFactory(factory.django.DjangoModelFactory):

@@ -16,6 +16,15 @@ from dossiers.enums import (
     Direction,
     EventStatus,
 )
+from hubee_portal.hubee.vocabulary import QUEUE_DONE, QUEUE_WAITING
+
+# The queues' values (dossiers.records.queues.Queue, which the models cannot import).
+TODO, WAITING, DONE = "a-traiter", "en-attente", "traites"
+
+
+def _values(statuses) -> list[str]:
+    # Plain strings, in a fixed order: the migration's expression does not change by itself.
+    return sorted(str(status.value) for status in statuses)
 
 
 class Dossier(TimestampedModel):
@@ -56,6 +65,30 @@ class Dossier(TimestampedModel):
         editable=False,
     )
     assigned_at = models.DateTimeField("attribué le", null=True, blank=True, editable=False)
+    # The work queue of the status, computed by the database: the queue tabs read it in the
+    # list's order from one index, whatever the statuses inside.
+    queue = models.GeneratedField(
+        expression=models.Case(
+            models.When(
+                status__in=sorted(s.value for s in QUEUE_WAITING), then=models.Value(WAITING)
+            ),
+            models.When(status__in=sorted(s.value for s in QUEUE_DONE), then=models.Value(DONE)),
+            default=models.Value(TODO),
+        ),
+        output_field=models.CharField(max_length=12),
+        db_persist=True,
+        verbose_name="file",
+    )
+    # Kept by the exchange as the events arrive and the pushes are queued: the list's « nouveau
+    # message » and the statistics read them without going through every event (they also
+    # outlive the retention purge).
+    last_citizen_at = models.DateTimeField(
+        "dernier message de l'usager le", null=True, blank=True, editable=False
+    )
+    first_action_at = models.DateTimeField(
+        "première action d'un agent le", null=True, blank=True, editable=False
+    )
+    decided_at = models.DateTimeField("décision demandée le", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "dossier"
@@ -90,6 +123,19 @@ class Dossier(TimestampedModel):
             # counts an agent's dossiers without touching the others.
             models.Index(
                 fields=["assigned_to", "-received_at", "-id"], name="dossier_assigned_idx"
+            ),
+            # A status filter (with a search) in the list's order: the status's rows only.
+            models.Index(
+                fields=["demarche", "status", "-received_at", "-id"],
+                name="dossier_status_received_idx",
+            ),
+            # The queue tabs in the list's order, with no sort of the whole queue.
+            models.Index(fields=["queue", "-received_at", "-id"], name="dossier_queue_idx"),
+            # « Nouveau message de l'usager »: the few dossiers the citizen wrote on, with what
+            # the dashboard counts them by (no read of the rows, whose JSON is long).
+            models.Index(
+                fields=["last_citizen_at", "demarche", "status", "purged_at"],
+                name="dossier_citizen_idx",
             ),
         ]
 

@@ -12,21 +12,20 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 
-from dossiers.enums import ActionType, Direction
-from dossiers.models import Dossier, DossierView, Evenement
+from dossiers.enums import CITIZEN_ACTIONS  # noqa: F401  (re-exported)
+from dossiers.models import Dossier, DossierView, received
 from hubee_portal.hubee.vocabulary import QUEUE_DONE, QUEUE_TODO, QUEUE_WAITING
 
 
 class Queue(models.TextChoices):
-    TODO = "a-traiter", "À traiter"
-    WAITING = "en-attente", "En attente du demandeur"
-    DONE = "traites", "Traités"
+    TODO = received.TODO, "À traiter"
+    WAITING = received.WAITING, "En attente du demandeur"
+    DONE = received.DONE, "Traités"
 
 
 # The statuses of each queue are the vocabulary's; unknown statuses count as « à traiter ».
@@ -39,7 +38,8 @@ UNTREATED = QUEUE_TODO
 
 
 def queue_q(queue: str) -> Q:
-    return Q(status__in=QUEUE_STATUSES[queue])
+    # Dossier.queue, computed from the status by the database: one index in the list's order.
+    return Q(queue=queue)
 
 
 def queue_of(status: str) -> str:
@@ -49,23 +49,13 @@ def queue_of(status: str) -> str:
     return Queue.TODO
 
 
-# What the citizen sends: a message, or documents added to the case (the alerts count the same).
-CITIZEN_ACTIONS = (ActionType.SENDING_MESSAGE, ActionType.ATTACH_DEPOSIT)
-
-
-def _citizen_events():
-    return Evenement.objects.filter(direction=Direction.RECEIVED, action_type__in=CITIZEN_ACTIONS)
-
-
 def new_citizen_message() -> Q:
     """A message or documents from the citizen the agent has not seen: arrived after their
     last view, or any when they never opened the dossier. Needs querysets.with_unread's
     `last_viewed_at` annotation."""
-    after_view = _citizen_events().filter(
-        dossier=OuterRef("pk"), created_at__gt=OuterRef("last_viewed_at")
+    return Q(last_citizen_at__isnull=False) & (
+        Q(last_viewed_at__isnull=True) | Q(last_citizen_at__gt=F("last_viewed_at"))
     )
-    never_viewed = _citizen_events().filter(dossier=OuterRef("pk"))
-    return Q(Exists(after_view)) | (Q(last_viewed_at__isnull=True) & Q(Exists(never_viewed)))
 
 
 def with_citizen_marks(queryset: QuerySet[Dossier]) -> QuerySet[Dossier]:
@@ -75,22 +65,21 @@ def with_citizen_marks(queryset: QuerySet[Dossier]) -> QuerySet[Dossier]:
     )
 
 
-def unseen_citizen_events(user) -> QuerySet[Evenement]:
-    """The citizen's messages and documents this user has not seen: each event compared with
-    the user's last view of its dossier (evenement_citizen_idx), no dossier tested row by row."""
-    last_view = DossierView.objects.filter(dossier=OuterRef("dossier"), user=user).values(
-        "viewed_at"
-    )[:1]
-    return (
-        _citizen_events()
-        .annotate(seen=Subquery(last_view))
-        .filter(Q(seen__isnull=True) | Q(created_at__gt=F("seen")))
+def unseen_by(user) -> Q:
+    """The dossiers with a citizen message this user has not seen, without the `last_viewed_at`
+    annotation: the few dossiers the citizen wrote on, each compared with the user's view of it."""
+    seen = DossierView.objects.filter(
+        dossier=OuterRef("pk"), user=user, viewed_at__gte=OuterRef("last_citizen_at")
     )
+    return Q(last_citizen_at__isnull=False) & ~Q(Exists(seen))
 
 
 def with_citizen_message(queryset: QuerySet[Dossier], user) -> QuerySet[Dossier]:
-    """Only the dossiers with a citizen message this user has not seen."""
-    return queryset.filter(pk__in=unseen_citizen_events(user).values("dossier_id"))
+    """Only the dossiers with a citizen message this user has not seen. As `pk IN (…)`:
+    SQLite, without statistics, would otherwise walk the démarches' dossiers rather than
+    dossier_citizen_idx."""
+    unseen = Dossier.objects.filter(unseen_by(user)).order_by().values("pk")
+    return queryset.filter(pk__in=unseen)
 
 
 # « Attribué à » filter values besides an agent's id.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -29,7 +30,7 @@ from dossiers.records.queues import (
     UNTREATED,
     Queue,
     queue_of,
-    unseen_citizen_events,
+    unseen_by,
 )
 from hubee_portal.hubee.vocabulary import LOCKED, label_of
 
@@ -184,9 +185,6 @@ def build(user, now: datetime | None = None) -> Dashboard:
             # Counted from the few pushes and events concerned, not dossier by dossier.
             sends_waiting=_dossiers_touched(OutgoingEvent.objects.pending()),
             sends_refused=_dossiers_touched(open_refusals().exclude(dossier__status__in=LOCKED)),
-            replies=_dossiers_touched(
-                unseen_citizen_events(user).exclude(dossier__status__in=FINISHED)
-            ),
             mine=_dossiers_matching(Q(assigned_to=user) & unfinished),
             to_take=_dossiers_matching(Q(assigned_to__isnull=True, status__in=UNTREATED)),
         )
@@ -196,13 +194,18 @@ def build(user, now: datetime | None = None) -> Dashboard:
     summaries = {d.pk: DemarcheSummary(d) for d in demarches}
     dossiers = Dossier.objects.filter(demarche_id__in=ids)
 
-    # COUNT(*), not of the id: an index-only scan of (démarche, status, purged_at).
-    for demarche_id, status, count in (
-        dossiers.values_list("demarche_id", "status").annotate(n=Count("*")).order_by()
+    # COUNT(*), not of the id: an index-only scan of (démarche, status, received_at); the
+    # dossiers new since the last visit counted in the same pass.
+    since = new_since or now
+    for demarche_id, status, count, new in (
+        dossiers.values_list("demarche_id", "status")
+        .annotate(n=Count("*"), new=Count("received_at", filter=Q(received_at__gt=since)))
+        .order_by()
     ):
         summary = summaries[demarche_id]
         summary.by_status.append((status, label_of(status), count))
         summary.total += count
+        summary.new += new
         key = QUEUE_KEYS[queue_of(status)]
         summary.queues[key] = summary.queues.get(key, 0) + count
     order = {status: index for index, status in enumerate(CaseStatus.values)}
@@ -211,21 +214,23 @@ def build(user, now: datetime | None = None) -> Dashboard:
         for key in QUEUE_KEYS.values():
             summary.queues.setdefault(key, 0)
 
-    if new_since is not None:
-        for demarche_id, count in (
-            dossiers.filter(received_at__gt=new_since)
-            .values_list("demarche_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-        ):
-            summaries[demarche_id].new = count
+    # Citizen replies not seen: the few dossiers the citizen wrote on (dossier_citizen_idx),
+    # counted here. A démarche filter or a GROUP BY in the query would make SQLite, without
+    # statistics, walk every dossier of those démarches in order instead.
+    replies = Counter(
+        Dossier.objects.filter(unseen_by(user), ~Q(status__in=FINISHED), purged_at__isnull=True)
+        .order_by()
+        .values_list("demarche_id", flat=True)
+    )
+    for demarche_id, summary in summaries.items():
+        summary.replies = replies[demarche_id]
 
     oldest = Dossier.objects.in_bulk([d.oldest_id for d in demarches if d.oldest_id])
     runs_by_id = SyncRun.objects.in_bulk([d.last_run_id for d in demarches if d.last_run_id])
     for d in demarches:
         summaries[d.pk].oldest = oldest.get(d.oldest_id)
         summaries[d.pk].last_run = runs_by_id.get(d.last_run_id)
-        for name in ("sends_waiting", "sends_refused", "mine", "to_take", "replies"):
+        for name in ("sends_waiting", "sends_refused", "mine", "to_take"):
             setattr(summaries[d.pk], name, getattr(d, name))
 
     open_failures = NotificationFailure.objects.filter(
@@ -292,7 +297,7 @@ def _dossiers_matching(condition: Q) -> Coalesce:
         Dossier.objects.filter(condition, demarche=OuterRef("pk"), purged_at__isnull=True)
         .order_by()
         .values("demarche")
-        .annotate(n=Count("pk", distinct=True))
+        .annotate(n=Count("*"))
         .values("n")
     )
     return Coalesce(Subquery(dossiers, output_field=IntegerField()), 0)

@@ -189,6 +189,9 @@ def test_message_and_closure_from_the_citizen_side(hubee):
         dossier.evenements.filter(action_type="SENDING_MESSAGE").values_list("message", flat=True)
     )
     assert messages == ["Je joins mon livret de famille demain."]
+    # Kept by the exchange for the list's « nouveau message de l'usager ».
+    message = dossier.evenements.get(action_type="SENDING_MESSAGE")
+    assert dossier.last_citizen_at == message.created_at
     assert dossier.status == "CLOSED"
     assert remaining(demarche) == 0
 

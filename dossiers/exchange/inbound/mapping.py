@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from demarches.models import Demarche
-from dossiers.enums import AttachmentState, Direction
+from dossiers.enums import CITIZEN_ACTIONS, AttachmentState, Direction
 from dossiers.exchange.inbound.errors import (
     FOREIGN_CASE,
     FOREIGN_EVENT,
@@ -25,6 +26,16 @@ from hubee_portal.hubee import Attachment, Case, Event
 from hubee_portal.hubee.vocabulary import UNAVAILABLE_FILE, AttachmentStatus, CaseStatus
 
 logger = logging.getLogger(__name__)
+
+
+def note_citizen(evenement: Evenement) -> None:
+    """Keep the dossier's `last_citizen_at` (the list's « nouveau message de l'usager »): the
+    arrival of the citizen's latest message or documents."""
+    if evenement.action_type not in CITIZEN_ACTIONS or evenement.direction != Direction.RECEIVED:
+        return
+    Dossier.objects.filter(pk=evenement.dossier_id).filter(
+        Q(last_citizen_at__isnull=True) | Q(last_citizen_at__lt=evenement.created_at)
+    ).update(last_citizen_at=evenement.created_at)
 
 
 class Mapper:
@@ -158,10 +169,15 @@ class Mapper:
             for name, value in values.items():
                 setattr(known, name, value)
             known.save()
+            note_citizen(known)
             return known
         try:
             with transaction.atomic():
-                return Evenement.objects.create(dossier=dossier, hubee_event_id=event_id, **values)
+                stored = Evenement.objects.create(
+                    dossier=dossier, hubee_event_id=event_id, **values
+                )
+                note_citizen(stored)
+                return stored
         except IntegrityError:
             # Stored meanwhile by another démarche's run: it stays there.
             self.own_event(

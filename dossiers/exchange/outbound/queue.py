@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django_q.tasks import async_task
 
-from dossiers.enums import AuditAction, OutgoingState, SendFailure
+from dossiers.enums import DECISIONS, AuditAction, OutgoingState, SendFailure
 from dossiers.models import Dossier, OutgoingAttachment, OutgoingEvent
 from dossiers.records import audit, storage
 from dossiers.records.actions import ABSENT, MAX_MESSAGE, Action, author_name, message_rule
@@ -80,6 +80,7 @@ def _queue(
             author=author_name(user),
             created_by=user,
         )
+        note_milestones(outgoing)
         for position, item in enumerate(staged, start=1):
             OutgoingAttachment.objects.create(
                 outgoing=outgoing,
@@ -189,16 +190,26 @@ def queue_automatic_statuses(dossier: Dossier) -> list[OutgoingEvent]:
     queued = []
     for status in (demarche.automatic_status, demarche.automatic_final_status):
         if status:
-            queued.append(
-                OutgoingEvent.objects.create(
-                    dossier=dossier,
-                    action_type=ActionType.STATUS_UPDATE,
-                    case_new_status=status,
-                    author=AUTOMATIC_AUTHOR,
-                    automatic=True,
-                )
+            outgoing = OutgoingEvent.objects.create(
+                dossier=dossier,
+                action_type=ActionType.STATUS_UPDATE,
+                case_new_status=status,
+                author=AUTOMATIC_AUTHOR,
+                automatic=True,
             )
+            note_milestones(outgoing)
+            queued.append(outgoing)
     return queued
+
+
+def note_milestones(outgoing: OutgoingEvent) -> None:
+    """Keep the dossier's `first_action_at` (an agent's first push) and `decided_at` (the first
+    DONE or REFUSED requested, automatic or not) for the statistics."""
+    rows = Dossier.objects.filter(pk=outgoing.dossier_id)
+    if not outgoing.automatic:
+        rows.filter(first_action_at__isnull=True).update(first_action_at=outgoing.created_at)
+    if outgoing.case_new_status in DECISIONS:
+        rows.filter(decided_at__isnull=True).update(decided_at=outgoing.created_at)
 
 
 def draft_for(outgoing: OutgoingEvent, files: list[OutgoingAttachment] | None = None) -> EventDraft:

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django import template
+from django.utils.html import format_html
 
 from dossiers.web.formats import file_size
 from hubee_portal.hubee.vocabulary import CaseStatus, label_of
@@ -20,9 +21,11 @@ BADGE_CLASSES = {
 }
 
 
-@register.inclusion_tag("dossiers/_status.html")
-def status_badge(status: str):
-    return {"label": label_of(status), "css": BADGE_CLASSES.get(status, "todo")}
+@register.simple_tag
+def status_badge(status: str) -> str:
+    # A simple tag, not an inclusion: the list renders it on every row.
+    css = BADGE_CLASSES.get(status, "todo")
+    return format_html('<span class="badge {}">{}</span>', css, label_of(status))
 
 
 @register.filter

@@ -23,12 +23,14 @@ class CountedPaginator(Paginator):
     """A paginator told its count, so that it runs no COUNT query of its own.
 
     The object list must be ordered on a unique key (the list always ends its order with the
-    id), so that the reversed order is the exact mirror of the order.
+    id), so that the reversed order is the exact mirror of the order. `decorate` makes the
+    page's rows from a queryset of their ids (annotations, joins, the same order).
     """
 
-    def __init__(self, object_list, per_page, count: int):
+    def __init__(self, object_list, per_page, count: int, decorate):
         super().__init__(object_list, per_page)
         self.count = count
+        self.decorate = decorate
 
     def page(self, number):
         number = self.validate_number(number)
@@ -42,9 +44,10 @@ class CountedPaginator(Paginator):
             ids = self.object_list.reverse()[self.count - top : self.count - bottom]
         else:
             ids = self.object_list[bottom:top]
-        # OFFSET walks the index for ids only; the full rows and their unread subqueries are
-        # computed for the page's ids alone, not for every row skipped before them.
-        rows = self.object_list.filter(pk__in=ids.values("pk"))
+        # OFFSET walks the index for ids only; the full rows and their marks are computed for
+        # the page's ids alone, not for every row skipped before them, and the filters are not
+        # evaluated a second time around them.
+        rows = self.decorate(self.object_list.model.objects.filter(pk__in=ids.values("pk")))
         return self._get_page(rows, number, self)
 
 
@@ -85,18 +88,25 @@ def mine_count(user) -> int:
 @require_GET
 def dossier_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    base = with_unread(dossiers_for(user).select_related("demarche", "assigned_to"), user)
+    # `unread` for the « Non lus seulement » filter; the marks are the page's (decorate below).
+    base = with_unread(dossiers_for(user), user)
     agents = team_agents(user)
     filterset = DossierFilter(request.GET or None, queryset=base, user=user, agents=agents)
     filtered = filterset.qs
     total, counts = queue_counts(filtered)
     rows = filterset.in_queue(filtered)
-    ordering = list(rows.query.order_by) or ["-received_at"]
     # A stable order across pages.
-    rows = with_citizen_marks(with_send_marks(rows.order_by(*ordering, "-pk")))
+    ordering = [*(list(rows.query.order_by) or ["-received_at"]), "-pk"]
+
+    def decorate(page_rows):
+        page_rows = page_rows.select_related("demarche", "assigned_to")
+        return with_citizen_marks(with_send_marks(with_unread(page_rows, user))).order_by(*ordering)
+
     # The rows are `filtered` restricted to the queue: the counts above already number them.
     count = counts[QUEUE_KEYS[filterset.queue]] if filterset.queue else total
-    paginator = CountedPaginator(rows, settings.DOSSIERS_PER_PAGE, count)
+    paginator = CountedPaginator(
+        rows.order_by(*ordering), settings.DOSSIERS_PER_PAGE, count, decorate
+    )
     page = paginator.get_page(request.GET.get("page"))
     audit.record(user, AuditAction.LIST, detail=f"page {page.number}")
 
