@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError
 from django.db.models import QuerySet
 
-from demarches.models import Demarche
+from demarches import reply_templates
+from demarches.models import Demarche, ReplyTemplate
 from dossiers.enums import OutgoingState
 from dossiers.exchange.outbound import queue
 from dossiers.models import Dossier, OutgoingEvent
 from dossiers.records import actions, assignment, sends
 from dossiers.records.access import dossiers_for
-from dossiers.records.actions import REQUIRED, ActionNotAllowed, message_rule
+from dossiers.records.actions import ABSENT, REQUIRED, ActionNotAllowed, message_rule
 from dossiers.records.assignment import AssignmentRefused
+from dossiers.web.forms import offered_templates, template_values
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +177,8 @@ class Preview:
     refused: list[tuple[Dossier, str]] = field(default_factory=list)
     message_required: bool = False
     message_allowed: bool = False
+    # The reply templates offered: those of the démarche when the dossiers share one.
+    templates: list[ReplyTemplate] = field(default_factory=list)
 
 
 def preview(item: BulkAction, dossiers: list[Dossier], user, target=None) -> Preview:
@@ -201,7 +205,30 @@ def preview(item: BulkAction, dossiers: list[Dossier], user, target=None) -> Pre
             result.message_allowed = True
             if message_rule(dossier, action) == REQUIRED:
                 result.message_required = True
+    action = item.action
+    one_demarche = len({dossier.demarche_id for dossier in result.able}) == 1
+    if result.message_allowed and action is not None and one_demarche:
+        result.templates = offered_templates(result.able[0], action)
     return result
+
+
+TEMPLATE_TOO_LONG = (
+    "Le modèle complété pour ce dossier dépasse la longueur qu'accepte HubEE : traitez-le seul "
+    "depuis sa page, en raccourcissant le message."
+)
+
+
+def message_for(dossier: Dossier, message: str, template: ReplyTemplate | None) -> str:
+    """The text this dossier's citizen receives: the template completed with their own
+    details, or the one message."""
+    if template is None:
+        return message
+    if template.demarche_id != dossier.demarche_id:
+        raise ActionNotAllowed("Ce modèle de réponse n'est pas celui de la démarche du dossier.")
+    text = reply_templates.expand(template.text, template_values(dossier))
+    if reply_templates.length_problem(text):
+        raise ActionNotAllowed(TEMPLATE_TOO_LONG)
+    return text
 
 
 @dataclass
@@ -222,7 +249,15 @@ class Outcome:
         }
 
 
-def run(item: BulkAction, ids: list[int], user, *, message: str = "", target=None) -> Outcome:
+def run(
+    item: BulkAction,
+    ids: list[int],
+    user,
+    *,
+    message: str = "",
+    target=None,
+    template: ReplyTemplate | None = None,
+) -> Outcome:
     """Do the action on each dossier, one by one: each its own check and transaction."""
     outcome = Outcome(item.value)
     for dossier_id in ids[:MAX_SELECTION]:
@@ -231,7 +266,7 @@ def run(item: BulkAction, ids: list[int], user, *, message: str = "", target=Non
         if dossier is None:
             continue
         try:
-            outgoing = _one(item, dossier, user, message=message, target=target)
+            outgoing = _one(item, dossier, user, message=message, target=target, template=template)
         except (ActionNotAllowed, AssignmentRefused) as exc:
             outcome.refused.append((dossier.pk, str(exc)))
         except (DatabaseError, OSError):
@@ -245,7 +280,15 @@ def run(item: BulkAction, ids: list[int], user, *, message: str = "", target=Non
     return outcome
 
 
-def _one(item: BulkAction, dossier: Dossier, user, *, message: str, target) -> OutgoingEvent | None:
+def _one(
+    item: BulkAction,
+    dossier: Dossier,
+    user,
+    *,
+    message: str,
+    target,
+    template: ReplyTemplate | None = None,
+) -> OutgoingEvent | None:
     if item.team == TAKE:
         if not assignment.take(dossier, user):
             raise AssignmentRefused(ALREADY_MINE)
@@ -258,6 +301,8 @@ def _one(item: BulkAction, dossier: Dossier, user, *, message: str, target) -> O
         assignment.assign(dossier, target, user)
         return None
     action = actions.check(dossier, item.slug)  # closed, pending status push, backwards…
+    if message_rule(dossier, action) != ABSENT:
+        message = message_for(dossier, message, template)
     if message_rule(dossier, action) == REQUIRED and not message.strip():
         raise ActionNotAllowed(MESSAGE_NEEDED)
     outgoing = queue.perform(dossier, user, action, message=message)
@@ -315,3 +360,17 @@ def summary(user, stored: dict) -> Summary:
             result.sent.append(line)
     result.done = [Line(dossiers.get(pk), pk, "") for pk in done if pk in dossiers]
     return result
+
+
+def announcement(result: Summary) -> str:
+    """What the screen reader hears when the summary changes while it follows the sends."""
+
+    def count(lines: list[Line], one: str, many: str) -> str:
+        return f"{len(lines)} {one if len(lines) < 2 else many}"
+
+    parts = [
+        count(result.sent, "envoi transmis", "envois transmis"),
+        count(result.waiting, "en attente", "en attente"),
+        count(result.refused, "dossier non traité", "dossiers non traités"),
+    ]
+    return " ; ".join(parts) + "."

@@ -53,6 +53,9 @@ def template_purpose(action: Action) -> str | None:
         return reply_templates.Purpose.COMPLEMENT
     if action.new_status == CaseStatus.REFUSED:
         return reply_templates.Purpose.REFUSAL
+    if action.new_status == CaseStatus.DONE:
+        # No purpose of its own: the templates written « pour tous les messages ».
+        return reply_templates.Purpose.ALL
     return None
 
 

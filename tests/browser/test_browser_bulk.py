@@ -8,10 +8,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 from playwright.sync_api import expect
 
 from demarches.models import Demarche
+from dossiers import tasks
 from dossiers.exchange.inbound.listing import sync_demarche
+from dossiers.exchange.outbound import queue
 from dossiers.models import Dossier
 from hubee_portal.sandbox import services as sandbox
 from tests.browser.test_browser_agent import log_in
@@ -85,3 +88,39 @@ def test_bulk_done_over_twenty_dossiers_three_of_them_closed(page, live_server, 
         assert sandbox.status_pushes(case).count("DONE") == 1, case.id
     for case in cases[:3]:
         assert "DONE" not in sandbox.status_pushes(case), case.id
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="la page suit ses envois de la même façon sur les deux moteurs : passe SQLite seule",
+)
+def test_the_summary_follows_the_sends_without_a_reload(page, live_server, tmp_path, monkeypatch):
+    demarche, subscription = set_up(live_server, tmp_path, "recensementCitoyen")
+    cases = [sandbox.deposit_generated_case(subscription, seed=200 + n) for n in range(3)]
+    sync_demarche(Demarche.objects.get(pk=demarche.pk))
+    held: list[int] = []
+    monkeypatch.setattr(queue, "request_delivery", held.append)
+
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/dossiers/?demarche={demarche.pk}")
+    page.get_by_role("button", name="Tout sélectionner sur cette page").click()
+    page.get_by_label("Action", exact=True).select_option(
+        label="Prendre en charge (statut « En cours »)"
+    )
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label(re.compile(r"\(obligatoire\)$")).check()
+    page.get_by_role("button", name="Prendre en charge ces dossiers").click()
+    expect(page.get_by_role("heading", name="3 envois en attente d'envoi à HubEE")).to_be_visible()
+    assert sorted(held) == sorted(Dossier.objects.values_list("pk", flat=True))
+
+    # The worker sends them: the page says so by itself, heading and live region.
+    for dossier_id in held:
+        tasks.send_outgoing(dossier_id)
+    expect(page.get_by_role("heading", name="3 envois transmis à HubEE")).to_be_visible(
+        timeout=15_000
+    )
+    expect(page.locator("#annonce-envois")).to_have_text(
+        "3 envois transmis ; 0 en attente ; 0 dossier non traité."
+    )
+    for case in cases:
+        assert sandbox.status_pushes(case).count("IN_PROGRESS") == 1

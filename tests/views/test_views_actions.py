@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from dossiers import tasks
 from dossiers.exchange import lease
@@ -116,6 +117,32 @@ def test_a_pending_status_push_holds_other_status_actions(client):
     OutgoingEvent.objects.create(dossier=dossier, case_new_status="IN_PROGRESS", author="a")
     client.force_login(agent_for(dossier.demarche))
     assert offered(client, dossier) == ["message"]
+
+
+def test_the_rules_are_read_again_when_the_push_is_queued(client, monkeypatch):
+    """Two agents open « Clore » on the same dossier: the second POST, whose page was checked
+    before the first push was queued, queues nothing and says why."""
+    monkeypatch.setattr(queue, "request_delivery", lambda pk: None)  # both stay pending
+    dossier = DossierFactory(demarche=DemarcheFactory(**ALL_RULES), status="IN_PROGRESS")
+    first, second = agent_for(dossier.demarche), agent_for(dossier.demarche)
+    from dossiers.records import actions
+
+    checked = [actions.check(dossier, "traiter") for _ in range(2)]  # both pages shown
+    queue.perform(dossier, first, checked[0], message="Fait.")
+    with pytest.raises(actions.ActionNotAllowed, match="en cours d'envoi"):
+        queue.perform(dossier, second, checked[1], message="Fait aussi.")
+    assert OutgoingEvent.objects.filter(dossier=dossier).count() == 1
+
+    # Through the view: the form says it, nothing more is queued.
+    client.force_login(second)
+    response = client.post(action_url(dossier, "message"), {"message": "Bonjour", "confirm": "1"})
+    assert response.status_code == 302  # a message is not a status push: it goes through
+    # The page's own check passed (as it did before the first push was queued).
+    monkeypatch.setattr(actions, "check", lambda d, slug: checked[1])
+    response = client.post(action_url(dossier, "traiter"), {"message": "Fait.", "confirm": "1"})
+    assert response.status_code == 400
+    assert escape("en cours d'envoi à HubEE") in response.content.decode()
+    assert OutgoingEvent.objects.filter(dossier=dossier, case_new_status="DONE").count() == 1
 
 
 @pytest.mark.parametrize(

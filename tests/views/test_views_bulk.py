@@ -274,3 +274,74 @@ def test_the_confirmation_page_query_count_does_not_grow(office, action):
     small, large = count(few), count(many)
     assert small == large
     assert large <= 12
+
+
+def test_a_reply_template_completed_for_each_citizen(office, held):
+    from demarches.models import ReplyTemplate
+
+    refusal = ReplyTemplate.objects.create(
+        demarche=office["demarche"],
+        name="Hors délai",
+        purpose="refusal",
+        text="Bonjour {prenom} {nom}, votre demande {numero} est arrivée hors délai.",
+    )
+    ReplyTemplate.objects.create(
+        demarche=office["demarche"], name="Pièce", purpose="complement", text="Envoyez {numero}."
+    )
+    params = _params("refuser", office["open"][:2])
+    form = office["client"].get(BULK, params).context["form"]
+    assert [label for _, label in form.fields["reply_template"].choices] == [
+        "Aucun : le message ci-dessus",
+        "Hors délai",
+    ]
+    # Both, or neither: a French error each, nothing queued.
+    both = office["client"].post(
+        BULK, {**params, "message": "Non.", "reply_template": refusal.pk, "confirm": "on"}
+    )
+    assert "pas les deux" in both.content.decode()
+    neither = office["client"].post(BULK, {**params, "confirm": "on"})
+    assert "ou choisissez un modèle de réponse" in neither.content.decode()
+    assert not OutgoingEvent.objects.filter(case_new_status="REFUSED").exists()
+
+    response = office["client"].post(
+        BULK, {**params, "reply_template": refusal.pk, "confirm": "on"}
+    )
+    assert response.status_code == 302
+    sent = {
+        row.dossier.external_id: row.message
+        for row in OutgoingEvent.objects.filter(case_new_status="REFUSED").select_related("dossier")
+    }
+    assert sent == {
+        d.external_id: f"Bonjour Camille {d.applicant_last_name}, votre demande {d.external_id} "
+        "est arrivée hors délai."
+        for d in office["open"][:2]
+    }
+
+
+def test_no_template_across_demarches_and_none_too_long(office, held):
+    from demarches.models import ReplyTemplate
+
+    other = DossierFactory(
+        demarche=DemarcheFactory(allows_messages=True), status="IN_PROGRESS", external_id="AUTRE-1"
+    )
+    office["demarche"].agents.add(office["me"])
+    other.demarche.agents.add(office["me"])
+    ReplyTemplate.objects.create(demarche=office["demarche"], name="A", purpose="all", text="x")
+    mixed = office["client"].get(BULK, _params("traiter", [office["open"][0], other]))
+    assert "reply_template" not in mixed.context["form"].fields
+
+    # A template that, completed, exceeds HubEE's limit for one dossier: that one is refused.
+    long_name = DossierFactory(
+        demarche=office["demarche"], status="IN_PROGRESS", applicant_last_name="N" * 255
+    )
+    template = ReplyTemplate.objects.create(
+        demarche=office["demarche"], name="Long", purpose="all", text="{nom} " + "x" * 800
+    )
+    outcome = bulk.run(
+        bulk.BULK_ACTIONS["traiter"],
+        [office["open"][0].pk, long_name.pk],
+        office["me"],
+        template=template,
+    )
+    assert [pk for pk, _ in outcome.queued] == [office["open"][0].pk]
+    assert outcome.refused == [(long_name.pk, bulk.TEMPLATE_TOO_LONG)]

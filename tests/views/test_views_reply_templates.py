@@ -93,7 +93,15 @@ def test_each_form_offers_the_templates_of_its_purpose(client, dossier, slug, of
     assert page.index('class="default-submit" hidden>') < page.index("insert_template")
 
 
-@pytest.mark.parametrize("slug", ["prendre-en-charge", "traiter", "renvoyer-documents"])
+def test_done_offers_the_templates_for_every_message(client, dossier):
+    template(dossier.demarche, "Pour tout", "all")
+    template(dossier.demarche, "Refus", "refusal")
+    response = client.get(action_url(dossier, "traiter"))
+    choices = [label for value, label in response.context["form"].fields["reply_template"].choices]
+    assert choices == ["— Choisir un modèle —", "Pour tout"]
+
+
+@pytest.mark.parametrize("slug", ["prendre-en-charge", "renvoyer-documents"])
 def test_other_actions_offer_no_template(client, dossier, slug):
     template(dossier.demarche)
     page = client.get(action_url(dossier, slug)).content.decode()
@@ -279,11 +287,11 @@ def test_templates_cost_one_query_however_many_forms_offer_them(
         client.get(detail)
     for name, purpose in (("Pour tout", "all"), ("Refus", "refusal"), ("Pièce", "complement")):
         template(dossier.demarche, name, purpose)
-    # Three panels (complement, refusal, message) offer templates: one query for all.
+    # Four panels (complement, done, refusal, message) offer templates: one query for all.
     with django_assert_num_queries(len(without)) as measured:
         page = client.get(detail).content.decode()
     reads = [q for q in measured.captured_queries if "demarches_replytemplate" in q["sql"]]
     assert len(reads) == 1
-    assert page.count(">Modèle de réponse</label>") == 3
+    assert page.count(">Modèle de réponse</label>") == 4
     with django_assert_max_num_queries(12):
         assert client.get(action_url(dossier, "refuser")).status_code == 200

@@ -18,7 +18,15 @@ from django_q.tasks import async_task
 from dossiers.enums import DECISIONS, AuditAction, OutgoingState, SendFailure
 from dossiers.models import Dossier, OutgoingAttachment, OutgoingEvent
 from dossiers.records import audit, storage
-from dossiers.records.actions import ABSENT, MAX_MESSAGE, Action, author_name, message_rule
+from dossiers.records.actions import (
+    ABSENT,
+    MAX_MESSAGE,
+    Action,
+    ActionNotAllowed,
+    author_name,
+    message_rule,
+    refusal,
+)
 from hubee_portal import APPLICATION_NAME
 from hubee_portal.hubee import AttachmentDraft, EventDraft
 from hubee_portal.hubee.vocabulary import ActionType
@@ -46,7 +54,8 @@ def perform(
     files: list[UploadedFile] | None = None,
     attachment_type: str = "",
 ) -> OutgoingEvent:
-    """Queue the action in the outbox and start sending it."""
+    """Queue the action in the outbox and start sending it. Raises ActionNotAllowed when the
+    rules, read again under the dossier's lock, refuse it now."""
     if message_rule(dossier, action) == ABSENT:
         message = ""
     message = message.strip()[:MAX_MESSAGE]
@@ -71,6 +80,13 @@ def _queue(
     attachment_type: str,
 ) -> OutgoingEvent:
     with transaction.atomic():
+        # The rules read again under the dossier's lock (SQLite: the IMMEDIATE transaction's
+        # write lock), with the row inserted in the same transaction: two agents, or a bulk
+        # action and a single one, cannot both queue a status push on what each read before.
+        locked = Dossier.objects.select_for_update().select_related("demarche").get(pk=dossier.pk)
+        reason = refusal(locked, action, OutgoingEvent.objects.filter(dossier=locked))
+        if reason:
+            raise ActionNotAllowed(reason)
         # Row and files in one commit: a sync never sees a deposit without its files.
         outgoing = OutgoingEvent.objects.create(
             dossier=dossier,

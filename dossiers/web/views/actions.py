@@ -55,6 +55,9 @@ def dossier_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
                 "Les documents n'ont pas pu être enregistrés sur le serveur : "
                 "prévenez l'administrateur technique.",
             )
+        except actions.ActionNotAllowed as exc:
+            # A colleague or a sync changed the dossier since the form was shown.
+            form.add_error(None, str(exc))
         else:
             messages.success(request, queued_message(action))
             take_on_start(request, dossier, action)

@@ -28,6 +28,16 @@ class BulkForm(forms.Form):
             "max_length": "Le message fait %(show_value)d caractères : %(limit_value)d au plus."
         },
     )
+    reply_template = forms.ChoiceField(
+        label="Ou un modèle de réponse",
+        required=False,
+        help_text="Chaque usager reçoit le modèle complété avec ses propres informations (nom, "
+        "numéro du télédossier…), à la place du message.",
+        error_messages={
+            "invalid_choice": "Ce modèle n'existe pas pour cette démarche : choisissez-en un "
+            "dans la liste."
+        },
+    )
     confirm = forms.BooleanField(
         label="Je confirme",
         required=True,
@@ -47,14 +57,32 @@ class BulkForm(forms.Form):
             self.fields[
                 "confirm"
             ].label = f"Je confirme l'action sur {count} dossier{plural} (obligatoire)"
+        self.templates = {str(t.pk): t for t in plan.templates}
+        if self.templates:
+            self.fields["reply_template"].choices = [
+                ("", "Aucun : le message ci-dessus"),
+                *((pk, t.name) for pk, t in self.templates.items()),
+            ]
+        else:
+            del self.fields["reply_template"]
         if not (item.takes_message and plan.message_allowed):
             del self.fields["message"]
+            self.fields.pop("reply_template", None)
         elif plan.message_required:
-            self.fields["message"].required = True
-            self.fields["message"].label = "Message à chaque usager (obligatoire)"
-            self.fields["message"].error_messages["required"] = (
-                "Écrivez le message destiné aux usagers."
+            # Checked in clean(): the message, or a template in its place.
+            self.message_required = True
+            self.fields["message"].label = (
+                "Message à chaque usager (obligatoire, ou un modèle ci-dessous)"
+                if self.templates
+                else "Message à chaque usager (obligatoire)"
             )
+
+    message_required = False
+
+    @property
+    def template(self):
+        """The chosen reply template, once the form is valid (None: the message)."""
+        return self.templates.get(self.cleaned_data.get("reply_template") or "")
 
     def full_clean(self):
         super().full_clean()
@@ -68,10 +96,25 @@ class BulkForm(forms.Form):
                 widget.attrs["aria-describedby"] = " ".join(described)
 
     def clean_message(self) -> str:
-        message = self.cleaned_data.get("message", "").strip()
-        if self.fields["message"].required and not message:
-            raise forms.ValidationError("Écrivez le message destiné aux usagers.")
-        return message
+        return self.cleaned_data.get("message", "").strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        if "message" not in self.fields:
+            return cleaned
+        message, template = cleaned.get("message"), cleaned.get("reply_template")
+        if message and template:
+            self.add_error(
+                "reply_template",
+                "Choisissez un modèle ou écrivez un message, pas les deux : videz l'un des deux.",
+            )
+        elif self.message_required and not message and not template and "message" in cleaned:
+            self.add_error(
+                "message",
+                "Écrivez le message destiné aux usagers"
+                + (" ou choisissez un modèle de réponse." if self.templates else "."),
+            )
+        return cleaned
 
 
 def _problem(request: HttpRequest, text: str) -> HttpResponse:
@@ -113,6 +156,7 @@ def bulk_confirm(request: HttpRequest) -> HttpResponse:
                 request.user,
                 message=form.cleaned_data.get("message", ""),
                 target=target,
+                template=form.template,
             )
             request.session[SESSION_KEY] = outcome.as_session()
             messages.success(request, _flash(item, outcome))
@@ -151,8 +195,9 @@ def bulk_result(request: HttpRequest) -> HttpResponse:
     if not stored:
         return render(request, "dossiers/bulk_result.html", {"summary": None})
     item = bulk.BULK_ACTIONS.get(stored.get("action", ""))
+    summary = bulk.summary(request.user, stored)
     return render(
         request,
         "dossiers/bulk_result.html",
-        {"summary": bulk.summary(request.user, stored), "item": item},
+        {"summary": summary, "item": item, "announcement": bulk.announcement(summary)},
     )

@@ -42,14 +42,15 @@
     return false;
   }
 
-  // The dossier page follows its sends while one waits: status, conversation and actions are
-  // asked again every few seconds (dossiers:follow), then it stops.
+  // A page that follows its sends while one waits (the dossier page: status, conversation and
+  // actions from dossiers:follow; the bulk action's summary): its live parts are asked again
+  // every few seconds, then it stops.
   function follow() {
-    var state = document.getElementById("etat-dossier");
-    var thread = document.getElementById("fil");
+    var state = document.querySelector("main [data-live][data-waiting]");
+    var source = document.querySelector("main [data-follow-url]");
     var announce = document.getElementById("annonce-envois");
-    if (!state || !thread || !window.fetch || !window.DOMParser) { return; }
-    var url = thread.getAttribute("data-follow-url");
+    if (!state || !source || !window.fetch || !window.DOMParser) { return; }
+    var url = source.getAttribute("data-follow-url");
     var started = Date.now();
     var retryThread = false;
 
