@@ -52,7 +52,7 @@ def test_last_citizen_at_moves_forward_only_and_only_for_the_citizen():
 
 @mock.patch.object(queue, "request_delivery")
 def test_first_action_and_decision_are_the_first_ones(_delivery):
-    demarche = DemarcheFactory()
+    demarche = DemarcheFactory(allows_messages=True)
     agent = agent_for(demarche)
     dossier = DossierFactory(demarche=demarche)
     # An automatic status is no agent's action.
@@ -61,11 +61,18 @@ def test_first_action_and_decision_are_the_first_ones(_delivery):
     dossier.refresh_from_db()
     assert automatic and dossier.first_action_at is None and dossier.decided_at is None
 
+    def delivered(status):
+        # What the outbox does once HubEE accepted: the next status push may be queued.
+        OutgoingEvent.objects.filter(dossier=dossier).update(state="sent")
+        Dossier.objects.filter(pk=dossier.pk).update(status=status)
+
+    delivered(CaseStatus.SI_RECEIVED)
     taken = queue.perform(dossier, agent, ACTIONS["prendre-en-charge"])
     dossier.refresh_from_db()
     assert dossier.first_action_at == taken.created_at
     assert dossier.decided_at is None
 
+    delivered(CaseStatus.IN_PROGRESS)
     done = queue.perform(dossier, agent, ACTIONS["traiter"], message="C'est fait.")
     queue.perform(dossier, agent, ACTIONS["message"], message="Encore un mot.")
     dossier.refresh_from_db()
