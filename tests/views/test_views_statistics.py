@@ -184,3 +184,10 @@ def test_query_count_does_not_grow_with_data(client):
     assert (queries(page(demarche)), queries(csv_url(demarche)), queries(INDEX)) == small
     # session, user, démarche, counts, percentiles; the list: session, user, démarches
     assert small == (5, 5, 3)
+
+
+def test_a_demarche_name_is_never_a_formula_in_the_csv(client):
+    demarche = DemarcheFactory(name="=HYPERLINK(1)")
+    client.force_login(agent_for(demarche))
+    text = client.get(csv_url(demarche)).content.decode("utf-8")
+    assert "Démarche;'=HYPERLINK(1)" in text

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from dossiers.records import statistics
 from dossiers.records.access import demarches_for, require_demarche
 from dossiers.records.statistics import DEFAULT_PERIOD, PERIODS, Statistics, duration
+from dossiers.web.views.export import FORMULA_STARTS
 
 CHART_WIDTH, CHART_HEIGHT = 720, 200
 CHART_LEFT, CHART_BOTTOM, CHART_TOP = 48, 24, 12
@@ -178,9 +179,8 @@ def statistics_csv(request: HttpRequest, pk: int) -> HttpResponse:
     out.write("\ufeff")
     writer.writerow(CSV_SUMMARY)
     # A démarche's name is written by an administrator: no formula for a spreadsheet.
-    writer.writerow(
-        ["Démarche", "'" + demarche.name if demarche.name[:1] in "=+-@" else demarche.name]
-    )
+    name = demarche.name
+    writer.writerow(["Démarche", f"'{name}" if name.startswith(FORMULA_STARTS) else name])
     writer.writerow(["Période", f"{weeks} semaines depuis le {figures.start:%d/%m/%Y}"])
     for label, _, value in summary(figures):
         unit = " (heures)" if label.startswith("Délai") else ""
@@ -192,8 +192,8 @@ def statistics_csv(request: HttpRequest, pk: int) -> HttpResponse:
         writer.writerow(
             [f"{week.start:%d/%m/%Y}", week.received, week.decided, week.refused, week.backlog]
         )
-    name = f"statistiques-{demarche.pk}-{timezone.localdate():%Y-%m-%d}.csv"
+    filename = f"statistiques-{demarche.pk}-{timezone.localdate():%Y-%m-%d}.csv"
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
