@@ -7,6 +7,7 @@ from dossiers.web.views import export as views_export
 from dossiers.web.views import files as views_files
 from dossiers.web.views import list as views_list
 from dossiers.web.views import previews as views_previews
+from dossiers.web.views import statistics as views_statistics
 from dossiers.web.views import teamwork as views_teamwork
 
 app_name = "dossiers"
@@ -16,6 +17,17 @@ urlpatterns = [
     path("export.csv", views_export.export_csv, name="export"),
     path("lot/", views_bulk.bulk_confirm, name="bulk"),
     path("lot/resultat/", views_bulk.bulk_result, name="bulk-result"),
+    path("statistiques/", views_statistics.statistics_index, name="statistics"),
+    path(
+        "statistiques/<int:pk>/",
+        views_statistics.statistics_demarche,
+        name="statistics-demarche",
+    ),
+    path(
+        "statistiques/<int:pk>/statistiques.csv",
+        views_statistics.statistics_csv,
+        name="statistics-csv",
+    ),
     path("<int:pk>/", views_detail.dossier_detail, name="detail"),
     path("<int:pk>/suivi/", views_detail.follow, name="follow"),
     path("<int:pk>/prendre/", views_teamwork.take, name="take"),

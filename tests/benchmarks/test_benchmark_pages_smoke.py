@@ -32,6 +32,7 @@ def test_pages_benchmark_renders_every_page():
         "à traiter (agent)",
         "nouveaux messages",
         "sélection groupée",
+        "statistiques",
     ]
     for page in report.pages:
         assert 0 < page.queries <= 12, page

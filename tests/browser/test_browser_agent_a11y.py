@@ -21,6 +21,7 @@ NOT_PAGES = {
     "dossiers:download-all",
     "dossiers:preview-image",  # an image of dossiers:preview
     "dossiers:export",  # CSV
+    "dossiers:statistics-csv",  # CSV
     "dossiers:retry",
     "dossiers:follow",  # the live parts of dossiers:detail, checked with it
     "dossiers:take",  # POST only, like the three below
@@ -103,6 +104,10 @@ def test_every_page_has_no_serious_accessibility_violation(page, live_server, tm
         "dossiers:bulk-result": [reverse("dossiers:bulk-result")],
         "preferences": [reverse("preferences")],
         "login": [reverse("login")],
+        "dossiers:statistics": [reverse("dossiers:statistics")],
+        "dossiers:statistics-demarche": [
+            reverse("dossiers:statistics-demarche", args=[dossier.demarche_id])
+        ],
     }
     # Every named page of the URLconf is checked (a new page must be added here).
     assert set(url_names()) - NOT_PAGES == set(pages)

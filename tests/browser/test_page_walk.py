@@ -77,6 +77,7 @@ NOT_PAGES = {
     "logout": "POST seulement (bouton « Se déconnecter »)",
     "sync-now": SUBMITTED,
     "dossiers:export": "téléchargement CSV",
+    "dossiers:statistics-csv": "téléchargement CSV des statistiques",
     "dossiers:download": "téléchargement d'une pièce",
     "dossiers:download-all": "téléchargement ZIP",
     "dossiers:preview-image": "image d'un aperçu (PNG ou JPEG), montrée par dossiers:preview",
@@ -154,6 +155,10 @@ def _one(user: str, name: str, *args, query: str = "", status: int = 200) -> Vis
     return Visit(user, path, f"{name} {path}" + (f" ({user})" if user else " (anonyme)"), status)
 
 
+def _demarche_of(dossier: int) -> int:
+    return Dossier.objects.values_list("demarche_id", flat=True).get(pk=dossier)
+
+
 # Every page of the URLconf, with the visits that fill its parameters from the seeded data.
 PAGES: dict[str, Callable[[Seed], list[Visit]]] = {
     "home": lambda s: [_one(u, "home") for u in (AGENT, SUPERUSER, TECH_ADMIN)],
@@ -198,6 +203,13 @@ PAGES: dict[str, Callable[[Seed], list[Visit]]] = {
             "message",
             "renvoyer-documents",
         )
+    ],
+    "dossiers:statistics": lambda s: [_one(u, "dossiers:statistics") for u in (AGENT, TECH_ADMIN)],
+    "dossiers:statistics-demarche": lambda s: [
+        _one(AGENT, "dossiers:statistics-demarche", _demarche_of(s.dossier)),
+        _one(AGENT, "dossiers:statistics-demarche", _demarche_of(s.certdc), query="?semaines=52"),
+        _one(SUPERUSER, "dossiers:statistics-demarche", _demarche_of(s.dossier)),
+        _one(TECH_ADMIN, "dossiers:statistics-demarche", _demarche_of(s.dossier), status=404),
     ],
     "operations": lambda s: [_one(u, "operations") for u in (SUPERUSER, TECH_ADMIN)],
     "sandbox:osl-home": lambda s: [_one(SUPERUSER, "sandbox:osl-home")],

@@ -220,12 +220,21 @@ def queue_automatic_statuses(dossier: Dossier) -> list[OutgoingEvent]:
 
 def note_milestones(outgoing: OutgoingEvent) -> None:
     """Keep the dossier's `first_action_at` (an agent's first push) and `decided_at` (the first
-    DONE or REFUSED requested, automatic or not) for the statistics."""
+    DONE or REFUSED requested, automatic or not), which decision it was and both delays from
+    the reception, for the statistics."""
     rows = Dossier.objects.filter(pk=outgoing.dossier_id)
+    # The dossier the push was created with: no query.
+    delay = max(0, round((outgoing.created_at - outgoing.dossier.received_at).total_seconds()))
     if not outgoing.automatic:
-        rows.filter(first_action_at__isnull=True).update(first_action_at=outgoing.created_at)
+        rows.filter(first_action_at__isnull=True).update(
+            first_action_at=outgoing.created_at, first_action_delay=delay
+        )
     if outgoing.case_new_status in DECISIONS:
-        rows.filter(decided_at__isnull=True).update(decided_at=outgoing.created_at)
+        rows.filter(decided_at__isnull=True).update(
+            decided_at=outgoing.created_at,
+            decision=outgoing.case_new_status,
+            decision_delay=delay,
+        )
 
 
 def draft_for(outgoing: OutgoingEvent, files: list[OutgoingAttachment] | None = None) -> EventDraft:
