@@ -19,7 +19,6 @@ URL = reverse("healthz")
 TOKEN = "jeton-de-supervision-0123456789"
 
 
-@pytest.mark.xfail(strict=True, reason="finding 7: /healthz details given to anyone")
 def test_anonymous_callers_get_only_the_status(client, healthy):
     response = client.get(URL)
     assert response.status_code == 200
@@ -30,7 +29,6 @@ def test_anonymous_callers_get_only_the_status(client, healthy):
     assert response.json() == {"status": "error"}
 
 
-@pytest.mark.xfail(strict=True, reason="finding 7: /healthz details given to anyone")
 def test_details_need_the_token_or_a_staff_session(client, healthy, settings):
     settings.HEALTHZ_TOKEN = TOKEN
     detailed = client.get(URL, headers={"authorization": f"Bearer {TOKEN}"}).json()
@@ -44,7 +42,6 @@ def test_details_need_the_token_or_a_staff_session(client, healthy, settings):
     assert client.get(URL).json()["demarches"][0]["id"] == healthy.pk
 
 
-@pytest.mark.xfail(strict=True, reason="finding 7: /healthz details given to anyone")
 def test_an_empty_token_opens_nothing(client, healthy, settings):
     settings.HEALTHZ_TOKEN = ""
     for header in ("Bearer ", "Bearer"):
@@ -59,7 +56,6 @@ HOSTILE_EMAILS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="finding 7: mailto: built from an unvalidated value")
 @pytest.mark.parametrize("email", HOSTILE_EMAILS)
 def test_an_invalid_email_is_plain_text_never_a_mailto_link(client, email):
     dossier = DossierFactory(applicant_email=email)

@@ -1,6 +1,8 @@
 from datetime import timedelta
 
 from django import template
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.utils.html import format_html
 
 from dossiers.web.formats import file_size
@@ -52,3 +54,22 @@ def pluriel(value, suffix: str = "s") -> str:
 def file_size_filter(value) -> str:
     """« 850 Ko », « 1,2 Mo », « 12 octets » (Django's filesizeformat writes « Kio »)."""
     return file_size(value)
+
+
+# What a mailto: would read as more than the address: headers (?cc=, &body=), a fragment, an
+# escape; EmailValidator lets "?", "&", "%" and "#" pass in the part before the "@".
+MAILTO_BREAKERS = frozenset("?&%#")
+validate_email = EmailValidator()
+
+
+@register.filter
+def mailto_ok(value) -> bool:
+    """Whether HubEE's e-mail value can safely follow « mailto: »; otherwise it is shown as
+    text, never as a link."""
+    if not isinstance(value, str) or not value or MAILTO_BREAKERS.intersection(value):
+        return False
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
