@@ -7,6 +7,7 @@ from demarches.models import Demarche
 
 # The libraries' admin pages, replaced by ours on import.
 from dossiers import admin_libraries  # noqa: F401
+from dossiers.admin_names import VisibleFileNames
 from dossiers.models import (
     AgentPreference,
     AuditEntry,
@@ -38,7 +39,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class PieceJointeInline(admin.TabularInline):
+class PieceJointeInline(VisibleFileNames, admin.TabularInline):
     model = PieceJointe
     extra = 0
     fields = ["file_name", "attachment_type", "size", "state", "stored_path", "downloaded_at"]

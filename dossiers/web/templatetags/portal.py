@@ -1,10 +1,12 @@
 from datetime import timedelta
+from pathlib import Path
 
 from django import template
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils.html import format_html
 
+from dossiers.models.received import visible_name
 from dossiers.web.formats import file_size
 from hubee_portal.hubee.vocabulary import CaseStatus, label_of
 
@@ -73,3 +75,18 @@ def mailto_ok(value) -> bool:
     except ValidationError:
         return False
     return True
+
+
+@register.filter
+def piece_name(piece) -> str:
+    """An attachment's name as HubEE gave it (PieceJointe, OutgoingAttachment), its hidden
+    characters shown; when the name could mislead, the real extension (the stored file's, the
+    one the download keeps) and the stored name follow."""
+    name = piece.file_name or ""
+    shown = visible_name(name)
+    stored = Path(piece.stored_path or "").name
+    real = Path(stored).suffix.lower()
+    if shown == name and (not stored or name.lower().endswith(real)):
+        return shown
+    kind = f"fichier {real}" if real else "fichier sans extension"
+    return f"{shown} ({kind}, enregistré sous « {stored} »)"
