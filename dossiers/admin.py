@@ -7,6 +7,7 @@ from demarches.models import Demarche
 
 # The libraries' admin pages, replaced by ours on import.
 from dossiers import admin_libraries  # noqa: F401
+from dossiers.admin_audit import AuditedReads
 from dossiers.admin_names import VisibleFileNames
 from dossiers.models import (
     AgentPreference,
@@ -63,7 +64,7 @@ class EvenementInline(admin.TabularInline):
 
 
 @admin.register(Dossier)
-class DossierAdmin(ReadOnlyAdmin):
+class DossierAdmin(AuditedReads, ReadOnlyAdmin):
     list_display = ["external_id", "demarche", "status", "received_at"]
     list_filter = ["demarche", "status"]
     search_fields = ["external_id", "hubee_case_id"]
@@ -153,7 +154,7 @@ class NotificationFailureAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutgoingEvent)
-class OutgoingEventAdmin(ReadOnlyAdmin):
+class OutgoingEventAdmin(AuditedReads, ReadOnlyAdmin):
     list_display = [
         "dossier",
         "action_type",

@@ -39,7 +39,6 @@ def entries():
     return list(AuditEntry.objects.order_by("id"))
 
 
-@pytest.mark.xfail(strict=True, reason="finding 1: admin reads not audited")
 def test_a_dossier_read_in_the_admin_is_audited(reader):
     client, user, mine, _, _ = reader
     page = client.get(reverse("admin:dossiers_dossier_change", args=[mine.pk]))
@@ -58,7 +57,6 @@ def test_a_dossier_read_in_the_admin_is_audited(reader):
     )
 
 
-@pytest.mark.xfail(strict=True, reason="finding 1: admin reads not audited")
 def test_an_outgoing_push_read_in_the_admin_is_audited(reader):
     client, user, mine, push, _ = reader
     assert client.get(reverse("admin:dossiers_outgoingevent_change", args=[push.pk])).status_code
@@ -70,7 +68,6 @@ def test_an_outgoing_push_read_in_the_admin_is_audited(reader):
     assert entries()[-1].detail.startswith("admin, envois")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 1: admin reads not audited")
 def test_the_admin_list_and_its_search_are_audited(reader):
     client, user, mine, _, _ = reader
     url = reverse("admin:dossiers_dossier_changelist")
