@@ -7,6 +7,8 @@ from demarches.models import Demarche
 
 # The libraries' admin pages, replaced by ours on import.
 from dossiers import admin_libraries  # noqa: F401
+from dossiers.admin_audit import AuditedReads
+from dossiers.admin_names import VisibleFileNames
 from dossiers.models import (
     AgentPreference,
     AuditEntry,
@@ -38,7 +40,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class PieceJointeInline(admin.TabularInline):
+class PieceJointeInline(VisibleFileNames, admin.TabularInline):
     model = PieceJointe
     extra = 0
     fields = ["file_name", "attachment_type", "size", "state", "stored_path", "downloaded_at"]
@@ -62,7 +64,7 @@ class EvenementInline(admin.TabularInline):
 
 
 @admin.register(Dossier)
-class DossierAdmin(ReadOnlyAdmin):
+class DossierAdmin(AuditedReads, ReadOnlyAdmin):
     list_display = ["external_id", "demarche", "status", "received_at"]
     list_filter = ["demarche", "status"]
     search_fields = ["external_id", "hubee_case_id"]
@@ -152,7 +154,7 @@ class NotificationFailureAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutgoingEvent)
-class OutgoingEventAdmin(ReadOnlyAdmin):
+class OutgoingEventAdmin(AuditedReads, ReadOnlyAdmin):
     list_display = [
         "dossier",
         "action_type",

@@ -317,3 +317,6 @@ HEALTH_WORKER_SILENCE_MINUTES = env.int("HEALTH_WORKER_SILENCE_MINUTES", default
 HEALTH_SYNC_MAX_AGE_MINUTES = env.int("HEALTH_SYNC_MAX_AGE_MINUTES", default=60)
 HEALTH_FAILED_RUNS = env.int("HEALTH_FAILED_RUNS", default=3)
 HEALTH_MIN_FREE_MB = env.int("HEALTH_MIN_FREE_MB", default=1024)
+# Anonymous /healthz answers only its status; this bearer token (or a staff session) gets the
+# details. Empty: no token opens them.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")

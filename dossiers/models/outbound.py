@@ -16,7 +16,7 @@ from dossiers.enums import (
     OutgoingState,
     SendFailure,
 )
-from dossiers.models.received import Dossier
+from dossiers.models.received import Dossier, visible_name
 
 
 class OutgoingEventQuerySet(models.QuerySet):
@@ -188,7 +188,7 @@ class OutgoingAttachment(TimestampedModel):
         ordering = ["outgoing", "position"]
 
     def __str__(self) -> str:
-        return self.file_name
+        return visible_name(self.file_name)
 
     @property
     def absolute_path(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from django.conf import settings
@@ -256,8 +257,23 @@ class PieceJointe(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.file_name
+        return visible_name(self.file_name)
 
     @property
     def absolute_path(self) -> Path:
         return Path(self.dossier.demarche.download_folder) / self.stored_path
+
+
+# What changes how a name reads without being seen: C0/C1 controls (NUL too), bidi controls
+# and other format characters (U+202E turns « facture[U+202E]fdp.exe » into what reads
+# « factureexe.pdf »), line and paragraph separators.
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def visible_name(text: str) -> str:
+    """A name received from HubEE as it may be displayed: each hidden character written out,
+    « [U+202E] » (the template filter piece_name also says the real extension)."""
+    return "".join(
+        f"[U+{ord(char):04X}]" if unicodedata.category(char) in HIDDEN_CATEGORIES else char
+        for char in text
+    )

@@ -1,6 +1,9 @@
 """« État du portail »: the administrators' page inside the admin (staff only), and
 /healthz for monitoring tools."""
 
+import hmac
+
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -28,4 +31,20 @@ def operations(request: HttpRequest) -> HttpResponse:
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     report = health.check()
-    return JsonResponse(report.as_json(), status=200 if report.healthy else 503)
+    body = report.as_json()
+    if not sees_details(request):
+        body = {"status": body["status"]}
+    return JsonResponse(body, status=200 if report.healthy else 503)
+
+
+def sees_details(request: HttpRequest) -> bool:
+    """Démarche ids, worker times and free disk help an attacker: only the monitoring tool
+    (settings.HEALTHZ_TOKEN as a bearer) and the administrateurs techniques see them."""
+    user = request.user
+    if user.is_authenticated and user.is_active and user.is_staff:
+        return True
+    token = settings.HEALTHZ_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if not token or scheme.lower() != "bearer" or not given:
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())

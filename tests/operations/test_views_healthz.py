@@ -1,5 +1,6 @@
-"""/healthz: 200 when all is well, 503 in each condition that needs a person, no personal
-data, no login."""
+"""/healthz as the monitoring tool reads it (its token): 200 when all is well, 503 in each
+condition that needs a person, no personal data, no login. What anonymous callers get:
+tests/security/test_finding7_healthz_mailto.py."""
 
 from __future__ import annotations
 
@@ -19,13 +20,22 @@ from tests.factories import staff_with
 from tests.operations.conftest import APPLICANT
 
 URL = reverse("healthz")
+TOKEN = "jeton-de-la-supervision"
+
+
+@pytest.fixture
+def client(client, settings):
+    """The monitoring tool: it sends settings.HEALTHZ_TOKEN."""
+    settings.HEALTHZ_TOKEN = TOKEN
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
+    return client
 
 
 def kinds(response) -> set[str]:
     return {p["kind"] for p in response.json()["problems"]}
 
 
-def test_healthy_answers_200_without_login(client, healthy):
+def test_healthy_answers_200_to_the_monitoring_token(client, healthy):
     response = client.get(URL)
     assert response.status_code == 200
     body = response.json()

@@ -1,8 +1,12 @@
 from datetime import timedelta
+from pathlib import Path
 
 from django import template
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.utils.html import format_html
 
+from dossiers.models.received import visible_name
 from dossiers.web.formats import file_size
 from hubee_portal.hubee.vocabulary import CaseStatus, label_of
 
@@ -52,3 +56,37 @@ def pluriel(value, suffix: str = "s") -> str:
 def file_size_filter(value) -> str:
     """« 850 Ko », « 1,2 Mo », « 12 octets » (Django's filesizeformat writes « Kio »)."""
     return file_size(value)
+
+
+# What a mailto: would read as more than the address: headers (?cc=, &body=), a fragment, an
+# escape; EmailValidator lets "?", "&", "%" and "#" pass in the part before the "@".
+MAILTO_BREAKERS = frozenset("?&%#")
+validate_email = EmailValidator()
+
+
+@register.filter
+def mailto_ok(value) -> bool:
+    """Whether HubEE's e-mail value can safely follow « mailto: »; otherwise it is shown as
+    text, never as a link."""
+    if not isinstance(value, str) or not value or MAILTO_BREAKERS.intersection(value):
+        return False
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
+
+
+@register.filter
+def piece_name(piece) -> str:
+    """An attachment's name as HubEE gave it (PieceJointe, OutgoingAttachment), its hidden
+    characters shown; when the name could mislead, the real extension (the stored file's, the
+    one the download keeps) and the stored name follow."""
+    name = piece.file_name or ""
+    shown = visible_name(name)
+    stored = Path(piece.stored_path or "").name
+    real = Path(stored).suffix.lower()
+    if shown == name and (not stored or name.lower().endswith(real)):
+        return shown
+    kind = f"fichier {real}" if real else "fichier sans extension"
+    return f"{shown} ({kind}, enregistré sous « {stored} »)"
