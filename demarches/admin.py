@@ -108,18 +108,19 @@ class DemarcheAdmin(admin.ModelAdmin):
         "organisation",
         "connection",
         "enabled",
+        "secret",
         "retention_months",
     ]
     list_filter = ["enabled", "process_code", "organisation", "connection"]
     search_fields = ["name", "process_code", "client_id"]
     list_select_related = ["organisation", "connection"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["secret", "created_at", "updated_at"]
     actions = ["test_connection", "enable", "disable"]
     filter_horizontal = ["agents"]
     inlines = [ReplyTemplateInline]
     fieldsets = [
         (None, {"fields": ["name", "process_code", "organisation", "connection", "enabled"]}),
-        ("Identifiants HubEE", {"fields": ["client_id", "client_secret"]}),
+        ("Identifiants HubEE", {"fields": ["client_id", "client_secret", "secret"]}),
         ("Fichiers", {"fields": ["download_folder"]}),
         (
             "Statuts",
@@ -140,6 +141,11 @@ class DemarcheAdmin(admin.ModelAdmin):
         ("Habilitations", {"fields": ["agents", "take_assigns"]}),
         ("Historique", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    # Whether a secret is stored and since when: never the secret itself.
+    @admin.display(description="état du secret", ordering="secret_set_at")
+    def secret(self, obj: Demarche) -> str:
+        return obj.secret_state
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
