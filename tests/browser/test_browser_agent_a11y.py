@@ -103,6 +103,10 @@ def test_every_page_has_no_serious_accessibility_violation(page, live_server, tm
         "dossiers:bulk-result": [reverse("dossiers:bulk-result")],
         "preferences": [reverse("preferences")],
         "login": [reverse("login")],
+        "password_reset": [reverse("password_reset")],
+        "password_reset_done": [reverse("password_reset_done")],
+        "password_reset_confirm": [reverse("password_reset_confirm", args=["MQ", "perime"])],
+        "password_reset_complete": [reverse("password_reset_complete")],
     }
     # Every named page of the URLconf is checked (a new page must be added here).
     assert set(url_names()) - NOT_PAGES == set(pages)
