@@ -10,6 +10,7 @@ from demarches import (
     services,
 )
 from demarches.admin_templates import ReplyTemplateInline
+from demarches.admin_wording import FrenchWording
 from demarches.forms import DemarcheAdminForm
 from demarches.hubee import check_connection
 from demarches.models import AttachmentTypeLabel, Demarche, HubEEConnection, Organisation
@@ -44,13 +45,13 @@ def _tell_disabled(modeladmin, request, change, why: str) -> None:
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(FrenchWording, admin.ModelAdmin):
     list_display = ["name", "siret", "code_guichet"]
     search_fields = ["name", "siret", "code_guichet"]
 
 
 @admin.register(HubEEConnection)
-class HubEEConnectionAdmin(admin.ModelAdmin):
+class HubEEConnectionAdmin(FrenchWording, admin.ModelAdmin):
     list_display = ["name", "environment", "api_url", "batch_size", "http_retries"]
     list_filter = ["environment"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -100,7 +101,7 @@ RETENTION_FIELDSET = ("Conservation des données (RGPD)", {"fields": ["retention
 
 
 @admin.register(Demarche)
-class DemarcheAdmin(admin.ModelAdmin):
+class DemarcheAdmin(FrenchWording, admin.ModelAdmin):
     form = DemarcheAdminForm
     list_display = [
         "name",
@@ -223,7 +224,7 @@ class DemarcheAdmin(admin.ModelAdmin):
 
 
 @admin.register(AttachmentTypeLabel)
-class AttachmentTypeLabelAdmin(admin.ModelAdmin):
+class AttachmentTypeLabelAdmin(FrenchWording, admin.ModelAdmin):
     list_display = ["code", "label", "assumed_text", "updated_at"]
     list_display_links = ["code", "label"]
     list_filter = ["assumed"]

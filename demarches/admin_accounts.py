@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from demarches import invitations
+from demarches.admin_wording import FrenchWording
 from demarches.forms import SELF_HABILITATION
 from demarches.models import Demarche
 
@@ -106,7 +107,7 @@ class AgentCreationForm(HabilitationsForm):
         return user
 
 
-class AccountAdmin(UserAdmin):
+class AccountAdmin(FrenchWording, UserAdmin):
     form = AgentChangeForm
     add_form = AgentCreationForm
     add_form_template = None  # Django's asks for a password first
@@ -233,7 +234,7 @@ class SuperuserWrites:
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
 
-class RightsGroupAdmin(SuperuserWrites, GroupAdmin):
+class RightsGroupAdmin(FrenchWording, SuperuserWrites, GroupAdmin):
     """A group is a bundle of permissions: writing one is granting them."""
 
 
