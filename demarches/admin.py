@@ -10,6 +10,7 @@ from demarches import (
     services,
 )
 from demarches.admin_templates import ReplyTemplateInline
+from demarches.admin_wording import FrenchWording
 from demarches.forms import DemarcheAdminForm
 from demarches.hubee import check_connection
 from demarches.models import AttachmentTypeLabel, Demarche, HubEEConnection, Organisation
@@ -44,13 +45,13 @@ def _tell_disabled(modeladmin, request, change, why: str) -> None:
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(FrenchWording, admin.ModelAdmin):
     list_display = ["name", "siret", "code_guichet"]
     search_fields = ["name", "siret", "code_guichet"]
 
 
 @admin.register(HubEEConnection)
-class HubEEConnectionAdmin(admin.ModelAdmin):
+class HubEEConnectionAdmin(FrenchWording, admin.ModelAdmin):
     list_display = ["name", "environment", "api_url", "batch_size", "http_retries"]
     list_filter = ["environment"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -100,7 +101,7 @@ RETENTION_FIELDSET = ("Conservation des données (RGPD)", {"fields": ["retention
 
 
 @admin.register(Demarche)
-class DemarcheAdmin(admin.ModelAdmin):
+class DemarcheAdmin(FrenchWording, admin.ModelAdmin):
     form = DemarcheAdminForm
     list_display = [
         "name",
@@ -108,18 +109,19 @@ class DemarcheAdmin(admin.ModelAdmin):
         "organisation",
         "connection",
         "enabled",
+        "secret",
         "retention_months",
     ]
     list_filter = ["enabled", "process_code", "organisation", "connection"]
     search_fields = ["name", "process_code", "client_id"]
     list_select_related = ["organisation", "connection"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["secret", "created_at", "updated_at"]
     actions = ["test_connection", "enable", "disable"]
     filter_horizontal = ["agents"]
     inlines = [ReplyTemplateInline]
     fieldsets = [
         (None, {"fields": ["name", "process_code", "organisation", "connection", "enabled"]}),
-        ("Identifiants HubEE", {"fields": ["client_id", "client_secret"]}),
+        ("Identifiants HubEE", {"fields": ["client_id", "client_secret", "secret"]}),
         ("Fichiers", {"fields": ["download_folder"]}),
         (
             "Statuts",
@@ -140,6 +142,11 @@ class DemarcheAdmin(admin.ModelAdmin):
         ("Habilitations", {"fields": ["agents", "take_assigns"]}),
         ("Historique", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    # Whether a secret is stored and since when: never the secret itself.
+    @admin.display(description="état du secret", ordering="secret_set_at")
+    def secret(self, obj: Demarche) -> str:
+        return obj.secret_state
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -217,7 +224,7 @@ class DemarcheAdmin(admin.ModelAdmin):
 
 
 @admin.register(AttachmentTypeLabel)
-class AttachmentTypeLabelAdmin(admin.ModelAdmin):
+class AttachmentTypeLabelAdmin(FrenchWording, admin.ModelAdmin):
     list_display = ["code", "label", "assumed_text", "updated_at"]
     list_display_links = ["code", "label"]
     list_filter = ["assumed"]

@@ -7,6 +7,7 @@ from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT, Manageme
 from django.forms.models import BaseInlineFormSet
 from django.utils.functional import cached_property
 
+from demarches.admin_wording import FrenchWording
 from demarches.models import ReplyTemplate
 
 
@@ -39,7 +40,7 @@ class ReplyTemplateInline(admin.StackedInline):
 
 
 @admin.register(ReplyTemplate)
-class ReplyTemplateAdmin(admin.ModelAdmin):
+class ReplyTemplateAdmin(FrenchWording, admin.ModelAdmin):
     list_display = ["name", "demarche", "purpose", "updated_at"]
     list_filter = ["purpose", "demarche"]
     search_fields = ["name", "text", "demarche__name"]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
+from django.utils import timezone
 
 from demarches import crypto, reply_templates
 from demarches.enums import ENVIRONMENT_URLS, AutomaticStatus, Environment, FinalStatus
@@ -172,6 +173,8 @@ class Demarche(TimestampedModel):
     )
     # Fernet token; read and written through client_secret (see demarches.crypto).
     client_secret_encrypted = models.TextField("secret client chiffré", editable=False)
+    # When the secret last changed (set by client_secret); empty for one stored before 0007.
+    secret_set_at = models.DateTimeField("secret enregistré le", null=True, editable=False)
     download_folder = models.CharField(
         "dossier de téléchargement",
         max_length=1000,
@@ -262,7 +265,24 @@ class Demarche(TimestampedModel):
 
     @client_secret.setter
     def client_secret(self, value: str) -> None:
+        # The date tells when the secret changed: the same one set again (an import) keeps it.
+        if value and self.client_secret_encrypted:
+            try:
+                if crypto.decrypt(self.client_secret_encrypted) == value:
+                    return
+            except crypto.SecretDecryptionError:
+                pass
         self.client_secret_encrypted = crypto.encrypt(value) if value else ""
+        self.secret_set_at = timezone.now() if value else None
+
+    @property
+    def secret_state(self) -> str:
+        """Whether a secret is stored and since when, in French (never the secret)."""
+        if not self.client_secret_encrypted:
+            return "Aucun secret enregistré"
+        if self.secret_set_at is None:
+            return "Secret enregistré, date inconnue (enregistré avant cette version)"
+        return f"Secret enregistré le {timezone.localtime(self.secret_set_at):%d/%m/%Y à %H:%M}"
 
     @property
     def final_statuses(self) -> list[str]:

@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from demarches.admin import RETENTION_FIELDSET, DemarcheAdmin
+from demarches.admin_wording import FrenchWording
 from demarches.models import Demarche
 
 # The libraries' admin pages, replaced by ours on import.
@@ -27,7 +28,7 @@ from dossiers.operations.schedules import PURGE_SCHEDULE_NAME
 from dossiers.records.access import demarches_for, in_demarches_of, sees_all_dossiers
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(FrenchWording, admin.ModelAdmin):
     """Received data and journals are written by the sync only."""
 
     def has_add_permission(self, request, obj=None):
@@ -198,7 +199,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AgentPreference)
-class AgentPreferenceAdmin(admin.ModelAdmin):
+class AgentPreferenceAdmin(FrenchWording, admin.ModelAdmin):
     list_display = ["user", "alert_mode", "last_seen_at"]
     list_filter = ["alert_mode"]
     fields = ["user", "alert_mode"]

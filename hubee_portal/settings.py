@@ -152,6 +152,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# How long the link of an invitation or of « Mot de passe oublié ? » works, in seconds
+# (3 days by default: an agent invited on Friday still can on Monday morning).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one account
 # from one address, that pair is refused for AXES_COOLOFF_MINUTES.

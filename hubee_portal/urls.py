@@ -6,6 +6,7 @@ from django.http import HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
+from demarches import invitations
 from dossiers.operations import views as operations_views
 from dossiers.web.views import home, preferences
 
@@ -29,6 +30,28 @@ urlpatterns = [
     path("mes-alertes/", preferences.preferences, name="preferences"),
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    # Choosing a password: from the invitation e-mail (demarches.invitations) or « Mot de passe
+    # oublié ? ». Django's views, French templates in templates/registration/.
+    path(
+        "mot-de-passe-oublie/",
+        invitations.ForgottenPasswordView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "mot-de-passe-oublie/envoye/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "mot-de-passe/<uidb64>/<token>/",
+        invitations.ChoosePasswordView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "mot-de-passe/choisi/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path(
         "admin/etat/",
         admin.site.admin_view(operations_views.operations),

@@ -108,6 +108,10 @@ def test_every_page_has_no_serious_accessibility_violation(page, live_server, tm
         "dossiers:statistics-demarche": [
             reverse("dossiers:statistics-demarche", args=[dossier.demarche_id])
         ],
+        "password_reset": [reverse("password_reset")],
+        "password_reset_done": [reverse("password_reset_done")],
+        "password_reset_confirm": [reverse("password_reset_confirm", args=["MQ", "perime"])],
+        "password_reset_complete": [reverse("password_reset_complete")],
     }
     # Every named page of the URLconf is checked (a new page must be added here).
     assert set(url_names()) - NOT_PAGES == set(pages)

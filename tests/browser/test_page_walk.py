@@ -37,6 +37,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from playwright.sync_api import Page
 
+from demarches import invitations
 from demarches.models import ReplyTemplate
 from dossiers.enums import AuditAction
 from dossiers.exchange.inbound.listing import sync_demarche
@@ -159,10 +160,23 @@ def _demarche_of(dossier: int) -> int:
     return Dossier.objects.values_list("demarche_id", flat=True).get(pk=dossier)
 
 
+def _invitation_path(username: str = "agent.collegue") -> str:
+    """The link of an invitation e-mail (demarches.invitations), for an account of the seed."""
+    user = get_user_model().objects.get(username=username)
+    return invitations.password_link(user).removeprefix(settings.PORTAL_BASE_URL)
+
+
 # Every page of the URLconf, with the visits that fill its parameters from the seeded data.
 PAGES: dict[str, Callable[[Seed], list[Visit]]] = {
     "home": lambda s: [_one(u, "home") for u in (AGENT, SUPERUSER, TECH_ADMIN)],
     "login": lambda s: [_one(ANONYMOUS, "login")],
+    "password_reset": lambda s: [_one(ANONYMOUS, "password_reset")],
+    "password_reset_done": lambda s: [_one(ANONYMOUS, "password_reset_done")],
+    "password_reset_confirm": lambda s: [
+        Visit(ANONYMOUS, _invitation_path(), "password_reset_confirm (lien d'invitation)"),
+        _one(ANONYMOUS, "password_reset_confirm", "MQ", "lien-perime"),
+    ],
+    "password_reset_complete": lambda s: [_one(ANONYMOUS, "password_reset_complete")],
     "preferences": lambda s: [_one(AGENT, "preferences")],
     "dossiers:list": lambda s: [
         _one(AGENT, "dossiers:list"),
@@ -582,12 +596,39 @@ def _bulk_confirmed(page: Page, seed: Seed):
     return page.get_by_role("main").get_by_role("button", name="M'attribuer ces dossiers")
 
 
+def _forgotten_password(page: Page, seed: Seed):
+    page.get_by_label("Adresse électronique").fill("personne@mairie.fr")
+    return page.get_by_role("button", name="Recevoir le lien")
+
+
+def _different_passwords(page: Page, seed: Seed):
+    page.get_by_label("Nouveau mot de passe").fill("Une-phrase-de-passe-42")
+    page.get_by_label("Confirmation du mot de passe").fill("Une-autre-phrase-42")
+    return page.get_by_role("button", name="Enregistrer le mot de passe")
+
+
 def _bulk_start(seed: Seed) -> str:
     spare = list(seed.by_action.values())[:2]
     return reverse("dossiers:bulk") + _bulk_query("je-m-en-occupe", *spare)
 
 
 SUBMISSIONS = [
+    Submission(
+        "« Mot de passe oublié ? » → message identique, l'adresse existe ou non",
+        "password_reset",
+        ANONYMOUS,
+        lambda s: reverse("password_reset"),
+        _forgotten_password,
+        "un courriel vient de lui être envoyé",
+    ),
+    Submission(
+        "lien d'invitation : deux mots de passe différents (erreurs du formulaire)",
+        "password_reset_confirm",
+        ANONYMOUS,
+        lambda s: _invitation_path(),
+        _different_passwords,
+        "ne sont pas identiques",
+    ),
     Submission(
         "« Synchroniser maintenant » (tableau de bord)",
         "sync-now",
