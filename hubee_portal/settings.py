@@ -154,14 +154,28 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one account
-# from one address, that pair is refused for AXES_COOLOFF_MINUTES.
+# from one address, that pair is refused for AXES_COOLOFF_MINUTES; after
+# AXES_ACCOUNT_FAILURE_LIMIT for one account from any addresses, the account is, for the same
+# cool-off (hubee_portal.login_throttle). Never a permanent lock.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ACCOUNT_FAILURE_LIMIT = env.int("AXES_ACCOUNT_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "hubee_portal.login_throttle.AccountThrottle"
+# Tries refused during a lockout do not restart it: an attacker cannot keep an account locked
+# beyond the cool-off by trying on.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_LOCKOUT_CALLABLE = "hubee_portal.login_throttle.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
-# Behind the TLS proxy, the client address is the last X-Forwarded-For entry.
+# Behind the TLS proxy, the client address is the X-Forwarded-For entry TRUSTED_PROXY_COUNT
+# hops from the right (one proxy that appends: the last); 0 ignores the header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT vaut 0 ou plus (nombre de proxys de confiance)."
+    )
 AXES_CLIENT_IP_CALLABLE = "dossiers.records.access.client_ip"
 
 LANGUAGE_CODE = "fr"
