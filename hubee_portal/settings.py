@@ -200,6 +200,26 @@ STORAGES = {
 # Development serves static files from the apps without collectstatic.
 WHITENOISE_AUTOREFRESH = DEBUG
 
+
+# Modes of citizens' files and of the folders the portal creates, and of the SQLite database
+# (octal; the group can be a backup or antivirus account, never every account of the server).
+def _mode(name: str, default: str, owner_needs: int) -> int:
+    raw = env.str(name, default=default)
+    try:
+        value = int(raw, 8)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0o777 or value & owner_needs != owner_needs:
+        raise ImproperlyConfigured(
+            f"{name} est un mode octal (par exemple {default}) qui laisse au propriétaire "
+            f"{oct(owner_needs)[2:]}, pas {raw!r}."
+        )
+    return value
+
+
+HUBEE_FILE_MODE = _mode("HUBEE_FILE_MODE", "0640", 0o600)
+HUBEE_DIR_MODE = _mode("HUBEE_DIR_MODE", "0750", 0o700)
+
 # Root under which démarche download folders are suggested (each démarche has its own folder).
 HUBEE_DOWNLOAD_ROOT = Path(
     env.str("HUBEE_DOWNLOAD_ROOT", default=str(DATA_DIR / "telechargements"))
