@@ -26,7 +26,6 @@ def policy(response) -> dict[str, str]:
     return dict(parts)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 finding 5: no Content-Security-Policy")
 def test_pages_send_a_strict_content_security_policy(client):
     admin = AdminFactory()
     # Anonymous, agent, admin and sandbox pages.
