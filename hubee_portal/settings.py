@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer that has none (files keep their own sandbox).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -157,14 +159,28 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one account
-# from one address, that pair is refused for AXES_COOLOFF_MINUTES.
+# from one address, that pair is refused for AXES_COOLOFF_MINUTES; after
+# AXES_ACCOUNT_FAILURE_LIMIT for one account from any addresses, the account is, for the same
+# cool-off (hubee_portal.login_throttle). Never a permanent lock.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ACCOUNT_FAILURE_LIMIT = env.int("AXES_ACCOUNT_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "hubee_portal.login_throttle.AccountThrottle"
+# Tries refused during a lockout do not restart it: an attacker cannot keep an account locked
+# beyond the cool-off by trying on.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_LOCKOUT_CALLABLE = "hubee_portal.login_throttle.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
-# Behind the TLS proxy, the client address is the last X-Forwarded-For entry.
+# Behind the TLS proxy, the client address is the X-Forwarded-For entry TRUSTED_PROXY_COUNT
+# hops from the right (one proxy that appends: the last); 0 ignores the header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT vaut 0 ou plus (nombre de proxys de confiance)."
+    )
 AXES_CLIENT_IP_CALLABLE = "dossiers.records.access.client_ip"
 
 LANGUAGE_CODE = "fr"
@@ -188,6 +204,26 @@ STORAGES = {
 
 # Development serves static files from the apps without collectstatic.
 WHITENOISE_AUTOREFRESH = DEBUG
+
+
+# Modes of citizens' files and of the folders the portal creates, and of the SQLite database
+# (octal; the group can be a backup or antivirus account, never every account of the server).
+def _mode(name: str, default: str, owner_needs: int) -> int:
+    raw = env.str(name, default=default)
+    try:
+        value = int(raw, 8)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0o777 or value & owner_needs != owner_needs:
+        raise ImproperlyConfigured(
+            f"{name} est un mode octal (par exemple {default}) qui laisse au propriétaire "
+            f"{oct(owner_needs)[2:]}, pas {raw!r}."
+        )
+    return value
+
+
+HUBEE_FILE_MODE = _mode("HUBEE_FILE_MODE", "0640", 0o600)
+HUBEE_DIR_MODE = _mode("HUBEE_DIR_MODE", "0750", 0o700)
 
 # Root under which démarche download folders are suggested (each démarche has its own folder).
 HUBEE_DOWNLOAD_ROOT = Path(
@@ -233,6 +269,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (django-csp): scripts, styles and images from the portal only, no
+# inline script, style or style attribute, no plugin, no framing, forms posted to the portal.
+# The Django admin and the sandbox live under the same policy (no inline code in 5.2's admin).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -126,11 +126,13 @@ def require_demarche(user: User, pk: int) -> Demarche:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client address for login throttling: behind the TLS proxy, the address the proxy
-    saw (the last X-Forwarded-For entry, the only one it vouches for)."""
-    if settings.BEHIND_TLS_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            return last
+    """The client address for login throttling. Behind the TLS proxy, the X-Forwarded-For entry
+    TRUSTED_PROXY_COUNT hops from the right: each trusted proxy appends the address it saw, so
+    anything further left is the client's own say. 0, no proxy, or a header shorter than the
+    proxy chain: REMOTE_ADDR."""
+    count = settings.TRUSTED_PROXY_COUNT if settings.BEHIND_TLS_PROXY else 0
+    if count > 0:
+        entries = [e.strip() for e in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if len(entries) >= count and entries[-count]:
+            return entries[-count]
     return request.META.get("REMOTE_ADDR")

@@ -2,7 +2,8 @@
 
 Layout as the official script's — `<démarche folder>/<external id>/<file name>` — with both
 parts sanitised. Every write goes through `open_temp` and `commit`: the seam tests use to inject
-OSError (disk full, read-only folder).
+OSError (disk full, read-only folder). Files get HUBEE_FILE_MODE and new folders HUBEE_DIR_MODE
+whatever the umask: citizens' files are not for every account of the server.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO, TypeVar
+
+from django.conf import settings
 
 T = TypeVar("T")
 
@@ -90,14 +93,35 @@ def resolve_inside(root: Path, relative: str) -> Path:
 
 
 def ensure_dir(path: Path) -> None:
+    """`path` and its missing parents, created with HUBEE_DIR_MODE; existing folders keep the
+    mode their administrator gave them."""
+    missing = []
+    current = path
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:  # another worker made it first: its own mode applies
+            continue
+        os.chmod(folder, settings.HUBEE_DIR_MODE)  # mkdir's mode is cut by the umask
     path.mkdir(parents=True, exist_ok=True)
 
 
 def open_temp(folder: Path) -> tuple[Path, BinaryIO]:
     """A new temporary file in `folder` (same filesystem as the final name, so rename is
-    atomic)."""
+    atomic), with HUBEE_FILE_MODE (the rename keeps it)."""
     temp = folder / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
-    return temp, open(temp, "xb")  # noqa: SIM115  (closed by write_atomic)
+    file_mode = settings.HUBEE_FILE_MODE
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, file_mode)
+    try:
+        os.fchmod(fd, file_mode)  # exact, whatever the umask
+        return temp, os.fdopen(fd, "wb")  # closed by write_atomic
+    except BaseException:
+        os.close(fd)
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def commit(temp: Path, final: Path, *, sync_folder: bool = True) -> None:
