@@ -163,6 +163,12 @@ def hubee_reason(reason: str) -> str:
             )
         case Reason.CORRUPT_DOWNLOAD:
             return CORRUPT_DOWNLOAD
+        case Reason.TOO_LARGE:
+            return (
+                "HubEE a envoyé une réponse plus volumineuse que la limite du portail : elle "
+                "n'a pas été lue. Nouvel essai à chaque synchronisation ; si cela dure, "
+                f"{TELL_ADMIN}."
+            )
         case Reason.NOT_FOUND:
             return "Ce dossier n'existe plus sur HubEE (supprimé ou purgé)."
         case Reason.FORBIDDEN:

@@ -24,6 +24,7 @@ from .errors import (
     PermanentError,
     Reason,
     RedirectError,
+    TooLargeError,
     TransientError,
 )
 from .payloads import (
@@ -73,6 +74,7 @@ __all__ = [
     "NotFoundError",
     "PermanentError",
     "RedirectError",
+    "TooLargeError",
     "TransientError",
     "find_matching_event",
     "is_same_event",

@@ -105,7 +105,6 @@ def pending_on_hubee(hubee: Hubee, demarche: Any) -> int:
 # -- a: a huge JSON answer fails its call only ---------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="finding 6a: a JSON answer is read whole into memory")
 def test_huge_case_answer_fails_that_notification_only(hubee: Hubee, settings: Any) -> None:
     settings.HUBEE_MAX_JSON_BYTES = 256 * 1024
     demarche = hubee.demarche()
@@ -126,7 +125,6 @@ def test_huge_case_answer_fails_that_notification_only(hubee: Hubee, settings: A
     assert adapter.bodies and all(b.served <= 2 * MIB for b in adapter.bodies)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 6a: a JSON answer is read whole into memory")
 def test_huge_notifications_list_fails_the_run_with_a_french_message(
     hubee: Hubee, settings: Any
 ) -> None:
