@@ -24,6 +24,8 @@ class AttachmentState(models.TextChoices):
     STORED = "stored", "Enregistré"
     CORRUPT = "corrupt", "Corrompu"
     UNAVAILABLE = "unavailable", "Indisponible"
+    # Not fetched again by the sync: too large, or given up (state_detail says which).
+    FAILED = "failed", "Non téléchargée"
 
 
 class OutgoingState(models.TextChoices):

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from dossiers.enums import FailureKind, RunFailure, RunStatus
 from hubee_portal.hubee import Reason
+from hubee_portal.hubee.errors import size_in_words
 from hubee_portal.hubee.vocabulary import AttachmentStatus
 
 TELL_ADMIN = "prévenez l'administrateur technique"
@@ -186,6 +187,33 @@ CORRUPT_DOWNLOAD = (
     "Le fichier reçu de HubEE ne correspond pas à celui annoncé (taille ou empreinte) : "
     "nouvel essai automatique à la prochaine synchronisation ; si cela dure, "
     f"{TELL_ADMIN}."
+)
+
+
+def file_too_large(limit: int) -> str:
+    """PieceJointe.state_detail of a file over HUBEE_MAX_FILE_BYTES (declared or received)."""
+    return (
+        f"Fichier trop volumineux pour le portail (plus de {size_in_words(limit)}) : il n'a pas "
+        f"été téléchargé. {TELL_ADMIN[0].upper()}{TELL_ADMIN[1:]}, qui peut relever cette "
+        "limite puis relancer le téléchargement ; sinon, demandez ce document autrement à "
+        "l'usager."
+    )
+
+
+def download_given_up(attempts: int) -> str:
+    """PieceJointe.state_detail of a file that failed its size or digest check on every run."""
+    return (
+        "Le fichier reçu de HubEE ne correspondait pas à celui annoncé (taille ou empreinte) : "
+        f"le portail a cessé de le télécharger après {attempts} essais. L'administrateur "
+        "technique en est averti et peut relancer le téléchargement ; si ce document vous "
+        "manque, demandez-le à nouveau à l'usager."
+    )
+
+
+# A FAILED file whose state_detail is empty (never written so by the sync).
+DOWNLOAD_FAILED = (
+    f"Ce fichier n'a pas pu être téléchargé depuis HubEE : {TELL_ADMIN}, qui peut relancer "
+    "le téléchargement."
 )
 
 

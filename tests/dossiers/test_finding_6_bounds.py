@@ -168,7 +168,6 @@ def assert_big_one_refused(hubee: Hubee, demarche: Any, case: Any) -> None:
     assert services.status_pushes(case) == ["SI_RECEIVED"]
 
 
-@pytest.mark.xfail(strict=True, reason="finding 6b: no maximum file size")
 def test_declared_size_over_the_maximum_is_refused(hubee: Hubee, settings: Any) -> None:
     settings.HUBEE_MAX_FILE_BYTES = 4096
     demarche = hubee.demarche()
@@ -179,7 +178,6 @@ def test_declared_size_over_the_maximum_is_refused(hubee: Hubee, settings: Any) 
     assert_big_one_refused(hubee, demarche, case)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 6b: a file with no declared size fills the disk")
 def test_undeclared_size_is_cut_at_the_maximum(
     hubee: Hubee, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

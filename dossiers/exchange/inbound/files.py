@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -14,8 +15,10 @@ from dossiers.exchange.inbound.errors import PendingAttachmentError
 from dossiers.exchange.inbound.journal import SyncContext
 from dossiers.models import Dossier, Evenement, PieceJointe
 from dossiers.records import explanations, storage
-from hubee_portal.hubee import CorruptDownloadError, DownloadResult, TransientError
+from hubee_portal.hubee import CorruptDownloadError, DownloadResult, TooLargeError, TransientError
 from hubee_portal.hubee.vocabulary import AttachmentStatus
+
+logger = logging.getLogger(__name__)
 
 
 class FileFetcher:
@@ -50,7 +53,9 @@ class FileFetcher:
                 target = storage.resolve_inside(self.context.root, piece.stored_path)
                 if target.parent not in folders:
                     folders[target.parent] = not target.parent.is_dir()
-                written.append((piece, self.download(dossier, piece, event, target)))
+                result = self.download(dossier, piece, event, target)
+                if result is not None:
+                    written.append((piece, result))
         except Exception:
             # Keep what arrived: the rerun does not fetch it again.
             self.mark_stored(written, folders)
@@ -64,8 +69,10 @@ class FileFetcher:
 
     def download(
         self, dossier: Dossier, piece: PieceJointe, event: Evenement | None, target: Path
-    ) -> DownloadResult:
-        """Fetch one file to its final name (fsynced, renamed; the folder is not synced)."""
+    ) -> DownloadResult | None:
+        """Fetch one file to its final name (fsynced, renamed; the folder is not synced). None:
+        the file is not kept and will not be fetched again by the sync (FAILED, saying why);
+        the rest of the dossier goes on."""
         case_id = str(dossier.hubee_case_id)
         attachment_id = str(piece.hubee_attachment_id)
 
@@ -80,6 +87,15 @@ class FileFetcher:
 
         try:
             return storage.write_atomic(target, fetch, sync_folder=False)
+        except TooLargeError as exc:
+            # The partial file is gone (write_atomic); the journal and the log keep str(exc).
+            logger.warning("piece %s: %s", piece.pk, exc)
+            PieceJointe.objects.filter(pk=piece.pk).update(
+                state=AttachmentState.FAILED,
+                state_detail=explanations.file_too_large(exc.limit),
+                updated_at=timezone.now(),
+            )
+            return None
         except TransientError as exc:
             if isinstance(exc, CorruptDownloadError):
                 # Agents read state_detail: a French sentence; the sizes and digests stay in
