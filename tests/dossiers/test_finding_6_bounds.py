@@ -203,7 +203,6 @@ def break_declared_size(case: Any) -> Any:
     return attachment
 
 
-@pytest.mark.xfail(strict=True, reason="finding 6c: a wrong declared size is fetched forever")
 def test_wrong_size_is_given_up_after_the_configured_runs(hubee: Hubee, settings: Any) -> None:
     settings.HUBEE_DOWNLOAD_MAX_FAILURES = 3
     demarche = hubee.demarche()
@@ -244,7 +243,6 @@ def test_wrong_size_is_given_up_after_the_configured_runs(hubee: Hubee, settings
     assert "hubee_retry_downloads" not in explanation  # a command is not for agents
 
 
-@pytest.mark.xfail(strict=True, reason="finding 6c: a given-up file cannot be retried")
 def test_staff_retry_downloads_a_given_up_file(hubee: Hubee, settings: Any) -> None:
     settings.HUBEE_DOWNLOAD_MAX_FAILURES = 1
     demarche = hubee.demarche()

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from dossiers.enums import AttachmentState
@@ -15,7 +17,7 @@ from dossiers.exchange.inbound.errors import PendingAttachmentError
 from dossiers.exchange.inbound.journal import SyncContext
 from dossiers.models import Dossier, Evenement, PieceJointe
 from dossiers.records import explanations, storage
-from hubee_portal.hubee import CorruptDownloadError, DownloadResult, TooLargeError, TransientError
+from hubee_portal.hubee import CorruptDownloadError, DownloadResult, TooLargeError
 from hubee_portal.hubee.vocabulary import AttachmentStatus
 
 logger = logging.getLogger(__name__)
@@ -96,14 +98,35 @@ class FileFetcher:
                 updated_at=timezone.now(),
             )
             return None
-        except TransientError as exc:
-            if isinstance(exc, CorruptDownloadError):
-                # Agents read state_detail: a French sentence; the sizes and digests stay in
-                # the notification's journal (str(exc)) and the log.
-                PieceJointe.objects.filter(pk=piece.pk).update(
-                    state=AttachmentState.CORRUPT, state_detail=explanations.CORRUPT_DOWNLOAD
+        except CorruptDownloadError as exc:
+            # Agents read state_detail: a French sentence; the sizes and digests stay in the
+            # notification's journal (str(exc)) and the log.
+            if self.give_up_corrupt(piece):
+                logger.error(
+                    "piece %s: given up after failed checks on every run: %s", piece.pk, exc
                 )
+                return None
             raise
+
+    def give_up_corrupt(self, piece: PieceJointe) -> bool:
+        """One more run whose download failed its check. True once it has failed on
+        HUBEE_DOWNLOAD_MAX_FAILURES runs: FAILED, never fetched again by the sync (an incident
+        tells the administrators, who may retry it); the rest of the dossier goes on."""
+        rows = PieceJointe.objects.filter(pk=piece.pk)
+        with transaction.atomic():
+            rows.update(download_failures=F("download_failures") + 1)
+            failures: int = rows.values_list("download_failures", flat=True).get()
+            given_up = failures >= int(settings.HUBEE_DOWNLOAD_MAX_FAILURES)
+            rows.update(
+                state=AttachmentState.FAILED if given_up else AttachmentState.CORRUPT,
+                state_detail=(
+                    explanations.download_given_up(failures)
+                    if given_up
+                    else explanations.CORRUPT_DOWNLOAD
+                ),
+                updated_at=timezone.now(),
+            )
+        return given_up
 
     def mark_stored(
         self, written: list[tuple[PieceJointe, DownloadResult]], folders: dict[Path, bool]
@@ -120,6 +143,7 @@ class FileFetcher:
                 PieceJointe.objects.filter(pk=piece.pk).update(
                     state=AttachmentState.STORED,
                     state_detail="",
+                    download_failures=0,
                     sha256=result.sha256_hex,
                     size=result.size,
                     downloaded_at=now,
