@@ -71,6 +71,7 @@ class RunFailure(models.TextChoices):
     HUBEE = "hubee", "HubEE injoignable ou en erreur"
     DISK = "disk", "Dossier de téléchargement inutilisable"
     LEASE = "lease", "Démarche reprise par une autre synchronisation"
+    INVALID = "invalid", "Notifications HubEE illisibles"
 
 
 class FailureKind(models.TextChoices):

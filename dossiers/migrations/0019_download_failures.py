@@ -30,4 +30,22 @@ class Migration(migrations.Migration):
                 verbose_name="état",
             ),
         ),
+        migrations.AlterField(
+            model_name="syncrun",
+            name="failure_kind",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "—"),
+                    ("credentials", "Identifiants refusés par HubEE"),
+                    ("hubee", "HubEE injoignable ou en erreur"),
+                    ("disk", "Dossier de téléchargement inutilisable"),
+                    ("lease", "Démarche reprise par une autre synchronisation"),
+                    ("invalid", "Notifications HubEE illisibles"),
+                ],
+                default="",
+                max_length=12,
+                verbose_name="cause de l'échec",
+            ),
+        ),
     ]

@@ -57,6 +57,11 @@ def run_failure(kind: str) -> str:
                 "Le portail n'a pas pu écrire dans son dossier de téléchargement : aucun "
                 f"dossier n'a été relevé. {TELL_ADMIN[0].upper()}{TELL_ADMIN[1:]}."
             )
+        case RunFailure.INVALID:
+            return (
+                "HubEE n'a envoyé que des notifications illisibles : aucun dossier n'a été "
+                f"relevé. Nouvel essai automatique {next_sync()} ; si cela dure, {TELL_ADMIN}."
+            )
         case RunFailure.LEASE:
             return (
                 f"Une autre synchronisation a pris le relais pour cette démarche : {NOTHING_TO_DO}."

@@ -7,6 +7,7 @@ from .config import HubEEConfig
 from .data import (
     DownloadResult,
     Notification,
+    NotificationList,
     is_uuid,
     parse_hubee_datetime,
     require_uuid,
@@ -71,6 +72,7 @@ __all__ = [
     "HubEEError",
     "HubEEStats",
     "Notification",
+    "NotificationList",
     "NotFoundError",
     "PermanentError",
     "RedirectError",

@@ -19,7 +19,7 @@ from typing import IO, TypeVar
 import requests
 
 from .config import HubEEConfig
-from .data import DownloadResult, Notification, require_uuid
+from .data import DownloadResult, Notification, NotificationList, require_uuid
 from .errors import (
     AmbiguousEventError,
     HubEEError,
@@ -102,8 +102,9 @@ class HubEEClient:
         max_result: int,
         event_details: bool = True,
         process_codes: list[str] | None = None,
-    ) -> list[Notification]:
-        """GET /notifications: up to max_result notifications; malformed items are skipped."""
+    ) -> NotificationList:
+        """GET /notifications: up to max_result notifications; malformed items are skipped,
+        and counted in the list's `skipped`."""
         if isinstance(max_result, bool) or not isinstance(max_result, int) or max_result < 1:
             raise ValueError("max_result must be a positive integer")
         params: list[tuple[str, str]] = [("maxResult", str(max_result))]
@@ -123,13 +124,14 @@ class HubEEClient:
                 status_code=200,
                 reason=Reason.INVALID_RESPONSE,
             )
-        notifications: list[Notification] = []
+        notifications = NotificationList()
         for index, item in enumerate(data):
             try:
                 notifications.append(Notification.from_api(item))
             except ValueError as exc:
                 # One bad item must not hide the others.
                 logger.warning("HubEE notification #%d skipped: %s", index, exc)
+                notifications.skipped += 1
         return notifications
 
     def delete_notification(self, notification_id: str) -> None:

@@ -272,7 +272,6 @@ def test_staff_retry_downloads_a_given_up_file(hubee: Hubee, settings: Any) -> N
 # -- d: unparseable notifications ----------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="finding 6d: unparseable items end the run « OK »")
 def test_only_unparseable_items_fail_the_run(hubee: Hubee) -> None:
     demarche = hubee.demarche()
     tamper(hubee, Tampering(garbage=3))
@@ -285,7 +284,6 @@ def test_only_unparseable_items_fail_the_run(hubee: Hubee) -> None:
     assert "3 notification(s) illisible(s)" in run.message
 
 
-@pytest.mark.xfail(strict=True, reason="finding 6d: unparseable items hide the rest, unreported")
 def test_unparseable_batch_at_the_head_does_not_hide_the_rest(hubee: Hubee) -> None:
     demarche = hubee.demarche()
     batch = demarche.connection.batch_size

@@ -159,3 +159,11 @@ def test_declared_size_over_the_maximum_is_not_fetched() -> None:
 def test_default_maximum_file_size() -> None:
     client = client_for(LazyHubEE(CountingBody(0)))
     assert client.config.max_file_bytes == 200 * MIB
+
+
+def test_unusable_notifications_are_counted_not_hidden() -> None:
+    items = b'[{"id": "pas-un-uuid"}, 42, {"id": "11111111-2222-4333-8444-555555555555"}]'
+    client = client_for(LazyHubEE(CountingBody(len(items), head=items)))
+    batch = client.list_notifications(25)
+    assert [n.id for n in batch] == ["11111111-2222-4333-8444-555555555555"]
+    assert batch.skipped == 2
