@@ -34,7 +34,7 @@ class HubEEConfig:
     # notifications or a case with its events is well under 1 MiB), a file written up to
     # max_file_bytes.
     max_json_bytes: int = 4 * MIB
-    max_file_bytes: int = 200 * MIB
+    max_file_bytes: int = 512 * MIB
 
     def __post_init__(self) -> None:
         for name in ("token_url", "api_url"):

@@ -158,7 +158,7 @@ def test_declared_size_over_the_maximum_is_not_fetched() -> None:
 
 def test_default_maximum_file_size() -> None:
     client = client_for(LazyHubEE(CountingBody(0)))
-    assert client.config.max_file_bytes == 200 * MIB
+    assert client.config.max_file_bytes == 512 * MIB
 
 
 def test_unusable_notifications_are_counted_not_hidden() -> None:
