@@ -63,6 +63,8 @@ def config_for(demarche: Demarche) -> HubEEConfig:
         read_timeout=settings.HUBEE_READ_TIMEOUT,
         proxies={"http": proxy, "https": proxy} if proxy else None,
         ca_bundle=settings.HUBEE_CA_BUNDLE or None,
+        max_json_bytes=settings.HUBEE_MAX_JSON_BYTES,
+        max_file_bytes=settings.HUBEE_MAX_FILE_BYTES,
     )
 
 

@@ -24,6 +24,8 @@ class AttachmentState(models.TextChoices):
     STORED = "stored", "Enregistré"
     CORRUPT = "corrupt", "Corrompu"
     UNAVAILABLE = "unavailable", "Indisponible"
+    # Not fetched again by the sync: too large, or given up (state_detail says which).
+    FAILED = "failed", "Non téléchargée"
 
 
 class OutgoingState(models.TextChoices):
@@ -69,6 +71,7 @@ class RunFailure(models.TextChoices):
     HUBEE = "hubee", "HubEE injoignable ou en erreur"
     DISK = "disk", "Dossier de téléchargement inutilisable"
     LEASE = "lease", "Démarche reprise par une autre synchronisation"
+    INVALID = "invalid", "Notifications HubEE illisibles"
 
 
 class FailureKind(models.TextChoices):

@@ -323,6 +323,12 @@ HUBEE_READ_TIMEOUT = env.float("HUBEE_READ_TIMEOUT", default=120.0)
 # Outgoing proxy (also honoured: HTTPS_PROXY) and CA bundle for HubEE's certificates.
 HUBEE_PROXY = env.str("HUBEE_PROXY", default="")
 HUBEE_CA_BUNDLE = env.str("HUBEE_CA_BUNDLE", default="")
+# Bounds on what HubEE sends: a JSON answer read up to HUBEE_MAX_JSON_BYTES; a file written up
+# to HUBEE_MAX_FILE_BYTES (refused past it); a file failing its size or digest check on
+# HUBEE_DOWNLOAD_MAX_FAILURES runs is given up (an incident; a staff retry is possible).
+HUBEE_MAX_JSON_BYTES = env.int("HUBEE_MAX_JSON_BYTES", default=4 * 1024 * 1024)
+HUBEE_MAX_FILE_BYTES = env.int("HUBEE_MAX_FILE_BYTES", default=512 * 1024 * 1024)
+HUBEE_DOWNLOAD_MAX_FAILURES = env.int("HUBEE_DOWNLOAD_MAX_FAILURES", default=5)
 # Built-in fake HubEE API served under /sandbox/ (on in development, off in production).
 HUBEE_SANDBOX = env.bool("HUBEE_SANDBOX", default=DEBUG)
 if HUBEE_SANDBOX:

@@ -238,6 +238,10 @@ class PieceJointe(TimestampedModel):
     )
     state_detail = models.TextField("détail", blank=True)
     downloaded_at = models.DateTimeField("téléchargé le", null=True, editable=False)
+    # Runs whose download failed its size or digest check, since the last success or retry.
+    download_failures = models.PositiveSmallIntegerField(
+        "téléchargements en échec", default=0, editable=False
+    )
 
     class Meta:
         verbose_name = "pièce jointe"

@@ -6,7 +6,8 @@ démarche whose credentials were refused on its last run, whose last HEALTH_FAIL
 all failed, or with no successful sync (ok or partial) for HEALTH_SYNC_MAX_AGE_MINUTES (counted
 from its creation when it never synced); a given-up notification not yet acknowledged (the
 « Acquitter » action of the admin); a download folder with less than HEALTH_MIN_FREE_MB free;
-files missing or altered at a démarche's last integrity check; a purge that left files.
+files missing or altered at a démarche's last integrity check; a file the sync gave up
+(FAILED); a purge that left files.
 
 The answer holds ids, process codes, counts and dates only: never a name, an e-mail, a file
 name, a path or an error text (those may carry personal data).
@@ -30,7 +31,7 @@ HEARTBEAT_NAME = "worker"
 @dataclass(frozen=True)
 class Problem:
     kind: str  # database, worker, credentials, sync_failing, sync_stale, given_up, disk,
-    # integrity, purge
+    # integrity, download_failed, purge
     subject: str  # "" or "demarche-<id>"
     detail: str  # French, no personal data
 
@@ -99,6 +100,7 @@ def check(now: datetime | None = None) -> Report:
     _check_demarches(report, now)
     _check_notifications(report)
     _check_integrity(report)
+    _check_downloads(report)
     _check_purge(report)
     return report
 
@@ -268,6 +270,33 @@ def _check_integrity(report: Report) -> None:
                 f"{check.altered} altéré(s) au contrôle d'intégrité du "
                 f"{timezone.localtime(check.started_at):%d/%m/%Y}. Restaurez-les depuis la "
                 "sauvegarde puis relancez « python manage.py hubee_verify ».",
+            )
+        )
+
+
+def _check_downloads(report: Report) -> None:
+    """Files the sync gave up (too large, or failing their check on every run): a citizen's
+    document is missing from its dossier until someone retries it."""
+    from django.db.models import Count
+
+    from dossiers.enums import AttachmentState
+    from dossiers.models import PieceJointe
+
+    by_demarche = (
+        PieceJointe.objects.filter(state=AttachmentState.FAILED, dossier__purged_at__isnull=True)
+        .values_list("dossier__demarche_id")
+        .annotate(n=Count("pk"))
+        .order_by("dossier__demarche_id")
+    )
+    for demarche_id, count in by_demarche:
+        report.problems.append(
+            Problem(
+                "download_failed",
+                f"demarche-{demarche_id}",
+                f"Démarche {demarche_id} : {count} fichier(s) HubEE non téléchargé(s) (trop "
+                "volumineux, ou taille ou empreinte fausses à chaque essai). Une fois la cause "
+                "réglée (HUBEE_MAX_FILE_BYTES, correction chez HubEE), relancez « python "
+                f"manage.py hubee_retry_downloads {demarche_id} ».",
             )
         )
 

@@ -26,6 +26,7 @@ SUBJECTS = {
     "given_up": "notification HubEE abandonnée",
     "disk": "dossier de téléchargement presque plein",
     "integrity": "fichiers manquants ou altérés",
+    "download_failed": "fichiers HubEE non téléchargés",
     "purge": "purge RGPD incomplète",
 }
 # Retry delays after a failed send: 5 min, 10, 20… up to 6 h (the schedule runs every 5 min).

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from dossiers.enums import FailureKind, RunFailure, RunStatus
 from hubee_portal.hubee import Reason
+from hubee_portal.hubee.errors import size_in_words
 from hubee_portal.hubee.vocabulary import AttachmentStatus
 
 TELL_ADMIN = "prévenez l'administrateur technique"
@@ -55,6 +56,11 @@ def run_failure(kind: str) -> str:
             return (
                 "Le portail n'a pas pu écrire dans son dossier de téléchargement : aucun "
                 f"dossier n'a été relevé. {TELL_ADMIN[0].upper()}{TELL_ADMIN[1:]}."
+            )
+        case RunFailure.INVALID:
+            return (
+                "HubEE n'a envoyé que des notifications illisibles : aucun dossier n'a été "
+                f"relevé. Nouvel essai automatique {next_sync()} ; si cela dure, {TELL_ADMIN}."
             )
         case RunFailure.LEASE:
             return (
@@ -163,6 +169,12 @@ def hubee_reason(reason: str) -> str:
             )
         case Reason.CORRUPT_DOWNLOAD:
             return CORRUPT_DOWNLOAD
+        case Reason.TOO_LARGE:
+            return (
+                "HubEE a envoyé une réponse plus volumineuse que la limite du portail : elle "
+                "n'a pas été lue. Nouvel essai à chaque synchronisation ; si cela dure, "
+                f"{TELL_ADMIN}."
+            )
         case Reason.NOT_FOUND:
             return "Ce dossier n'existe plus sur HubEE (supprimé ou purgé)."
         case Reason.FORBIDDEN:
@@ -180,6 +192,33 @@ CORRUPT_DOWNLOAD = (
     "Le fichier reçu de HubEE ne correspond pas à celui annoncé (taille ou empreinte) : "
     "nouvel essai automatique à la prochaine synchronisation ; si cela dure, "
     f"{TELL_ADMIN}."
+)
+
+
+def file_too_large(limit: int) -> str:
+    """PieceJointe.state_detail of a file over HUBEE_MAX_FILE_BYTES (declared or received)."""
+    return (
+        f"Fichier trop volumineux pour le portail (plus de {size_in_words(limit)}) : il n'a pas "
+        f"été téléchargé. {TELL_ADMIN[0].upper()}{TELL_ADMIN[1:]}, qui peut relever cette "
+        "limite puis relancer le téléchargement ; sinon, demandez ce document autrement à "
+        "l'usager."
+    )
+
+
+def download_given_up(attempts: int) -> str:
+    """PieceJointe.state_detail of a file that failed its size or digest check on every run."""
+    return (
+        "Le fichier reçu de HubEE ne correspondait pas à celui annoncé (taille ou empreinte) : "
+        f"le portail a cessé de le télécharger après {attempts} essais. L'administrateur "
+        "technique en est averti et peut relancer le téléchargement ; si ce document vous "
+        "manque, demandez-le à nouveau à l'usager."
+    )
+
+
+# A FAILED file whose state_detail is empty (never written so by the sync).
+DOWNLOAD_FAILED = (
+    f"Ce fichier n'a pas pu être téléchargé depuis HubEE : {TELL_ADMIN}, qui peut relancer "
+    "le téléchargement."
 )
 
 

@@ -144,6 +144,9 @@ def _piece_row(piece: PieceJointe, root: Path, events: dict[int, Evenement]) -> 
     elif piece.state == AttachmentState.CORRUPT:
         # From the state, not the stored text: rows written before it was French stay right.
         explanation = explanations.CORRUPT_DOWNLOAD
+    elif piece.state == AttachmentState.FAILED:
+        # The sync writes only texts of explanations there (too large, given up).
+        explanation = piece.state_detail or explanations.DOWNLOAD_FAILED
     elif piece.state == AttachmentState.UNAVAILABLE:
         explanation = explanations.unavailable_file(piece.hubee_status)
     elif not stored:

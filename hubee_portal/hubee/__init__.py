@@ -7,6 +7,7 @@ from .config import HubEEConfig
 from .data import (
     DownloadResult,
     Notification,
+    NotificationList,
     is_uuid,
     parse_hubee_datetime,
     require_uuid,
@@ -24,6 +25,7 @@ from .errors import (
     PermanentError,
     Reason,
     RedirectError,
+    TooLargeError,
     TransientError,
 )
 from .payloads import (
@@ -70,9 +72,11 @@ __all__ = [
     "HubEEError",
     "HubEEStats",
     "Notification",
+    "NotificationList",
     "NotFoundError",
     "PermanentError",
     "RedirectError",
+    "TooLargeError",
     "TransientError",
     "find_matching_event",
     "is_same_event",

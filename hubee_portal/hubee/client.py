@@ -19,7 +19,7 @@ from typing import IO, TypeVar
 import requests
 
 from .config import HubEEConfig
-from .data import DownloadResult, Notification, require_uuid
+from .data import DownloadResult, Notification, NotificationList, require_uuid
 from .errors import (
     AmbiguousEventError,
     HubEEError,
@@ -102,8 +102,9 @@ class HubEEClient:
         max_result: int,
         event_details: bool = True,
         process_codes: list[str] | None = None,
-    ) -> list[Notification]:
-        """GET /notifications: up to max_result notifications; malformed items are skipped."""
+    ) -> NotificationList:
+        """GET /notifications: up to max_result notifications; malformed items are skipped,
+        and counted in the list's `skipped`."""
         if isinstance(max_result, bool) or not isinstance(max_result, int) or max_result < 1:
             raise ValueError("max_result must be a positive integer")
         params: list[tuple[str, str]] = [("maxResult", str(max_result))]
@@ -114,25 +115,23 @@ class HubEEClient:
                 raise ValueError("process codes must be non-empty strings")
             params.append(("processCode", process_code))
         path = "/notifications"
-        response = self._transport.call(
-            self._transport.new_state(), "GET", path, params=params, headers=JSON_ACCEPT
-        )
-        data = self._transport.read_json(response, "GET", path)
+        data = self._transport.get_json(path, params)
         if not isinstance(data, list):
             raise PermanentError(
                 f"HubEE notifications list is a JSON {type(data).__name__}, not an array",
                 method="GET",
                 path=API_PREFIX + path,
-                status_code=response.status_code,
+                status_code=200,
                 reason=Reason.INVALID_RESPONSE,
             )
-        notifications: list[Notification] = []
+        notifications = NotificationList()
         for index, item in enumerate(data):
             try:
                 notifications.append(Notification.from_api(item))
             except ValueError as exc:
                 # One bad item must not hide the others.
                 logger.warning("HubEE notification #%d skipped: %s", index, exc)
+                notifications.skipped += 1
         return notifications
 
     def delete_notification(self, notification_id: str) -> None:
@@ -216,7 +215,7 @@ class HubEEClient:
         while True:
             try:
                 response = self._transport.attempt(
-                    state, "POST", path, json_body=payload, headers=JSON_ACCEPT
+                    state, "POST", path, json_body=payload, headers=JSON_ACCEPT, stream=True
                 )
             except TransientError as error:
                 if not error.ambiguous:
@@ -242,9 +241,9 @@ class HubEEClient:
                 continue
             with response:
                 try:
-                    created = response.json()
-                except ValueError:
-                    created = None
+                    created = self._transport.read_json(response, "POST", path)
+                except HubEEError:
+                    created = None  # unreadable or over the bound: read back below
             event = _created_event(created)
             if event is not None:
                 logger.info("HubEE event %s created on case %s", event.id, case_id)
@@ -272,9 +271,14 @@ class HubEEClient:
         events_path = f"{API_PREFIX}/cases/{case_id}/events"
         try:
             response = self._transport.call(
-                self._transport.new_state(retries), "GET", f"/cases/{case_id}", headers=JSON_ACCEPT
+                self._transport.new_state(retries),
+                "GET",
+                f"/cases/{case_id}",
+                headers=JSON_ACCEPT,
+                stream=True,
             )
-            case = self._transport.read_json(response, "GET", f"/cases/{case_id}")
+            with response:
+                case = self._transport.read_json(response, "GET", f"/cases/{case_id}")
         except HubEEError as exc:
             logger.error("HubEE POST %s: outcome unknown, case read-back failed", events_path)
             raise AmbiguousEventError(

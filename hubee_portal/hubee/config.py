@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 MAX_HEADER_CHARS = 50
+MIB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ class HubEEConfig:
     # HubEE's upload backend allows 300 s; a big file may need that long to be acknowledged.
     upload_read_timeout: float = 300.0
     scope: str = "SI"  # an OSL (the sandbox's test sender) uses "OSL"
+    # Bounds on what HubEE sends: a JSON answer is read up to max_json_bytes (a list of 500
+    # notifications or a case with its events is well under 1 MiB), a file written up to
+    # max_file_bytes.
+    max_json_bytes: int = 4 * MIB
+    max_file_bytes: int = 512 * MIB
 
     def __post_init__(self) -> None:
         for name in ("token_url", "api_url"):
@@ -45,5 +51,9 @@ class HubEEConfig:
         for name in ("connect_timeout", "read_timeout", "upload_read_timeout"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0")
+        for name in ("max_json_bytes", "max_file_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1")
         if self.backoff_base < 0 or self.backoff_cap < 0:
             raise ValueError("backoff_base and backoff_cap must be >= 0")

@@ -107,6 +107,13 @@ class Notification:
         )
 
 
+class NotificationList(list[Notification]):
+    """The usable notifications of one listing; `skipped`: items of HubEE's answer that could
+    not be used at all (no valid id), which the caller must count as failures."""
+
+    skipped: int = 0
+
+
 @dataclass(frozen=True)
 class DownloadResult:
     """What was written to the file object, once size and digest were checked."""

@@ -36,6 +36,7 @@ class Reason(StrEnum):
     INVALID_RESPONSE = "invalid_response"  # not JSON, or not the JSON shape expected
     INVALID_PAYLOAD = "invalid_payload"  # a HubEE object without a field the API requires
     CORRUPT_DOWNLOAD = "corrupt_download"  # size or digest check failed
+    TOO_LARGE = "too_large"  # a JSON answer or a file over its configured maximum
     AMBIGUOUS = "ambiguous"  # an event creation may or may not have happened
     UNEXPECTED = "unexpected"
 
@@ -196,6 +197,25 @@ class CorruptDownloadError(TransientError):
         if self.expected_digest is not None and self.expected_digest != self.actual_digest:
             text += f" (sha-256 {self.actual_digest}, expected {self.expected_digest})"
         return text
+
+
+class TooLargeError(PermanentError):
+    """A JSON answer or a file over its maximum (`limit`, in bytes): not read past it. Its
+    summary is French: it is what the journal of the call keeps."""
+
+    reason = Reason.TOO_LARGE
+
+    def __init__(self, summary: str, *, limit: int, **kwargs: Any) -> None:
+        self.limit = limit
+        super().__init__(summary, **kwargs)
+
+
+def size_in_words(count: int) -> str:
+    """« 4 Mio », or « 1500 octets » when not a whole number of MiB."""
+    mib = 1024 * 1024
+    if count >= mib and count % mib == 0:
+        return f"{count // mib} Mio"
+    return f"{count} octets"
 
 
 class AmbiguousEventError(TransientError):

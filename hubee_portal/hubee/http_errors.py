@@ -26,8 +26,10 @@ from .errors import (
     PermanentError,
     Reason,
     RedirectError,
+    TooLargeError,
     TransientError,
     parse_error_body,
+    size_in_words,
 )
 
 logger = logging.getLogger(__name__)
@@ -107,6 +109,49 @@ def http_error(response: requests.Response, method: str, path: str) -> HubEEErro
     if error_class is PermanentError:
         return PermanentError(summary, reason=Reason.HTTP_ERROR, **details)
     return error_class(summary, **details)
+
+
+def read_json_body(response: requests.Response, limit: int, method: str, path: str) -> bytes:
+    """The body of a (streamed) JSON answer, never more than `limit` bytes of it in memory:
+    TooLargeError past it (before reading when Content-Length says so); an interrupted read
+    is the transient error of a request without answer."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large_answer(response, limit, method, path)
+    body = bytearray()
+    try:
+        for chunk in response.iter_content(chunk_size=64 * 1024):
+            body += chunk
+            if len(body) > limit:
+                raise too_large_answer(response, limit, method, path)
+    except (
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
+        requests.ConnectionError,
+        requests.Timeout,
+    ) as exc:
+        raise TransientError(
+            f"HubEE answer interrupted after {len(body)} bytes ({type(exc).__name__})",
+            method=method,
+            path=path,
+            status_code=response.status_code,
+            reason=Reason.TIMEOUT if isinstance(exc, requests.Timeout) else Reason.NETWORK,
+        ) from exc
+    return bytes(body)
+
+
+def too_large_answer(
+    response: requests.Response, limit: int, method: str, path: str
+) -> TooLargeError:
+    logger.warning("HubEE %s %s: answer over %d bytes, not read", method, path, limit)
+    return TooLargeError(
+        f"Réponse de HubEE trop volumineuse (plus de {size_in_words(limit)}, réglage "
+        "HUBEE_MAX_JSON_BYTES) : elle n'a pas été lue",
+        limit=limit,
+        method=method,
+        path=path,
+        status_code=response.status_code,
+    )
 
 
 def error_text(response: requests.Response) -> str:

@@ -14,7 +14,13 @@ from typing import IO, Any
 import requests
 
 from .data import DownloadResult
-from .errors import CorruptDownloadError, Reason, TransientError
+from .errors import (
+    CorruptDownloadError,
+    Reason,
+    TooLargeError,
+    TransientError,
+    size_in_words,
+)
 from .transport import Transport
 
 logger = logging.getLogger(__name__)
@@ -28,19 +34,39 @@ _ALGORITHM_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
 def download(
     transport: Transport, path: str, fileobj: IO[bytes], expected_size: int | None
 ) -> DownloadResult:
-    """Stream GET `path` into fileobj (overwritten from 0), retried on transient failures."""
+    """Stream GET `path` into fileobj (overwritten from 0), retried on transient failures.
+    Never more than the config's max_file_bytes written: TooLargeError, the file emptied."""
     if expected_size is not None and not _is_size(expected_size):
         raise ValueError("expected_size must be None or an integer >= 0")
+    limit = transport.config.max_file_bytes
+    full_path = transport.api_prefix + path
+    if expected_size is not None and expected_size > limit:
+        raise _too_large(limit, full_path, None, f"{expected_size} octets annoncés, ")
     state = transport.new_state()
     while True:
         _rewind(fileobj)
         response = transport.call(state, "GET", path, stream=True)
         try:
             with response:
-                return _receive(response, fileobj, expected_size, transport.api_prefix + path)
+                return _receive(response, fileobj, expected_size, full_path, limit)
         except TransientError as error:
             _rewind(fileobj)  # never leave a bad or partial file behind
             transport.before_retry(state, error)
+        except TooLargeError:
+            _rewind(fileobj)
+            raise
+
+
+def _too_large(limit: int, path: str, status: int | None, declared: str = "") -> TooLargeError:
+    logger.warning("HubEE GET %s: file over %d bytes, not kept", path, limit)
+    return TooLargeError(
+        f"Fichier de HubEE trop volumineux ({declared}plus de {size_in_words(limit)}, réglage "
+        "HUBEE_MAX_FILE_BYTES) : il n'a pas été conservé",
+        limit=limit,
+        method="GET",
+        path=path,
+        status_code=status,
+    )
 
 
 def _receive(
@@ -48,6 +74,7 @@ def _receive(
     fileobj: IO[bytes],
     expected_size: int | None,
     path: str,
+    limit: int,
 ) -> DownloadResult:
     hasher = hashlib.sha256()
     size = 0
@@ -55,6 +82,8 @@ def _receive(
         for chunk in response.iter_content(chunk_size=CHUNK_SIZE):
             if not chunk:
                 continue
+            if size + len(chunk) > limit:
+                raise _too_large(limit, path, response.status_code)  # never written past it
             fileobj.write(chunk)
             hasher.update(chunk)
             size += len(chunk)

@@ -5,6 +5,7 @@ credentials or a request to another server."""
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -17,7 +18,7 @@ from requests.adapters import HTTPAdapter
 
 from .config import HubEEConfig
 from .errors import HubEEError, NotFoundError, PermanentError, Reason, TransientError
-from .http_errors import http_error, network_error
+from .http_errors import http_error, network_error, read_json_body
 from .tokens import TokenCache, request_token
 
 logger = logging.getLogger(__name__)
@@ -213,16 +214,29 @@ class Transport:
         # Full jitter: spreads out clients that failed together.
         return self._rng.uniform(0, min(cap, self.config.backoff_base * 2 ** min(attempt, 32)))
 
+    def get_json(self, path: str, params: Mapping[str, str] | list[tuple[str, str]] | None) -> Any:
+        """GET a JSON answer, retried (an interrupted body too), read within max_json_bytes."""
+        state = self.new_state()
+        while True:
+            response = self.call(
+                state, "GET", path, params=params, headers=JSON_ACCEPT, stream=True
+            )
+            try:
+                with response:
+                    return self.read_json(response, "GET", path)
+            except TransientError as error:
+                state.ambiguous = state.ambiguous or error.ambiguous
+                self.before_retry(state, error)
+
     def get_object(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         """GET a JSON object, retried."""
-        response = self.call(self.new_state(), "GET", path, params=params, headers=JSON_ACCEPT)
-        data = self.read_json(response, "GET", path)
+        data = self.get_json(path, params)
         if not isinstance(data, dict):
             raise PermanentError(
                 f"HubEE answered a JSON {type(data).__name__} where an object was expected",
                 method="GET",
                 path=self.api_prefix + path,
-                status_code=response.status_code,
+                status_code=200,
                 reason=Reason.INVALID_RESPONSE,
             )
         return data
@@ -241,13 +255,16 @@ class Transport:
             )
 
     def read_json(self, response: requests.Response, method: str, path: str) -> Any:
+        """The JSON of a streamed answer, read within max_json_bytes (TooLargeError past it)."""
+        full_path = self.api_prefix + path
+        body = read_json_body(response, self.config.max_json_bytes, method, full_path)
         try:
-            return response.json()
+            return json.loads(body)
         except ValueError as exc:
             raise PermanentError(
                 "HubEE answered with invalid JSON",
                 method=method,
-                path=self.api_prefix + path,
+                path=full_path,
                 status_code=response.status_code,
                 reason=Reason.INVALID_RESPONSE,
             ) from exc

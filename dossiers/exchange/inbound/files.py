@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from dossiers.enums import AttachmentState
@@ -14,8 +17,10 @@ from dossiers.exchange.inbound.errors import PendingAttachmentError
 from dossiers.exchange.inbound.journal import SyncContext
 from dossiers.models import Dossier, Evenement, PieceJointe
 from dossiers.records import explanations, storage
-from hubee_portal.hubee import CorruptDownloadError, DownloadResult, TransientError
+from hubee_portal.hubee import CorruptDownloadError, DownloadResult, TooLargeError
 from hubee_portal.hubee.vocabulary import AttachmentStatus
+
+logger = logging.getLogger(__name__)
 
 
 class FileFetcher:
@@ -50,7 +55,9 @@ class FileFetcher:
                 target = storage.resolve_inside(self.context.root, piece.stored_path)
                 if target.parent not in folders:
                     folders[target.parent] = not target.parent.is_dir()
-                written.append((piece, self.download(dossier, piece, event, target)))
+                result = self.download(dossier, piece, event, target)
+                if result is not None:
+                    written.append((piece, result))
         except Exception:
             # Keep what arrived: the rerun does not fetch it again.
             self.mark_stored(written, folders)
@@ -64,8 +71,10 @@ class FileFetcher:
 
     def download(
         self, dossier: Dossier, piece: PieceJointe, event: Evenement | None, target: Path
-    ) -> DownloadResult:
-        """Fetch one file to its final name (fsynced, renamed; the folder is not synced)."""
+    ) -> DownloadResult | None:
+        """Fetch one file to its final name (fsynced, renamed; the folder is not synced). None:
+        the file is not kept and will not be fetched again by the sync (FAILED, saying why);
+        the rest of the dossier goes on."""
         case_id = str(dossier.hubee_case_id)
         attachment_id = str(piece.hubee_attachment_id)
 
@@ -80,14 +89,44 @@ class FileFetcher:
 
         try:
             return storage.write_atomic(target, fetch, sync_folder=False)
-        except TransientError as exc:
-            if isinstance(exc, CorruptDownloadError):
-                # Agents read state_detail: a French sentence; the sizes and digests stay in
-                # the notification's journal (str(exc)) and the log.
-                PieceJointe.objects.filter(pk=piece.pk).update(
-                    state=AttachmentState.CORRUPT, state_detail=explanations.CORRUPT_DOWNLOAD
+        except TooLargeError as exc:
+            # The partial file is gone (write_atomic); the journal and the log keep str(exc).
+            logger.warning("piece %s: %s", piece.pk, exc)
+            PieceJointe.objects.filter(pk=piece.pk).update(
+                state=AttachmentState.FAILED,
+                state_detail=explanations.file_too_large(exc.limit),
+                updated_at=timezone.now(),
+            )
+            return None
+        except CorruptDownloadError as exc:
+            # Agents read state_detail: a French sentence; the sizes and digests stay in the
+            # notification's journal (str(exc)) and the log.
+            if self.give_up_corrupt(piece):
+                logger.error(
+                    "piece %s: given up after failed checks on every run: %s", piece.pk, exc
                 )
+                return None
             raise
+
+    def give_up_corrupt(self, piece: PieceJointe) -> bool:
+        """One more run whose download failed its check. True once it has failed on
+        HUBEE_DOWNLOAD_MAX_FAILURES runs: FAILED, never fetched again by the sync (an incident
+        tells the administrators, who may retry it); the rest of the dossier goes on."""
+        rows = PieceJointe.objects.filter(pk=piece.pk)
+        with transaction.atomic():
+            rows.update(download_failures=F("download_failures") + 1)
+            failures: int = rows.values_list("download_failures", flat=True).get()
+            given_up = failures >= int(settings.HUBEE_DOWNLOAD_MAX_FAILURES)
+            rows.update(
+                state=AttachmentState.FAILED if given_up else AttachmentState.CORRUPT,
+                state_detail=(
+                    explanations.download_given_up(failures)
+                    if given_up
+                    else explanations.CORRUPT_DOWNLOAD
+                ),
+                updated_at=timezone.now(),
+            )
+        return given_up
 
     def mark_stored(
         self, written: list[tuple[PieceJointe, DownloadResult]], folders: dict[Path, bool]
@@ -104,6 +143,7 @@ class FileFetcher:
                 PieceJointe.objects.filter(pk=piece.pk).update(
                     state=AttachmentState.STORED,
                     state_detail="",
+                    download_failures=0,
                     sha256=result.sha256_hex,
                     size=result.size,
                     downloaded_at=now,

@@ -13,7 +13,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from demarches.models import Demarche
-from dossiers.enums import FailureKind, OutgoingState, RunStatus
+from dossiers.enums import FailureKind, OutgoingState, RunFailure, RunStatus
 from dossiers.models import NotificationFailure, OutgoingEvent, SyncRun
 from dossiers.records.periods import minute_after
 from hubee_portal.hubee import HubEEClient, HubEEError, NotFoundError, Notification, is_uuid
@@ -185,8 +185,9 @@ class RunJournal:
             demarche=self.context.demarche, given_up=False, resolved_at__isnull=True
         ).count()
 
-    def finish(self, fatal: str | None, fatal_kind: str) -> None:
-        """Write the run's row: counters, API calls, and its status (`fatal`: what stopped it)."""
+    def finish(self, fatal: str | None, fatal_kind: str, *, unparseable: int = 0) -> None:
+        """Write the run's row: counters, API calls, and its status (`fatal`: what stopped it;
+        `unparseable`: items of HubEE's lists without a usable id, each one an error)."""
         counters = self.context.counters
         run = self.context.run
         run.finished_at = timezone.now()
@@ -194,15 +195,30 @@ class RunJournal:
         run.dossiers_created = counters.dossiers_created
         run.files_downloaded = counters.files_downloaded
         run.bytes_downloaded = counters.bytes_downloaded
-        run.errors = counters.errors + (1 if fatal else 0)
+        stopped = 1 if fatal and fatal_kind != RunFailure.INVALID else 0
+        run.errors = counters.errors + unparseable + stopped
         run.api_calls = self.context.client.stats.calls - self.calls_at_start
+        unusable = f" {unparseable_text(unparseable)}." if unparseable else ""
         if fatal:
             run.status = RunStatus.FAILED
-            run.message = fatal
+            run.message = fatal if fatal_kind == RunFailure.INVALID else fatal + unusable
             run.failure_kind = fatal_kind
-        elif counters.errors:
+        elif counters.errors or unparseable:
             run.status = RunStatus.PARTIAL
-            run.message = f"{counters.errors} notification(s) en échec, conservées sur HubEE."
+            failed = (
+                f"{counters.errors} notification(s) en échec, conservées sur HubEE."
+                if counters.errors
+                else ""
+            )
+            run.message = (failed + unusable).strip()
         else:
             run.status = RunStatus.OK
         run.save()
+
+
+def unparseable_text(count: int) -> str:
+    """What the run's message says of HubEE's unusable items (no id: nothing to journal)."""
+    return (
+        f"{count} notification(s) illisible(s) (sans identifiant valide) dans la liste de "
+        "HubEE, ignorée(s) : signalez-le à l'assistance de HubEE"
+    )

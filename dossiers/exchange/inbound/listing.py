@@ -28,7 +28,12 @@ from dossiers.exchange.inbound.errors import (
     incomplete_payload,
 )
 from dossiers.exchange.inbound.files import FileFetcher
-from dossiers.exchange.inbound.journal import RunJournal, SyncContext, SyncOutcome
+from dossiers.exchange.inbound.journal import (
+    RunJournal,
+    SyncContext,
+    SyncOutcome,
+    unparseable_text,
+)
 from dossiers.exchange.inbound.mapping import Mapper
 from dossiers.exchange.inbound.workers import CaseWorkers, case_key
 from dossiers.exchange.lease import LEASE_TTL
@@ -118,6 +123,9 @@ class ListingLoop:
         self.seen: set[str] = set()
         self.fatal: str | None = None
         self.fatal_kind: str = RunFailure.NONE
+        # Items of HubEE's lists without a usable id: the most met in one listing (the same
+        # ones come back in each listing of the run).
+        self.unparseable = 0
 
     def _stop(self, kind: RunFailure, detail: str) -> None:
         """Stop the run: no new notification is started. The message opens with the kind."""
@@ -140,13 +148,19 @@ class ListingLoop:
                     "démarche %s: %d partial files removed", self.context.demarche.pk, removed
                 )
             self._loop()
+            if self.unparseable and not self.fatal and not self._did_anything():
+                # Nothing but unusable items: never a « Réussie » run that did nothing.
+                self._stop(
+                    RunFailure.INVALID,
+                    f"rien n'a été relevé. {unparseable_text(self.unparseable)}.",
+                )
         except AuthenticationError as exc:
             self._stop(RunFailure.CREDENTIALS, str(exc))
         except HubEEError as exc:
             self._stop(RunFailure.HUBEE, str(exc))
         except OSError as exc:
             self._stop(RunFailure.DISK, f"{self.context.root} : {exc.strerror or exc}")
-        self.journal.finish(self.fatal, self.fatal_kind)
+        self.journal.finish(self.fatal, self.fatal_kind, unparseable=self.unparseable)
         outcome.error = self.fatal
         if self.connection_failed:
             outcome.connection_error = self.fatal
@@ -180,14 +194,32 @@ class ListingLoop:
         batch_size = self.context.demarche.connection.batch_size
         # Notifications in flight are still on HubEE (deleted once handled): they are listed too.
         max_result = min(batch_size + in_flight, MAX_LIST_SIZE)
-        batch = self.context.client.list_notifications(max_result)
+        batch, received = self._list(max_result)
         fresh = [n for n in batch if n.id not in self.seen]
-        if not fresh and len(batch) >= max_result and self.journal.failed:
-            # Head-of-line blocking: the failed ones fill the batch, ask for more.
-            max_result = min(batch_size + in_flight + len(self.journal.failed), MAX_LIST_SIZE)
-            batch = self.context.client.list_notifications(max_result)
+        blocked = len(self.journal.failed) + received - len(batch)
+        if not fresh and received >= max_result and blocked:
+            # Head-of-line blocking: failed or unusable items fill the batch, ask for more.
+            max_result = min(batch_size + in_flight + blocked, MAX_LIST_SIZE)
+            batch, received = self._list(max_result)
             fresh = [n for n in batch if n.id not in self.seen]
-        return fresh, len(batch) >= max_result
+        return fresh, received >= max_result
+
+    def _list(self, max_result: int) -> tuple[list[Notification], int]:
+        """The usable notifications and how many items HubEE listed (unusable ones too)."""
+        batch = self.context.client.list_notifications(max_result)
+        skipped = getattr(batch, "skipped", 0)
+        if skipped:
+            logger.error(
+                "démarche %s: %d notification(s) without a valid id in HubEE's list",
+                self.context.demarche.pk,
+                skipped,
+            )
+            self.unparseable = max(self.unparseable, skipped)
+        return batch, len(batch) + skipped
+
+    def _did_anything(self) -> bool:
+        counters = self.context.counters
+        return bool(counters.notifications_handled or counters.errors or self.seen)
 
     def _dispatch(self, notifications: list[Notification], workers: CaseWorkers) -> None:
         groups: dict[str, list[Notification]] = defaultdict(list)
