@@ -259,7 +259,7 @@ class Transport:
         full_path = self.api_prefix + path
         body = read_json_body(response, self.config.max_json_bytes, method, full_path)
         try:
-            return json.loads(body)
+            return without_nul(json.loads(body))
         except ValueError as exc:
             raise PermanentError(
                 "HubEE answered with invalid JSON",
@@ -268,6 +268,18 @@ class Transport:
                 status_code=response.status_code,
                 reason=Reason.INVALID_RESPONSE,
             ) from exc
+
+
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL in its strings (keys too) replaced by U+FFFD: PostgreSQL refuses
+    NUL in text and JSON columns, and a case that cannot be stored would fail at every run."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
 
 
 def _api_base(api_url: str, api_prefix: str) -> str:

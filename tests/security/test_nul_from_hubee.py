@@ -44,7 +44,6 @@ def case_with_nul(case_id: str) -> bytes:
     return json.dumps(case).encode()  # NUL written as \u0000, as a JSON encoder does
 
 
-@pytest.mark.xfail(strict=True, reason="NUL dans les textes de HubEE : refusé par PostgreSQL")
 def test_a_nul_from_hubee_is_replaced_and_the_case_stored(tmp_path):
     case_id = str(uuid.uuid4())
     body = case_with_nul(case_id)
