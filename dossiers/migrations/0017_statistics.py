@@ -59,15 +59,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='dossier',
-            index=models.Index(fields=['demarche', 'decided_at', 'decision'], name='dossier_decided_idx'),
+            index=models.Index(condition=models.Q(('decided_at__isnull', False)), fields=['demarche', 'decided_at', 'decision'], name='dossier_decided_idx'),
         ),
         migrations.AddIndex(
             model_name='dossier',
-            index=models.Index(fields=['demarche', 'first_action_delay', 'received_at'], name='dossier_first_action_idx'),
+            index=models.Index(condition=models.Q(('first_action_delay__isnull', False)), fields=['demarche', 'first_action_delay', 'received_at'], name='dossier_first_action_idx'),
         ),
         migrations.AddIndex(
             model_name='dossier',
-            index=models.Index(fields=['demarche', 'decision_delay', 'received_at'], name='dossier_decision_delay_idx'),
+            index=models.Index(condition=models.Q(('decision_delay__isnull', False)), fields=['demarche', 'decision_delay', 'received_at'], name='dossier_decision_delay_idx'),
         ),
         migrations.RunPython(fill_statistics, migrations.RunPython.noop),
     ]

@@ -149,15 +149,22 @@ class Dossier(TimestampedModel):
             ),
             # The statistics: decisions per week (and refusals) as index ranges, and each
             # delay's percentile as « ORDER BY delay OFFSET k » over the dossiers received in
-            # the period, all read from the index alone.
-            models.Index(fields=["demarche", "decided_at", "decision"], name="dossier_decided_idx"),
+            # the period, all read from the index alone. Partial: SQLite, without statistics,
+            # would otherwise take them for the list of a démarche (démarche first) and sort.
+            models.Index(
+                fields=["demarche", "decided_at", "decision"],
+                name="dossier_decided_idx",
+                condition=models.Q(decided_at__isnull=False),
+            ),
             models.Index(
                 fields=["demarche", "first_action_delay", "received_at"],
                 name="dossier_first_action_idx",
+                condition=models.Q(first_action_delay__isnull=False),
             ),
             models.Index(
                 fields=["demarche", "decision_delay", "received_at"],
                 name="dossier_decision_delay_idx",
+                condition=models.Q(decision_delay__isnull=False),
             ),
         ]
 
