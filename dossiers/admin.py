@@ -41,7 +41,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class PieceJointeInline(admin.TabularInline):
     model = PieceJointe
     extra = 0
-    fields = ["file_name", "attachment_type", "size", "state", "stored_path", "downloaded_at"]
+    fields = [
+        "file_name",
+        "attachment_type",
+        "size",
+        "state",
+        "stored_path",
+        "downloaded_at",
+        "scan",
+        "scan_signature",
+        "scanned_at",
+    ]
     readonly_fields = fields
     can_delete = False
     show_change_link = False

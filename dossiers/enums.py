@@ -26,6 +26,21 @@ class AttachmentState(models.TextChoices):
     UNAVAILABLE = "unavailable", "Indisponible"
 
 
+class ScanState(models.TextChoices):
+    """The antivirus's verdict on a stored file (dossiers.records.antivirus)."""
+
+    PENDING = "pending", "En attente d'analyse antivirus"
+    CLEAN = "clean", "Analysé, sain"
+    INFECTED = "infected", "Bloqué par l'antivirus"
+    UNSCANNABLE = "unscannable", "Non analysable"
+    # ANTIVIRUS=off, or received before the antivirus: openable, rescanned by hubee_verify.
+    OFF = "off", "Non analysé"
+
+
+# The verdicts under which agents may open a file.
+OPENABLE_SCANS = (ScanState.CLEAN, ScanState.OFF)
+
+
 class OutgoingState(models.TextChoices):
     PENDING = "pending", "En attente d'envoi"
     SENT = "sent", "Transmis à HubEE"

@@ -13,7 +13,8 @@ from dossiers.enums import AttachmentState
 from dossiers.exchange.inbound.errors import PendingAttachmentError
 from dossiers.exchange.inbound.journal import SyncContext
 from dossiers.models import Dossier, Evenement, PieceJointe
-from dossiers.records import explanations, storage
+from dossiers.models.received import initial_scan
+from dossiers.records import antivirus, explanations, storage
 from hubee_portal.hubee import CorruptDownloadError, DownloadResult, TransientError
 from hubee_portal.hubee.vocabulary import AttachmentStatus
 
@@ -98,6 +99,7 @@ class FileFetcher:
             return
         storage.sync_dirs(folders, created=[f for f, new in folders.items() if new])
         now = timezone.now()
+        scan = initial_scan()  # a file downloaded again is scanned again
         # One commit for all; plain UPDATEs, as bulk_update's CASE expressions cost more CPU.
         with transaction.atomic():
             for piece, result in written:
@@ -108,7 +110,10 @@ class FileFetcher:
                     size=result.size,
                     downloaded_at=now,
                     updated_at=now,
+                    scan=scan,
                 )
+        # Its own step, queued once the files are durable: the sync never waits for clamd.
+        antivirus.request_scan(piece.pk for piece, _ in written)
         self.context.counters.add(
             files_downloaded=len(written),
             bytes_downloaded=sum(result.size for _, result in written),
