@@ -44,9 +44,24 @@ def openable(piece: PieceJointe) -> bool:
     return piece.scan in OPENABLE_SCANS
 
 
-def quarantine_path(piece: PieceJointe) -> Path:
+def quarantine_folder(dossier_id: int) -> Path:
+    return settings.HUBEE_QUARANTINE_DIR / str(dossier_id)
+
+
+def quarantine_file(dossier_id: int, piece_id: int) -> Path:
     """Outside every démarche folder; named by ids, never by the citizen's file name."""
-    return settings.HUBEE_QUARANTINE_DIR / str(piece.dossier_id) / f"{piece.pk}.quarantaine"
+    return quarantine_folder(dossier_id) / f"{piece_id}.quarantaine"
+
+
+def quarantine_path(piece: PieceJointe) -> Path:
+    return quarantine_file(piece.dossier_id, piece.pk)
+
+
+def delete_quarantine_for(dossier_id: int) -> None:
+    """The dossier's quarantined files, gone (retention purge). Raises OSError on failure."""
+    folder = quarantine_folder(dossier_id)
+    if folder.is_dir():
+        shutil.rmtree(folder)
 
 
 def request_scan(piece_ids: Iterable[int]) -> None:
@@ -78,7 +93,7 @@ def scan_pieces(ids: Iterable[int], *, rescan: bool = False) -> dict:
         return dict(counts)
     wanted = [ScanState.PENDING]
     if rescan:
-        wanted += [ScanState.CLEAN, ScanState.OFF, ScanState.UNSCANNABLE]
+        wanted += [ScanState.CLEAN, ScanState.OFF, ScanState.UNSCANNABLE, ScanState.INFECTED]
     pieces = PieceJointe.objects.filter(
         pk__in=list(ids), state=AttachmentState.STORED, scan__in=wanted
     ).select_related("dossier__demarche")
@@ -87,6 +102,12 @@ def scan_pieces(ids: Iterable[int], *, rescan: bool = False) -> dict:
             path = storage.resolve_inside(
                 Path(piece.dossier.demarche.download_folder), piece.stored_path
             )
+            if piece.scan == ScanState.INFECTED:
+                # Already judged: only a quarantine that failed is tried again.
+                if path.is_file():
+                    _quarantine(piece, path)
+                    counts["requarantined"] += 1
+                continue
             verdict = scan_file(path, settings.CLAMD_SOCKET)
         except ScannerUnavailable as exc:
             Heartbeat.objects.get_or_create(name=UNREACHABLE)
