@@ -65,9 +65,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="piecejointe",
             index=models.Index(
-                condition=models.Q(("scan", "pending")),
+                condition=models.Q(("scan__in", ["infected", "pending", "unscannable"])),
                 fields=["scan"],
-                name="piecejointe_scan_pending_idx",
+                name="piecejointe_scan_held_idx",
             ),
         ),
     ]

@@ -238,11 +238,12 @@ class PieceJointe(TimestampedModel):
         verbose_name_plural = "pièces jointes"
         ordering = ["id"]
         indexes = [
-            # The periodic retry reads the few files waiting, never the whole table.
+            # The periodic retry and « État du portail » read the few files held back (waiting,
+            # infected, unscannable), never the whole table.
             models.Index(
                 fields=["scan"],
-                condition=models.Q(scan=ScanState.PENDING),
-                name="piecejointe_scan_pending_idx",
+                condition=models.Q(scan__in=["infected", "pending", "unscannable"]),
+                name="piecejointe_scan_held_idx",
             )
         ]
         constraints = [

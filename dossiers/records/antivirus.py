@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import mail_admins
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -34,6 +35,8 @@ SCAN_TASK = "dossiers.tasks.scan_files"
 # A Heartbeat row present while clamd cannot be reached; beat_at: the first failure.
 UNREACHABLE = "antivirus-injoignable"
 BATCH = 500
+# The verdicts that keep a file closed (PieceJointe's partial index covers them).
+HELD = ["infected", "pending", "unscannable"]  # as in the index's condition, for SQLite
 
 
 def enabled() -> bool:
@@ -174,6 +177,18 @@ def unreachable_since():
     if not enabled():
         return None
     return Heartbeat.objects.filter(name=UNREACHABLE).values_list("beat_at", flat=True).first()
+
+
+def held_counts() -> dict[str, int]:
+    """Files held back, by verdict (pending, infected, unscannable): one query on the partial
+    index of the few such rows."""
+    rows = (
+        PieceJointe.objects.filter(scan__in=HELD)
+        .values_list("scan")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {**dict.fromkeys(HELD, 0), **{str(scan): n for scan, n in rows}}
 
 
 def waiting_count() -> int:

@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from dossiers.enums import ScanState
@@ -15,7 +16,7 @@ from dossiers.models import IntegrityCheck
 from dossiers.operations import retention
 from dossiers.records import antivirus as scanning
 from tests.antivirus.conftest import EICAR, SIGNATURE
-from tests.factories import DemarcheFactory, DossierFactory, PieceJointeFactory
+from tests.factories import AdminFactory, DemarcheFactory, DossierFactory, PieceJointeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +81,17 @@ def test_the_purge_deletes_the_quarantined_files(antivirus):
     assert result.files == 1
     assert not quarantined.exists()
     assert not quarantined.parent.exists()
+
+
+def test_the_status_page_warns_while_the_antivirus_is_off(client, settings):
+    client.force_login(AdminFactory())
+    url = reverse("operations")
+    settings.ANTIVIRUS = "off"
+    page = client.get(url).content.decode()
+    assert "Antivirus désactivé (ANTIVIRUS=off) :" in page
+    settings.ANTIVIRUS = "clamd"
+    PieceJointeFactory(scan=ScanState.PENDING)
+    PieceJointeFactory(scan=ScanState.INFECTED, scan_signature="Eicar")
+    page = client.get(url).content.decode()
+    assert "Antivirus désactivé" not in page
+    assert "1 fichier en attente d'analyse, 1 bloqué (quarantaine), 0 non analysable" in page
