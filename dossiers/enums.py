@@ -35,10 +35,12 @@ class ScanState(models.TextChoices):
     UNSCANNABLE = "unscannable", "Non analysable"
     # ANTIVIRUS=off, or received before the antivirus: openable, rescanned by hubee_verify.
     OFF = "off", "Non analysé"
+    # Unscannable, opened by a superuser after a rescan (audited): never rescanned since.
+    RELEASED = "released", "Libéré sans analyse complète"
 
 
 # The verdicts under which agents may open a file.
-OPENABLE_SCANS = (ScanState.CLEAN, ScanState.OFF)
+OPENABLE_SCANS = (ScanState.CLEAN, ScanState.OFF, ScanState.RELEASED)
 
 
 class OutgoingState(models.TextChoices):
@@ -122,6 +124,7 @@ class AuditAction(models.TextChoices):
         "view_sensitive",
         "Consultation des informations sensibles d'un certificat de décès",
     )
+    ANTIVIRUS_RELEASE = "antivirus_release", "Pièce non analysable libérée par un superutilisateur"
 
 
 class ActivityKind(models.TextChoices):

@@ -16,6 +16,38 @@ class Migration(migrations.Migration):
     dependencies = [("dossiers", "0016_queue_milestones")]
 
     operations = [
+        migrations.AlterField(
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("list", "Consultation de la liste des dossiers"),
+                    ("view", "Consultation d'un dossier"),
+                    ("view_xml", "Lecture d'une pièce XML"),
+                    ("download", "Téléchargement d'une pièce"),
+                    ("download_all", "Téléchargement de toutes les pièces (ZIP)"),
+                    ("preview", "Aperçu d'une pièce"),
+                    ("status", "Changement de statut demandé"),
+                    ("message", "Message à l'usager"),
+                    ("return_documents", "Renvoi de documents à l'usager"),
+                    ("retry", "Nouvel essai d'un envoi"),
+                    ("sync", "Synchronisation demandée"),
+                    ("preferences", "Préférences modifiées"),
+                    ("export", "Export CSV de la liste des dossiers"),
+                    ("take", "Dossier pris en charge par un agent"),
+                    ("assign", "Dossier confié à un agent"),
+                    ("release", "Dossier libéré"),
+                    ("note", "Note interne ajoutée"),
+                    (
+                        "view_sensitive",
+                        "Consultation des informations sensibles d'un certificat de décès",
+                    ),
+                    ("antivirus_release", "Pièce non analysable libérée par un superutilisateur"),
+                ],
+                max_length=20,
+                verbose_name="action",
+            ),
+        ),
         migrations.AddField(
             model_name="piecejointe",
             name="scan",
@@ -26,6 +58,7 @@ class Migration(migrations.Migration):
                     ("infected", "Bloqué par l'antivirus"),
                     ("unscannable", "Non analysable"),
                     ("off", "Non analysé"),
+                    ("released", "Libéré sans analyse complète"),
                 ],
                 default="off",
                 editable=False,
@@ -43,6 +76,7 @@ class Migration(migrations.Migration):
                     ("infected", "Bloqué par l'antivirus"),
                     ("unscannable", "Non analysable"),
                     ("off", "Non analysé"),
+                    ("released", "Libéré sans analyse complète"),
                 ],
                 default=dossiers.models.received.initial_scan,
                 editable=False,

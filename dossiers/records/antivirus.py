@@ -18,15 +18,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.mail import mail_admins
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from dossiers.enums import OPENABLE_SCANS, AttachmentState, ScanState
+from dossiers.enums import OPENABLE_SCANS, AttachmentState, AuditAction, ScanState
 from dossiers.models import Heartbeat, PieceJointe
-from dossiers.records import storage
+from dossiers.records import audit, storage
 from dossiers.records.antivirus_client import ScannerUnavailable, Verdict, scan_file
 
 logger = logging.getLogger(__name__)
@@ -193,3 +194,34 @@ def held_counts() -> dict[str, int]:
 
 def waiting_count() -> int:
     return PieceJointe.objects.filter(scan=ScanState.PENDING, state=AttachmentState.STORED).count()
+
+
+def release(user, pieces: Iterable[PieceJointe]) -> tuple[int, int]:
+    """A superuser opens unscannable files: each is scanned again first (the limits may have
+    been raised, a signature may now know it); still unscannable, it is released, audited.
+    Returns (released, judged by the rescan). Raises ScannerUnavailable when clamd is down."""
+    if not getattr(user, "is_superuser", False):
+        raise PermissionDenied("Seul un superutilisateur peut libérer une pièce non analysable.")
+    released = judged = 0
+    for piece in pieces:
+        if piece.scan != ScanState.UNSCANNABLE:
+            continue
+        if scan_pieces([piece.pk], rescan=True).get("waiting"):
+            raise ScannerUnavailable("clamd injoignable : rien n'a été libéré après lui")
+        piece.refresh_from_db()
+        if piece.scan != ScanState.UNSCANNABLE:
+            judged += 1  # clean or infected: the antivirus decided, not the superuser
+            continue
+        now = timezone.now()
+        PieceJointe.objects.filter(pk=piece.pk, scan=ScanState.UNSCANNABLE).update(
+            scan=ScanState.RELEASED, scanned_at=now, updated_at=now
+        )
+        audit.record(
+            user,
+            AuditAction.ANTIVIRUS_RELEASE,
+            dossier=piece.dossier,
+            piece=piece,
+            detail=f"Libérée sans analyse complète ({piece.scan_signature})",
+        )
+        released += 1
+    return released, judged

@@ -10,14 +10,14 @@ from django.core import mail
 from django.urls import reverse
 
 from dossiers import tasks
-from dossiers.enums import RunStatus, ScanState
-from dossiers.models import Dossier, Heartbeat, Incident
+from dossiers.enums import AuditAction, RunStatus, ScanState
+from dossiers.models import AuditEntry, Dossier, Heartbeat, Incident
 from dossiers.operations import incidents
 from dossiers.records import antivirus as scanning
 from hubee_portal.sandbox import services as sandbox
 from tests.antivirus.conftest import EICAR, FILE_MAX, SIGNATURE, STREAM_MAX
 from tests.dossiers.conftest import pdf_bytes
-from tests.factories import agent_for
+from tests.factories import AdminFactory, agent_for, staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +115,31 @@ def test_clamd_down_files_wait_an_incident_opens_and_scanning_resumes(hubee, ant
     assert tasks.scan_pending_files() == {"clean": 2}
     assert not Heartbeat.objects.filter(name=scanning.UNREACHABLE).exists()
     assert client.get(url).status_code == 200
+
+
+def test_a_superuser_releases_an_unscannable_file_after_a_rescan(hubee, antivirus, client):
+    demarche = hubee.demarche()
+    files = [("gros.pdf", "ActeEtatCivil-PDF", "application/pdf", pdf_bytes("x", STREAM_MAX))]
+    _, _, dossier = deposit_and_sync(hubee, demarche, files)
+    piece = dossier.pieces_jointes.get()
+    changelist = reverse("admin:dossiers_dossier_changelist")
+    action = {"action": "release_unscannable", "_selected_action": [dossier.pk]}
+
+    # Staff allowed to see every dossier are not offered it: a superuser decides.
+    client.force_login(staff_with("dossiers.view_dossier", "dossiers.view_all_dossiers"))
+    assert "release_unscannable" not in client.get(changelist).content.decode()
+    client.post(changelist, action)
+    piece.refresh_from_db()
+    assert piece.scan == ScanState.UNSCANNABLE
+
+    superuser = AdminFactory()
+    client.force_login(superuser)
+    response = client.post(changelist, action, follow=True)
+    assert "1 pièce(s) libérée(s) sans analyse complète" in response.content.decode()
+    piece.refresh_from_db()
+    assert piece.scan == ScanState.RELEASED
+    entry = AuditEntry.objects.get(action=AuditAction.ANTIVIRUS_RELEASE)
+    assert (entry.username, entry.dossier_id) == (superuser.username, dossier.pk)
+    assert entry.detail == "Libérée sans analyse complète (StreamMaxLength)"
+    client.force_login(agent_for(demarche))
+    assert client.get(reverse("dossiers:download", args=[dossier.pk, piece.pk])).status_code == 200
