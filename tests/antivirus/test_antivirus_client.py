@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import socket
 import struct
+import subprocess  # noqa: S404  (make -n)
 import threading
 import tracemalloc
+from pathlib import Path
 
 import pytest
 from django.core import checks
@@ -117,3 +119,16 @@ def test_production_scans_unless_told_off_and_development_only_with_a_socket(tmp
     wrong = run(code, production_env(tmp_path, ANTIVIRUS="clamav"))
     assert wrong.returncode != 0
     assert "ANTIVIRUS vaut clamd" in wrong.stderr
+
+
+def test_make_test_installs_clamd_when_missing():
+    dry_run = subprocess.run(
+        ["make", "-n", "test", "PY=python", "STAMP=", "VENV=.venv"],  # noqa: S607
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "apt-get install -y -qq clamav-daemon" in dry_run.stdout
+    assert dry_run.stdout.index("clamav-daemon") < dry_run.stdout.index("-m pytest")
