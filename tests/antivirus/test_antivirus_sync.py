@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from dossiers import tasks
@@ -143,3 +144,26 @@ def test_a_superuser_releases_an_unscannable_file_after_a_rescan(hubee, antiviru
     assert entry.detail == "Libérée sans analyse complète (StreamMaxLength)"
     client.force_login(agent_for(demarche))
     assert client.get(reverse("dossiers:download", args=[dossier.pk, piece.pk])).status_code == 200
+
+
+def test_documents_an_agent_returns_are_scanned_once_sent(
+    hubee, antivirus, client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from dossiers.exchange import connection
+    from tests.views.test_views_actions import action_url, make_demarche
+
+    monkeypatch.setattr(connection, "client_for", hubee.client)
+    demarche = make_demarche(hubee, automatic_status="SI_RECEIVED")
+    _, _, dossier = deposit_and_sync(hubee, demarche, None)
+    client.force_login(agent_for(demarche))
+    upload = SimpleUploadedFile("attestation.pdf", pdf_bytes("attestation"), "application/pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            action_url(dossier, "renvoyer-documents"),
+            {"files": [upload], "attachment_type": "attestation", "confirm": "on"},
+        )
+    assert response.status_code == 302
+    returned = dossier.pieces_jointes.get(evenement__direction="sent")
+    assert returned.scan == ScanState.CLEAN
+    url = reverse("dossiers:download", args=[dossier.pk, returned.pk])
+    assert client.get(url).status_code == 200
