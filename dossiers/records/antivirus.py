@@ -28,7 +28,7 @@ from django_q.tasks import async_task
 from dossiers.enums import OPENABLE_SCANS, AttachmentState, AuditAction, ScanState
 from dossiers.models import Heartbeat, PieceJointe
 from dossiers.records import audit, storage
-from dossiers.records.antivirus_client import ScannerUnavailable, Verdict, scan_file
+from dossiers.records.antivirus_client import ScannerUnavailable, Verdict, ping, scan_file
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,9 @@ def scan_pending(limit: int = BATCH) -> dict:
     if not enabled():
         # The administrator turned the antivirus off: nothing will scan them any more.
         return {"off": waiting.update(scan=ScanState.OFF)}
+    if unreachable_since() is not None and ping(settings.CLAMD_SOCKET):
+        # Back, even if no file waits any more: the incident may close.
+        Heartbeat.objects.filter(name=UNREACHABLE).delete()
     return scan_pieces(list(waiting.order_by("pk").values_list("pk", flat=True)[:limit]))
 
 
@@ -101,6 +104,7 @@ def scan_pieces(ids: Iterable[int], *, rescan: bool = False) -> dict:
     pieces = PieceJointe.objects.filter(
         pk__in=list(ids), state=AttachmentState.STORED, scan__in=wanted
     ).select_related("dossier__demarche")
+    answered = False
     for piece in pieces.order_by("pk").iterator(chunk_size=200):
         try:
             path = storage.resolve_inside(
@@ -121,7 +125,9 @@ def scan_pieces(ids: Iterable[int], *, rescan: bool = False) -> dict:
         except (OSError, storage.UnsafePathError):
             counts["unreadable"] += 1  # left as it is: the integrity check reports the file
             continue
-        Heartbeat.objects.filter(name=UNREACHABLE).delete()
+        if not answered:
+            answered = True
+            Heartbeat.objects.filter(name=UNREACHABLE).delete()
         record(piece, verdict, path)
         counts[verdict.outcome] += 1
     return dict(counts)

@@ -48,6 +48,18 @@ def scan_file(path: Path, socket_path: str, *, timeout: float = TIMEOUT) -> Verd
     return parse(answer)
 
 
+def ping(socket_path: str, *, timeout: float = 5.0) -> bool:
+    """Whether clamd answers (PING → PONG)."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(timeout)
+            client.connect(socket_path)
+            client.sendall(b"zPING\0")
+            return _read_answer(client) == "PONG"
+    except OSError:
+        return False
+
+
 def _read_answer(client: socket.socket) -> str:
     data = b""
     while not data.endswith(b"\0") and len(data) < 4096:

@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dossiers.enums import ScanState
-from dossiers.models import IntegrityCheck
+from dossiers.models import Heartbeat, IntegrityCheck
 from dossiers.operations import retention
 from dossiers.records import antivirus as scanning
+from dossiers.records.antivirus_client import ping
 from tests.antivirus.conftest import EICAR, SIGNATURE
 from tests.factories import AdminFactory, DemarcheFactory, DossierFactory, PieceJointeFactory
 
@@ -95,3 +96,15 @@ def test_the_status_page_warns_while_the_antivirus_is_off(client, settings):
     page = client.get(url).content.decode()
     assert "Antivirus désactivé" not in page
     assert "1 fichier en attente d'analyse, 1 bloqué (quarantaine), 0 non analysable" in page
+
+
+def test_clamd_back_with_no_file_waiting_clears_the_alarm(antivirus, tmp_path):
+    assert ping(antivirus.socket)
+    assert not ping(str(tmp_path / "absent.sock"))
+    # clamd was down while the only waiting file was since purged.
+    Heartbeat.objects.create(name=scanning.UNREACHABLE)
+    assert scanning.unreachable_since() is not None
+
+    assert scanning.scan_pending() == {}
+
+    assert scanning.unreachable_since() is None
