@@ -322,7 +322,7 @@ HEALTH_MIN_FREE_MB = env.int("HEALTH_MIN_FREE_MB", default=1024)
 # by clamd before agents may open it. ANTIVIRUS=clamd or off. Production scans unless told off
 # (`check --deploy` warns then); development does not, unless CLAMD_SOCKET is set (`make run`).
 CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
-ANTIVIRUS = env.str("ANTIVIRUS", default="off" if DEBUG and not CLAMD_SOCKET else "clamd")
+ANTIVIRUS = env.str("ANTIVIRUS", default="") or ("off" if DEBUG and not CLAMD_SOCKET else "clamd")
 if ANTIVIRUS not in ("clamd", "off"):
     raise ImproperlyConfigured(
         f"ANTIVIRUS vaut clamd (analyse de chaque fichier, avec CLAMD_SOCKET) ou off (aucune "

@@ -110,9 +110,15 @@ def test_check_deploy_warns_when_the_antivirus_is_off(settings, tmp_path):
 
 def test_production_scans_unless_told_off_and_development_only_with_a_socket(tmp_path):
     code = "from django.conf import settings; print(settings.ANTIVIRUS, settings.CLAMD_SOCKET)"
-    production = run(code, production_env(tmp_path))
+    unset = {"ANTIVIRUS": "", "CLAMD_SOCKET": ""}  # whatever the developer's shell exports
+    production = run(code, production_env(tmp_path, **unset))
     assert production.stdout.split() == ["clamd", "/run/clamav/clamd.ctl"], production.stderr
-    development = {"DEBUG": "true", "DATA_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "x")}
+    development = {
+        "DEBUG": "true",
+        "DATA_DIR": str(tmp_path),
+        "ENV_FILE": str(tmp_path / "x"),
+        **unset,
+    }
     assert run(code, development).stdout.split()[0] == "off"
     socket_set = run(code, {**development, "CLAMD_SOCKET": "/tmp/c.sock"})
     assert socket_set.stdout.split() == ["clamd", "/tmp/c.sock"]
