@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # commandes de développement demandent le mode développement, chacune explicitement.
 DEV := DEBUG=true
 
-.PHONY: run test install lint format chromium clean
+.PHONY: run test install lint format chromium clamav clean
 
 install: $(STAMP)
 
@@ -43,8 +43,18 @@ chromium:
 	  echo "Installation de chromium (apt-get)…"; \
 	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# clamd de Debian pour les tests de l'antivirus (tests/antivirus : un clamd lancé par les tests,
+# avec une seule signature de test ; aucune base de signatures téléchargée).
+clamav:
+	@{ command -v clamd || test -x /usr/sbin/clamd; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "clamd manque pour les tests de l'antivirus : installez-le (sudo apt-get install clamav-daemon) puis relancez make test." >&2; exit 1; \
+	  fi; \
+	  echo "Installation de clamav-daemon (apt-get)…"; \
+	  apt-get update -qq && apt-get install -y -qq clamav-daemon >/dev/null; }
+
 # La suite se lance en mode développement : tests/settings.py met DEBUG=true.
-test: $(STAMP) chromium
+test: $(STAMP) chromium clamav
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -87,3 +87,37 @@ def allowed_hosts_not_open(app_configs: Any = None, **kwargs: Any) -> list[check
             id=ANY_HOST_ALLOWED,
         )
     ]
+
+
+ANTIVIRUS_OFF = "hubee_portal.W010"
+QUARANTINE_INSIDE_DOWNLOADS = "hubee_portal.W011"
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def antivirus_on(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Agents open the citizens' files on their workstations: clamd scans each one first
+    (dossiers.records.antivirus)."""
+    found: list[checks.CheckMessage] = []
+    if settings.ANTIVIRUS == "off":
+        found.append(
+            checks.Warning(
+                "ANTIVIRUS=off : les fichiers reçus ne sont analysés par aucun antivirus avant "
+                "que les agents les ouvrent.",
+                hint="Installez clamav-daemon, puis mettez ANTIVIRUS=clamd et CLAMD_SOCKET dans "
+                "le .env (docs/installation-et-production.md, « Antivirus »).",
+                id=ANTIVIRUS_OFF,
+            )
+        )
+    quarantine = settings.HUBEE_QUARANTINE_DIR
+    root = settings.HUBEE_DOWNLOAD_ROOT
+    if quarantine == root or root in quarantine.parents:
+        found.append(
+            checks.Warning(
+                f"HUBEE_QUARANTINE_DIR ({quarantine}) est dans HUBEE_DOWNLOAD_ROOT : les fichiers "
+                "infectés resteraient à portée des outils qui lisent les dossiers des démarches.",
+                hint="Choisissez un dossier à part, lisible du seul portail (par défaut "
+                "DATA_DIR/quarantaine).",
+                id=QUARANTINE_INSIDE_DOWNLOADS,
+            )
+        )
+    return found

@@ -10,6 +10,7 @@ from demarches.models import Demarche
 from dossiers import admin_libraries  # noqa: F401
 from dossiers.admin_audit import AuditedReads
 from dossiers.admin_names import VisibleFileNames
+from dossiers.enums import ScanState
 from dossiers.models import (
     AgentPreference,
     AuditEntry,
@@ -25,6 +26,7 @@ from dossiers.models import (
 )
 from dossiers.operations import retention
 from dossiers.operations.schedules import PURGE_SCHEDULE_NAME
+from dossiers.records import antivirus
 from dossiers.records.access import demarches_for, in_demarches_of, sees_all_dossiers
 
 
@@ -44,7 +46,17 @@ class ReadOnlyAdmin(FrenchWording, admin.ModelAdmin):
 class PieceJointeInline(VisibleFileNames, admin.TabularInline):
     model = PieceJointe
     extra = 0
-    fields = ["file_name", "attachment_type", "size", "state", "stored_path", "downloaded_at"]
+    fields = [
+        "file_name",
+        "attachment_type",
+        "size",
+        "state",
+        "stored_path",
+        "downloaded_at",
+        "scan",
+        "scan_signature",
+        "scanned_at",
+    ]
     readonly_fields = fields
     can_delete = False
     show_change_link = False
@@ -73,6 +85,34 @@ class DossierAdmin(AuditedReads, ReadOnlyAdmin):
     date_hierarchy = "received_at"
     inlines = [PieceJointeInline, EvenementInline]
     exclude = ["raw"]
+    actions = ["release_unscannable"]
+
+    @admin.action(
+        description="Libérer les pièces non analysables (après une nouvelle analyse antivirus)",
+        permissions=["release"],
+    )
+    def release_unscannable(self, request, queryset):
+        pieces = PieceJointe.objects.filter(
+            dossier__in=queryset, scan=ScanState.UNSCANNABLE
+        ).select_related("dossier__demarche")
+        try:
+            released, judged = antivirus.release(request.user, pieces)
+        except antivirus.ScannerUnavailable:
+            self.message_user(
+                request,
+                "L'antivirus ne répond pas : rien n'a été libéré. Vérifiez clamav-daemon.",
+                messages.ERROR,
+            )
+            return
+        self.message_user(
+            request,
+            f"{released} pièce(s) libérée(s) sans analyse complète (inscrit au journal "
+            f"d'audit) ; {judged} jugée(s) par la nouvelle analyse.",
+            messages.SUCCESS,
+        )
+
+    def has_release_permission(self, request):
+        return request.user.is_superuser
 
     def get_queryset(self, request):
         # The agent pages' rule: view_dossier alone opens no other démarche (the inlines, files

@@ -28,6 +28,23 @@ class AttachmentState(models.TextChoices):
     FAILED = "failed", "Non téléchargée"
 
 
+class ScanState(models.TextChoices):
+    """The antivirus's verdict on a stored file (dossiers.records.antivirus)."""
+
+    PENDING = "pending", "En attente d'analyse antivirus"
+    CLEAN = "clean", "Analysé, sain"
+    INFECTED = "infected", "Bloqué par l'antivirus"
+    UNSCANNABLE = "unscannable", "Non analysable"
+    # ANTIVIRUS=off, or received before the antivirus: openable, rescanned by hubee_verify.
+    OFF = "off", "Non analysé"
+    # Unscannable, opened by a superuser after a rescan (audited): never rescanned since.
+    RELEASED = "released", "Libéré sans analyse complète"
+
+
+# The verdicts under which agents may open a file.
+OPENABLE_SCANS = (ScanState.CLEAN, ScanState.OFF, ScanState.RELEASED)
+
+
 class OutgoingState(models.TextChoices):
     PENDING = "pending", "En attente d'envoi"
     SENT = "sent", "Transmis à HubEE"
@@ -110,6 +127,7 @@ class AuditAction(models.TextChoices):
         "view_sensitive",
         "Consultation des informations sensibles d'un certificat de décès",
     )
+    ANTIVIRUS_RELEASE = "antivirus_release", "Pièce non analysable libérée par un superutilisateur"
 
 
 class ActivityKind(models.TextChoices):

@@ -79,3 +79,20 @@ def evaluate_incidents() -> dict:
 
     opened, closed = incidents.evaluate()
     return {"opened": opened, "closed": closed}
+
+
+# -- antivirus ---------------------------------------------------------------------------------
+
+
+def scan_files(piece_ids: list[int]) -> dict:
+    """Queued when files are stored (dossiers.records.antivirus.request_scan)."""
+    from dossiers.records import antivirus
+
+    return antivirus.scan_pieces(piece_ids)
+
+
+def scan_pending_files() -> dict:
+    """Scheduled: the files still waiting (clamd was down, a task was lost) are scanned."""
+    from dossiers.records import antivirus
+
+    return antivirus.scan_pending()

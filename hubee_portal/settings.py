@@ -380,3 +380,19 @@ HEALTH_MIN_FREE_MB = env.int("HEALTH_MIN_FREE_MB", default=1024)
 # Anonymous /healthz answers only its status; this bearer token (or a staff session) gets the
 # details. Empty: no token opens them.
 HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+
+# Antivirus (docs/installation-et-production.md, « Antivirus ») : every stored file is scanned
+# by clamd before agents may open it. ANTIVIRUS=clamd or off. Production scans unless told off
+# (`check --deploy` warns then); development does not, unless CLAMD_SOCKET is set (`make run`).
+CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
+ANTIVIRUS = env.str("ANTIVIRUS", default="") or ("off" if DEBUG and not CLAMD_SOCKET else "clamd")
+if ANTIVIRUS not in ("clamd", "off"):
+    raise ImproperlyConfigured(
+        f"ANTIVIRUS vaut clamd (analyse de chaque fichier, avec CLAMD_SOCKET) ou off (aucune "
+        f"analyse, déconseillé), pas {ANTIVIRUS!r}."
+    )
+CLAMD_SOCKET = CLAMD_SOCKET or "/run/clamav/clamd.ctl"  # Debian's clamav-daemon
+# Infected files are moved here, outside every démarche folder (other tools read those).
+HUBEE_QUARANTINE_DIR = Path(
+    env.str("HUBEE_QUARANTINE_DIR", default=str(DATA_DIR / "quarantaine"))
+).resolve()

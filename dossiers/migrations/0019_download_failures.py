@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dossiers", "0017_statistics"),
+        ("dossiers", "0018_antivirus"),
     ]
 
     operations = [

@@ -16,6 +16,7 @@ from dossiers.enums import (
     AttachmentState,
     Direction,
     EventStatus,
+    ScanState,
 )
 from hubee_portal.hubee.vocabulary import QUEUE_DONE, QUEUE_WAITING
 
@@ -219,6 +220,11 @@ class Evenement(TimestampedModel):
             return self.action_type
 
 
+def initial_scan() -> str:
+    """A new file waits for the antivirus when it is on (dossiers.records.antivirus)."""
+    return ScanState.PENDING if settings.ANTIVIRUS == "clamd" else ScanState.OFF
+
+
 class PieceJointe(TimestampedModel):
     dossier = models.ForeignKey(
         Dossier, on_delete=models.CASCADE, related_name="pieces_jointes", verbose_name="dossier"
@@ -249,11 +255,30 @@ class PieceJointe(TimestampedModel):
     download_failures = models.PositiveSmallIntegerField(
         "téléchargements en échec", default=0, editable=False
     )
+    # Agents open a file only once the antivirus cleared it (or when it is off).
+    scan = models.CharField(
+        "analyse antivirus",
+        max_length=12,
+        choices=ScanState.choices,
+        default=initial_scan,
+        editable=False,
+    )
+    scan_signature = models.CharField("signature détectée", max_length=200, blank=True)
+    scanned_at = models.DateTimeField("analysé le", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "pièce jointe"
         verbose_name_plural = "pièces jointes"
         ordering = ["id"]
+        indexes = [
+            # The periodic retry and « État du portail » read the few files held back (waiting,
+            # infected, unscannable), never the whole table.
+            models.Index(
+                fields=["scan"],
+                condition=models.Q(scan__in=["infected", "pending", "unscannable"]),
+                name="piecejointe_scan_held_idx",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["dossier", "hubee_attachment_id"],

@@ -7,7 +7,7 @@ all failed, or with no successful sync (ok or partial) for HEALTH_SYNC_MAX_AGE_M
 from its creation when it never synced); a given-up notification not yet acknowledged (the
 « Acquitter » action of the admin); a download folder with less than HEALTH_MIN_FREE_MB free;
 files missing or altered at a démarche's last integrity check; a file the sync gave up
-(FAILED); a purge that left files.
+(FAILED); a purge that left files; clamd unreachable while files wait for it.
 
 The answer holds ids, process codes, counts and dates only: never a name, an e-mail, a file
 name, a path or an error text (those may carry personal data).
@@ -102,6 +102,7 @@ def check(now: datetime | None = None) -> Report:
     _check_integrity(report)
     _check_downloads(report)
     _check_purge(report)
+    _check_antivirus(report)
     return report
 
 
@@ -316,3 +317,21 @@ def _check_purge(report: Report) -> None:
                 "prévue (nouvel essai à chaque purge ; voir les journaux du worker).",
             )
         )
+
+
+def _check_antivirus(report: Report) -> None:
+    from dossiers.records import antivirus
+
+    since = antivirus.unreachable_since()
+    if since is None:
+        return
+    report.problems.append(
+        Problem(
+            "antivirus",
+            "",
+            f"L'antivirus (clamd) ne répond pas depuis le "
+            f"{timezone.localtime(since):%d/%m/%Y à %H:%M} : {antivirus.waiting_count()} "
+            "fichier(s) attendent leur analyse et restent fermés aux agents. Vérifiez le service "
+            "clamav-daemon et CLAMD_SOCKET ; l'analyse reprend d'elle-même à son retour.",
+        )
+    )

@@ -28,6 +28,7 @@ SUBJECTS = {
     "integrity": "fichiers manquants ou altérés",
     "download_failed": "fichiers HubEE non téléchargés",
     "purge": "purge RGPD incomplète",
+    "antivirus": "antivirus injoignable, fichiers en attente d'analyse",
 }
 # Retry delays after a failed send: 5 min, 10, 20… up to 6 h (the schedule runs every 5 min).
 FIRST_RETRY = timedelta(minutes=5)

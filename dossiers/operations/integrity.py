@@ -12,9 +12,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from demarches.models import Demarche
-from dossiers.enums import AttachmentState
+from dossiers.enums import AttachmentState, ScanState
 from dossiers.models import IntegrityCheck, PieceJointe
-from dossiers.records import storage
+from dossiers.records import antivirus, storage
 
 CHUNK = 1024 * 1024
 
@@ -55,13 +55,20 @@ def verify_demarche(demarche: Demarche) -> IntegrityCheck:
         PieceJointe.objects.filter(dossier__demarche=demarche, state=AttachmentState.STORED)
         .exclude(sha256="")
         .order_by("pk")
-        .values_list("pk", "stored_path", "sha256")
+        .values_list("pk", "stored_path", "sha256", "scan", "dossier_id")
     )
     checked = 0
-    for pk, stored_path, sha256 in pieces.iterator():
+    for pk, stored_path, sha256, scan, dossier_id in pieces.iterator():
         checked += 1
         try:
-            if sha256_of(storage.resolve_inside(root, stored_path)) != sha256:
+            if scan == ScanState.INFECTED:
+                # Moved by the antivirus: checked where it is kept.
+                path = antivirus.quarantine_file(dossier_id, pk)
+                if not path.is_file():
+                    path = storage.resolve_inside(root, stored_path)  # its move had failed
+            else:
+                path = storage.resolve_inside(root, stored_path)
+            if sha256_of(path) != sha256:
                 altered.append(pk)
         except FileNotFoundError:
             missing.append(pk)

@@ -25,6 +25,7 @@ from dossiers.models import (
 )
 from dossiers.operations import health, incidents, retention
 from dossiers.operations.schedules import (
+    ANTIVIRUS_SCHEDULE_NAME,
     AUDIT_SCHEDULE_NAME,
     DIGEST_SCHEDULE_NAME,
     HEARTBEAT_SCHEDULE_NAME,
@@ -33,7 +34,7 @@ from dossiers.operations.schedules import (
     SCHEDULE_NAME,
     VERIFY_SCHEDULE_NAME,
 )
-from dossiers.records import access
+from dossiers.records import access, antivirus
 from dossiers.records.periods import minute_after
 from dossiers.records.querysets import last_integrity_checks
 from hubee_portal.hubee.vocabulary import RETENTION_START
@@ -46,6 +47,7 @@ SCHEDULES = [
     (PURGE_SCHEDULE_NAME, "Purge RGPD des dossiers expirés"),
     (AUDIT_SCHEDULE_NAME, "Purge du journal d'audit"),
     (VERIFY_SCHEDULE_NAME, "Contrôle d'intégrité des fichiers"),
+    (ANTIVIRUS_SCHEDULE_NAME, "Analyse antivirus des fichiers en attente"),
     (DIGEST_SCHEDULE_NAME, "Récapitulatif quotidien des agents"),
 ]
 
@@ -87,6 +89,9 @@ class Operations:
     worker_last_beat: datetime | None
     # Staff accounts that see only their habilitations (no « Voir tous les dossiers »).
     staff_without_view_all: list = field(default_factory=list)
+    # ANTIVIRUS on or off, and the files it holds back by verdict (antivirus.held_counts).
+    antivirus_on: bool = False
+    antivirus_held: dict = field(default_factory=dict)
 
     @property
     def problems(self) -> list[tuple[health.Problem, Incident | None]]:
@@ -120,6 +125,8 @@ def build(now: datetime | None = None) -> Operations:
         mail_failures=incidents.awaiting_mail().exclude(mail_error="").count(),
         worker_last_beat=_parse(report.worker.get("last_beat")),
         staff_without_view_all=list(access.technical_admins_without_view_all()),
+        antivirus_on=antivirus.enabled(),
+        antivirus_held=antivirus.held_counts(),
     )
 
 

@@ -37,7 +37,7 @@ from dossiers.models import (
     PieceJointe,
     PurgeRun,
 )
-from dossiers.records import previews, storage
+from dossiers.records import antivirus, previews, storage
 from dossiers.records.periods import months_before
 from hubee_portal.hubee.vocabulary import RETENTION_START
 
@@ -181,6 +181,10 @@ def _files_of(dossier: Dossier) -> tuple[list[Path], int]:
         if path.is_file():
             files.append(path)
             size += path.stat().st_size
+    # Those the antivirus moved out of the démarche folder go too.
+    for path in sorted(antivirus.quarantine_folder(dossier.pk).glob("*.quarantaine")):
+        files.append(path)
+        size += path.stat().st_size
     return files, size
 
 
@@ -206,6 +210,7 @@ def _purge_one(dossier: Dossier, files: list[Path], now: datetime) -> bool:
         ok = False
     try:
         previews.delete_for(dossier.pk)  # its page images show the files' content
+        antivirus.delete_quarantine_for(dossier.pk)
     except OSError:
         ok = False
     if not ok:

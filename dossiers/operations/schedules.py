@@ -16,6 +16,7 @@ HEARTBEAT_SCHEDULE_NAME = "Battement du worker"
 VERIFY_SCHEDULE_NAME = "Contrôle d'intégrité des fichiers"
 PURGE_SCHEDULE_NAME = "Purge RGPD des dossiers expirés"
 INCIDENTS_SCHEDULE_NAME = "Alertes aux administrateurs"
+ANTIVIRUS_SCHEDULE_NAME = "Analyse antivirus des fichiers en attente"
 PURGE_HOUR = 2
 SANDBOX_TASKS = "hubee_portal.sandbox."
 
@@ -38,6 +39,7 @@ def ensure_schedule(**kwargs) -> Schedule:
     for name, func, minutes in (
         (HEARTBEAT_SCHEDULE_NAME, "dossiers.tasks.heartbeat", 1),
         (INCIDENTS_SCHEDULE_NAME, "dossiers.tasks.evaluate_incidents", 5),
+        (ANTIVIRUS_SCHEDULE_NAME, "dossiers.tasks.scan_pending_files", 2),
     ):
         Schedule.objects.update_or_create(
             name=name,

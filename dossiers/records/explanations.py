@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from dossiers.enums import FailureKind, RunFailure, RunStatus
+from dossiers.enums import FailureKind, RunFailure, RunStatus, ScanState
 from hubee_portal.hubee import Reason
 from hubee_portal.hubee.errors import size_in_words
 from hubee_portal.hubee.vocabulary import AttachmentStatus
@@ -237,3 +237,25 @@ def unavailable_file(hubee_status: str) -> str:
         ),
     }
     return reasons.get(hubee_status, "Fichier indisponible sur HubEE." + ask_again)
+
+
+def scan_state(scan: str, signature: str) -> str:
+    """Why a stored file cannot be opened yet, or at all (dossiers.records.antivirus)."""
+    match scan:
+        case ScanState.INFECTED:
+            return (
+                f"Fichier bloqué par l'antivirus ({signature}) : il a été mis en quarantaine et "
+                "ne peut être ni téléchargé ni affiché. Le reste du dossier est consultable ; "
+                "l'administrateur technique a été prévenu. Au besoin, demandez à l'usager un "
+                "autre exemplaire du document."
+            )
+        case ScanState.UNSCANNABLE:
+            return (
+                "Non analysable : ce fichier dépasse les limites de l'antivirus (taille, "
+                "archive trop profonde), il ne peut donc pas être ouvert. "
+                f"{TELL_ADMIN[0].upper()}{TELL_ADMIN[1:]}, qui peut le libérer après vérification."
+            )
+    return (
+        "En attente d'analyse antivirus : le fichier pourra être téléchargé dès qu'elle sera "
+        "faite, en général dans la minute. Si cela dure, " + TELL_ADMIN + "."
+    )

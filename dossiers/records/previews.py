@@ -1,7 +1,7 @@
 """Previews without downloading: a PDF's pages as PNG images, a JPEG or PNG scan re-encoded.
 
-`can_open(piece)` alone decides whether an attachment gets a preview (later checks, such as an
-antivirus verdict, belong there). The file is decoded in a child process
+`can_open(piece)` alone decides whether an attachment gets a preview (never before the antivirus
+cleared it: `source_path`). The file is decoded in a child process
 (dossiers.records.preview_worker) with a wall limit and a memory cap; its images are cached under
 `DATA_DIR/apercus/<dossier>/<piece>-<sha256>/` — never in the démarche folder, which other tools
 read — rebuilt if missing, and deleted by the retention purge (`delete_for`). Raw bytes are never
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from dossiers.enums import AttachmentState
+from dossiers.enums import OPENABLE_SCANS, AttachmentState
 from dossiers.models import PieceJointe
 from dossiers.records import storage
 
@@ -76,8 +76,8 @@ class Preview:
 def source_path(piece: PieceJointe, root: Path | None = None) -> Path | None:
     """The stored file, if it is inside its démarche folder (`root`, read from the piece if not
     given) and present."""
-    if piece.state != AttachmentState.STORED:
-        return None
+    if piece.state != AttachmentState.STORED or piece.scan not in OPENABLE_SCANS:
+        return None  # never a file the antivirus has not cleared
     if root is None:
         root = Path(piece.dossier.demarche.download_folder)
     try:

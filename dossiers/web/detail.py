@@ -10,7 +10,14 @@ from pathlib import Path
 from django.utils import timezone
 
 from demarches import attachment_types
-from dossiers.enums import ActionType, ActivityKind, AttachmentState, Direction
+from dossiers.enums import (
+    OPENABLE_SCANS,
+    ActionType,
+    ActivityKind,
+    AttachmentState,
+    Direction,
+    ScanState,
+)
 from dossiers.models import (
     Dossier,
     DossierActivity,
@@ -43,6 +50,7 @@ class PieceRow:
     missing: bool
     explanation: str
     is_xml: bool
+    status_label: str = ""  # the badge when it cannot be opened
 
     @property
     def type(self) -> attachment_types.AttachmentTypeName:
@@ -137,9 +145,17 @@ def _piece_row(piece: PieceJointe, root: Path, events: dict[int, Evenement]) -> 
     else:
         source = "Complément de l'usager"
     stored = piece.state == AttachmentState.STORED
-    missing = stored and not os.path.isfile(root / piece.stored_path)
+    blocked = stored and piece.scan not in OPENABLE_SCANS
+    # A quarantined file is not « missing »: the antivirus moved it.
+    missing = (
+        stored and piece.scan != ScanState.INFECTED and not os.path.isfile(root / piece.stored_path)
+    )
     explanation = ""
-    if missing:
+    label = "Absente" if missing else piece.get_state_display()
+    if blocked and not missing:
+        explanation = explanations.scan_state(piece.scan, piece.scan_signature)
+        label = piece.get_scan_display()
+    elif missing:
         explanation = "Le fichier n'est plus sur le serveur : prévenez l'administrateur technique."
     elif piece.state == AttachmentState.CORRUPT:
         # From the state, not the stored text: rows written before it was French stay right.
@@ -154,10 +170,11 @@ def _piece_row(piece: PieceJointe, root: Path, events: dict[int, Evenement]) -> 
     return PieceRow(
         piece=piece,
         source=source,
-        downloadable=stored and not missing,
+        downloadable=stored and not missing and not blocked,
         missing=missing,
         explanation=explanation,
-        is_xml=stored and not missing and is_xml(piece),
+        is_xml=stored and not missing and not blocked and is_xml(piece),
+        status_label=label,
     )
 
 

@@ -16,7 +16,8 @@ from dossiers.enums import AttachmentState
 from dossiers.exchange.inbound.errors import PendingAttachmentError
 from dossiers.exchange.inbound.journal import SyncContext
 from dossiers.models import Dossier, Evenement, PieceJointe
-from dossiers.records import explanations, storage
+from dossiers.models.received import initial_scan
+from dossiers.records import antivirus, explanations, storage
 from hubee_portal.hubee import CorruptDownloadError, DownloadResult, TooLargeError
 from hubee_portal.hubee.vocabulary import AttachmentStatus
 
@@ -137,6 +138,7 @@ class FileFetcher:
             return
         storage.sync_dirs(folders, created=[f for f, new in folders.items() if new])
         now = timezone.now()
+        scan = initial_scan()  # a file downloaded again is scanned again
         # One commit for all; plain UPDATEs, as bulk_update's CASE expressions cost more CPU.
         with transaction.atomic():
             for piece, result in written:
@@ -148,7 +150,10 @@ class FileFetcher:
                     size=result.size,
                     downloaded_at=now,
                     updated_at=now,
+                    scan=scan,
                 )
+        # Its own step, queued once the files are durable: the sync never waits for clamd.
+        antivirus.request_scan(piece.pk for piece, _ in written)
         self.context.counters.add(
             files_downloaded=len(written),
             bytes_downloaded=sum(result.size for _, result in written),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from dossiers.enums import AttachmentState, Direction, OutgoingState, SendFailure
 from dossiers.exchange.outbound.failures import classify
 from dossiers.models import Dossier, Evenement, OutgoingEvent, PieceJointe
+from dossiers.records import antivirus
 from hubee_portal.hubee import Event, TransientError
 from hubee_portal.hubee.vocabulary import ActionType, AttachmentStatus, EventStatus
 
@@ -164,9 +165,11 @@ def _store_sent_event(dossier: Dossier, event_id: str, values: dict[str, Any]) -
 
 
 def _record_returned_files(dossier: Dossier, outgoing: OutgoingEvent, evenement: Evenement) -> None:
-    """The returned documents join the dossier's attachments (downloadable like the others)."""
+    """The returned documents join the dossier's attachments (downloadable like the others,
+    once the antivirus has seen them)."""
+    ids = []
     for item in outgoing.attachments.order_by("position"):
-        PieceJointe.objects.update_or_create(
+        piece, _ = PieceJointe.objects.update_or_create(
             dossier=dossier,
             hubee_attachment_id=item.hubee_attachment_id,
             defaults={
@@ -181,3 +184,5 @@ def _record_returned_files(dossier: Dossier, outgoing: OutgoingEvent, evenement:
                 "state": AttachmentState.STORED,
             },
         )
+        ids.append(piece.pk)
+    transaction.on_commit(lambda: antivirus.request_scan(ids))
