@@ -346,3 +346,17 @@ def test_what_i_have_to_do_per_demarche_and_in_total(client):
 
 def summary_of(board, demarche):
     return next(s for s in board.summaries if s.demarche == demarche)
+
+
+def test_the_chart_counts_local_days_at_their_edges(client):
+    """Paris is ahead of UTC: a dossier received at 00:30 in Paris (the evening before in UTC)
+    counts on the Paris day, one at 23:30 on its own day."""
+    a = DemarcheFactory()
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    yesterday = midnight - timedelta(days=1)
+    DossierFactory(demarche=a, received_at=midnight + timedelta(minutes=30))
+    DossierFactory(demarche=a, received_at=yesterday + timedelta(hours=23, minutes=30))
+    DossierFactory(demarche=a, received_at=yesterday + timedelta(minutes=30))
+    client.force_login(agent_for(a))
+    counts = [b.count for b in client.get(HOME).context["board"].chart.bars]
+    assert counts[-2:] == [2, 1]
