@@ -1,10 +1,27 @@
 import os
 
 import pytest
+from django.db import connection
 
 # Playwright's sync API runs an event loop in the test thread; the ORM beside it must work.
 # Set before any fixture touches the database (pytest-django sets the test database up lazily).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The browser tests run in the SQLite pass of .ci/run: what they check (pages, keyboard,
+    screen reader, French, CSP) does not depend on the database engine, which the other tests
+    cover on both. Those marked `both_databases` (concurrent agents, one transaction per
+    dossier of a bulk action) run in the PostgreSQL pass too."""
+    if connection.vendor == "sqlite":
+        return
+    skip = pytest.mark.skip(
+        reason="tests navigateur : passe SQLite de .ci/run, sauf ceux où le moteur compte"
+    )
+    for item in items:
+        if "tests/browser/" in item.nodeid and not item.get_closest_marker("both_databases"):
+            item.add_marker(skip)
+
 
 # Runs before each document's own scripts; reports every Content-Security-Policy violation to
 # the test, across navigations (an event listener alone would lose them with each new page).

@@ -20,7 +20,11 @@ from hubee_portal.sandbox import services as sandbox
 from tests.browser.test_browser_agent import log_in
 from tests.browser.test_browser_conversation import set_up
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.both_databases,
+    pytest.mark.django_db(transaction=True),
+]
 
 LOCAL_CLOSED = "Le dossier est clos sur HubEE : plus aucune action n'est possible."
 CLOSED_SINCE = "Le dossier a été clos côté usager : plus aucune action n'est possible."

@@ -17,7 +17,11 @@ from tests.browser.test_browser_agent import log_in
 from tests.browser.test_browser_conversation import set_up
 from tests.factories import agent_for
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.both_databases,
+    pytest.mark.django_db(transaction=True),
+]
 
 NOTE = "Mme Leroy a appelé : elle passera en mairie jeudi. Ne pas clore avant."
 
