@@ -55,7 +55,7 @@ clamav:
 
 # La suite se lance en mode développement : tests/settings.py met DEBUG=true.
 test: $(STAMP) chromium clamav
-	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -20,6 +20,7 @@ not sqlite, as in the pass where DATABASE_URL names PostgreSQL): pages do not de
 
 from __future__ import annotations
 
+import os
 import random
 import re
 from collections import defaultdict
@@ -934,9 +935,30 @@ def _admin_visits(superuser, skipped: list[str] | None = None) -> list[tuple[str
     return visits
 
 
+@ONLY_SQLITE
+@pytest.mark.django_db(transaction=True)
+def test_every_admin_page_answers(walk, client):
+    """Every admin page of the measurement below answers, without a browser: the gate that runs
+    in every pass of .ci/run."""
+    superuser = get_user_model().objects.get(username=SUPERUSER)
+    client.force_login(superuser)
+    errors = [
+        f"{name} {path} : statut {status}"
+        for name, path in _admin_visits(superuser)
+        if (status := client.get(path).status_code) >= 500
+    ]
+    assert not errors, "\n".join(errors)
+
+
+# A measurement for the accessibility statement (about 100 s of browser time): on demand, with
+# MEASURE_ADMIN_PAGES=1; test_every_admin_page_answers keeps its gate in every run.
 @pytest.mark.browser
 @ONLY_SQLITE
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    os.environ.get("MEASURE_ADMIN_PAGES") != "1",
+    reason="mesure des pages de l'admin pour la déclaration : MEASURE_ADMIN_PAGES=1",
+)
 def test_admin_pages_are_measured_for_the_statement(walk, sessions, request, tmp_path_factory):
     """Django's admin is not ours to fix: its failures are listed for the accessibility
     statement (report section and JSON file), and only a server error fails the test."""
