@@ -1,8 +1,9 @@
 """A real clamd for the antivirus tests: started once per test process (xdist worker) with
 only a test signature, so that it is up in well under a second.
 
-Its database is one `.hdb` line made by `sigtool --md5` from the EICAR test file, assembled
-here at run time (never committed whole: a scanner reading the repository stays quiet). No
+Its database holds `.hdb` lines made by `sigtool --md5`: one from the EICAR test file, assembled
+at run time by the sandbox (never committed whole: a scanner reading the repository stays
+quiet), one from a readable PDF (a file agents could preview before the signatures knew it). No
 `User` line: it runs as whoever runs the tests (root in CI). Under CI=true a missing clamd fails
 the run; elsewhere the tests say how to install it and skip.
 """
@@ -17,10 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from hubee_portal.sandbox.content import eicar_bytes, make_pdf
 from tests.dossiers.conftest import Hubee, hubee, pdf_bytes  # noqa: F401  (fixtures)
 
-EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR" + b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+EICAR = eicar_bytes()
 SIGNATURE = "Eicar-Test-Signature"
+# A real PDF, which the portal can preview, known bad to this clamd only.
+HOSTILE_PDF = make_pdf("Facture", ["Montant dû : 1 200 €", "À régler sous huit jours."])
+HOSTILE_SIGNATURE = "Hubee-Test-Hostile-PDF"
 # Small limits, so a test file goes over them quickly (MaxFileSize and MaxScanSize stay under
 # StreamMaxLength: AlertExceedsMax reports those as Heuristics.Limits.Exceeded.*).
 STREAM_MAX = 1024 * 1024
@@ -43,14 +48,17 @@ class Clamd:
     def write_config(self, sigtool: str) -> None:
         database = self.folder / "db"
         database.mkdir()
-        sample = self.folder / "eicar.txt"
-        sample.write_bytes(EICAR)
-        line = subprocess.run(  # noqa: S603
-            [sigtool, "--md5", str(sample)], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        digest, size, _ = line.split(":", 2)
-        (database / "test.hdb").write_text(f"{digest}:{size}:{SIGNATURE}\n")
-        sample.unlink()
+        lines = []
+        for name, data in ((SIGNATURE, EICAR), (HOSTILE_SIGNATURE, HOSTILE_PDF)):
+            sample = self.folder / "sample"
+            sample.write_bytes(data)
+            line = subprocess.run(  # noqa: S603
+                [sigtool, "--md5", str(sample)], capture_output=True, text=True, check=True
+            ).stdout.strip()
+            digest, size, _ = line.split(":", 2)
+            lines.append(f"{digest}:{size}:{name}\n")
+            sample.unlink()
+        (database / "test.hdb").write_text("".join(lines))
         self.config.write_text(
             "Foreground yes\n"
             f"LocalSocket {self.socket}\n"
