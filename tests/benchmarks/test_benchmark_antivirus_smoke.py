@@ -25,14 +25,7 @@ def test_ingest_before_and_after_the_antivirus():
         if os.environ.get("CI") == "true":
             pytest.fail(clamd.INSTALL_HINT)
         pytest.skip(clamd.INSTALL_HINT)
-    settings = IngestSettings(
-        cases=CASES,
-        attachments=1,
-        size=1000,
-        latency_ms=0,
-        connection_ms=0,
-        concurrency=2,
-    )
+    settings = IngestSettings(cases=CASES, attachments=1, size=1000, latency_ms=0, connection_ms=0)
 
     figures = ingest_antivirus.run_ingest_antivirus(settings)
 
