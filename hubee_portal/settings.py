@@ -382,10 +382,20 @@ HEALTH_MIN_FREE_MB = env.int("HEALTH_MIN_FREE_MB", default=1024)
 HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 
 # Antivirus (docs/installation-et-production.md, « Antivirus ») : every stored file is scanned
-# by clamd before agents may open it. ANTIVIRUS=clamd or off. Production scans unless told off
-# (`check --deploy` warns then); development does not, unless CLAMD_SOCKET is set (`make run`).
+# by clamd before agents may open it. ANTIVIRUS=clamd or off. Production must say which (an
+# administrator decides to run without one; `check --deploy` warns on off); development does not
+# scan, unless CLAMD_SOCKET is set (`make run`). Empty counts as unset (a blank .env line).
 CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
-ANTIVIRUS = env.str("ANTIVIRUS", default="") or ("off" if DEBUG and not CLAMD_SOCKET else "clamd")
+ANTIVIRUS = env.str("ANTIVIRUS", default="")
+if not ANTIVIRUS and not DEBUG:
+    raise ImproperlyConfigured(
+        "ANTIVIRUS est obligatoire quand DEBUG est désactivé (la production, par défaut) : "
+        f"mettez ANTIVIRUS=clamd dans l'environnement ou dans {ENV_FILE} pour que chaque fichier "
+        "reçu soit analysé par clamd (paquet clamav-daemon, voir .env.example et "
+        "docs/installation-et-production.md, « Antivirus »), ou ANTIVIRUS=off pour s'en passer "
+        "(déconseillé : check --deploy et la page « État du portail » le signaleront)."
+    )
+ANTIVIRUS = ANTIVIRUS or ("clamd" if CLAMD_SOCKET else "off")
 if ANTIVIRUS not in ("clamd", "off"):
     raise ImproperlyConfigured(
         f"ANTIVIRUS vaut clamd (analyse de chaque fichier, avec CLAMD_SOCKET) ou off (aucune "
