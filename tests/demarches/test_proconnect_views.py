@@ -201,3 +201,17 @@ def test_check_deploy_refuses_the_sandbox_or_http_in_production(settings):
     assert len(_errors()) == 1
     settings.PROCONNECT_ENABLED = False
     assert _errors() == []
+
+
+def test_an_agent_kept_from_passwords_is_invited_to_sign_in_with_proconnect(agent, settings):
+    from django.core import mail
+
+    from demarches import invitations
+
+    settings.PROCONNECT_ONLY_AGENTS = True
+    invitations.invite(agent)
+    [message] = mail.outbox
+    assert "connectez-vous avec ProConnect" in message.subject
+    assert "S'identifier avec ProConnect" in message.body
+    assert settings.PORTAL_BASE_URL + reverse("login") in message.body
+    assert "/mot-de-passe/" not in message.body

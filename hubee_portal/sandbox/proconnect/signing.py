@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
-from hubee_portal import keys
+from hubee_portal.keys import load_or_create
 
 ALGORITHM = "RS256"
 KEY_FILE = "sandbox_proconnect_rsa.pem"
@@ -31,7 +31,7 @@ def _new_pem() -> str:
 
 @functools.cache
 def _key(path: Path) -> rsa.RSAPrivateKey:
-    pem = keys.load_or_create(path, _new_pem)
+    pem = load_or_create(path, _new_pem)
     key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
     return key
