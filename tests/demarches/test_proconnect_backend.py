@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-import responses
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.test import RequestFactory
@@ -14,21 +13,14 @@ from demarches.identities import ProConnectIdentity
 from demarches.proconnect import refusals
 from demarches.proconnect.backend import ProConnectBackend
 from tests.demarches import proconnect_tokens as op
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def agent():
-    OrganisationFactory()
-    return UserFactory(username="agent.nice", email="agent.nice@mairie-nice.fr")
+def agent(proconnect_agent):
+    return proconnect_agent
 
 
 def sign_in(rsps, id_token=None, info=None, nonce=op.NONCE, **status):

@@ -8,14 +8,13 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import responses
 from django.core import checks
 from django.urls import reverse
 
 from demarches.proconnect import config
 from demarches.proconnect.checks import PROCONNECT_URL_REFUSED
 from tests.demarches import proconnect_tokens as op
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,15 +22,8 @@ NEXT = "/dossiers/"
 
 
 @pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def agent():
-    OrganisationFactory()
-    return UserFactory(username="agent.nice", email="agent.nice@mairie-nice.fr")
+def agent(proconnect_agent):
+    return proconnect_agent
 
 
 def authorize(client, path: str) -> dict[str, str]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 DEMOVILLE_SIRET = "21999999000019"  # hubee_portal.demo.seeding.ORGANISATION_SIRET
 DEMOVILLE = "Commune de Démoville"
@@ -38,27 +38,19 @@ class Identity:
         return f"{self.given_name} {self.usual_name} — {self.organization_label}, {factor}"
 
 
+DEMO_AGENT = Identity(
+    "agent",
+    "Dominique",
+    "Agent",
+    DEMO_AGENT_EMAIL,
+    DEMOVILLE_SIRET,
+    DEMOVILLE,
+    sub="b7a0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0",
+)
 IDENTITIES = [
-    Identity(
-        "agent",
-        "Dominique",
-        "Agent",
-        DEMO_AGENT_EMAIL,
-        DEMOVILLE_SIRET,
-        DEMOVILLE,
-        sub="b7a0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0",
-    ),
+    DEMO_AGENT,
     # The same person, signed in with a second factor (the same sub: the same identity).
-    Identity(
-        "agent-mfa",
-        "Dominique",
-        "Agent",
-        DEMO_AGENT_EMAIL,
-        DEMOVILLE_SIRET,
-        DEMOVILLE,
-        sub="b7a0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0",
-        mfa=True,
-    ),
+    replace(DEMO_AGENT, key="agent-mfa", mfa=True),
     Identity(
         "inconnu",
         "Alix",
