@@ -30,9 +30,10 @@ def end_session_url(request) -> str:
     one), else the portal's own page. The session is flushed right after: the state is signed,
     not stored."""
     session = request.session
-    if not config.enabled() or not (
-        session.get(config.LOGIN_METHOD) == config.PROCONNECT or session.get(REFUSED)
-    ):
+    signed_in = session.get(config.LOGIN_METHOD) == config.PROCONNECT
+    # A refusal counts only until someone logs in (with a password, say) in this session.
+    refused = session.get(REFUSED) and not request.user.is_authenticated
+    if not config.enabled() or not (signed_in or refused):
         return resolve_url(settings.LOGOUT_REDIRECT_URL)
     params = {
         "state": signing.dumps(secrets.token_urlsafe(24), salt=STATE_SALT),

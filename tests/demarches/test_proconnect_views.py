@@ -207,3 +207,24 @@ def test_an_agent_kept_from_passwords_is_invited_to_sign_in_with_proconnect(agen
     assert "S'identifier avec ProConnect" in message.body
     assert settings.PORTAL_BASE_URL + reverse("login") in message.body
     assert "/mot-de-passe/" not in message.body
+
+
+def refused_login(client, rsps):
+    params = authorize(client, reverse("proconnect-login"))
+    unknown = op.sign(op.userinfo(email="personne@mairie-nice.fr"))
+    op.mock_provider(rsps, op.sign(op.id_claims(nonce=params["nonce"])), unknown)
+    response = client.get(
+        reverse("oidc_authentication_callback"), {"code": "c", "state": params["state"]}
+    )
+    assert response.url == reverse("proconnect-refused", args=["compte-inconnu"])
+
+
+def test_after_a_refusal_the_logout_ends_proconnect_until_someone_logs_in(client, rsps, agent):
+    refused_login(client, rsps)
+    page = client.get(reverse("proconnect-refused", args=["compte-inconnu"])).content.decode()
+    assert "Se connecter avec un autre compte ProConnect" in page
+    ends = urlsplit(client.post(reverse("oidc_logout")).url)
+    assert ends.path.endswith("/session/end") and "id_token_hint" in parse_qs(ends.query)
+    refused_login(client, rsps)
+    client.force_login(agent)
+    assert client.post(reverse("logout")).url == reverse("login")
