@@ -1,6 +1,6 @@
 """Issue 20: agents sign in with ProConnect — here the sandbox's fake ProConnect, which the
 portal's mozilla-django-oidc reaches over HTTP on the live server, with real RS256 signatures.
-A login, each refusal with its page, and a logout that ends the ProConnect session."""
+A login, each refusal with its page, a logout that ends the ProConnect session, a step-up."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from playwright.sync_api import Page, expect
 
 from demarches.identities import ProConnectIdentity
@@ -101,3 +102,18 @@ def test_each_refusal_says_why_and_what_to_do(page: Page, portal: str):
     refused(page, "connexion annulée")
     page.get_by_role("link", name="Réessayer avec ProConnect").click()
     expect(page).to_have_title(PICKER)
+
+
+def test_a_step_up_asks_proconnect_for_a_second_factor(page: Page, portal: str):
+    start(page, portal)
+    pick(page, DEMO_AGENT)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+    # ProConnect's session has no second factor: it asks again, and says why.
+    page.goto(f"{portal}/connexion/proconnect/renforcer/?next=/dossiers/")
+    expect(page.get_by_role("note")).to_contain_text("Double authentification demandée")
+    pick(page, re.compile("^Dominique Agent — .*avec double authentification$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dossiers")
+    [stored] = [
+        data for data in (s.get_decoded() for s in Session.objects.all()) if "_auth_user_id" in data
+    ]
+    assert (stored["hubee_mfa"], stored["hubee_step_up_tried"]) == ("proconnect", True)
