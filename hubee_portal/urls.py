@@ -9,6 +9,7 @@ from django.urls import include, path
 from demarches import invitations
 from dossiers.operations import views as operations_views
 from dossiers.web.views import home, preferences
+from hubee_portal import second_factor_views
 
 admin.site.site_header = "HubEE Portal — administration"
 admin.site.site_title = "HubEE Portal"
@@ -30,6 +31,17 @@ urlpatterns = [
     path("mes-alertes/", preferences.preferences, name="preferences"),
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("connexion/second-facteur/", second_factor_views.verify, name="second-factor-verify"),
+    path(
+        "connexion/second-facteur/activer/",
+        second_factor_views.setup,
+        name="second-factor-setup",
+    ),
+    path(
+        "connexion/second-facteur/codes-de-secours/",
+        second_factor_views.codes,
+        name="second-factor-codes",
+    ),
     # Choosing a password: from the invitation e-mail (demarches.invitations) or « Mot de passe
     # oublié ? ». Django's views, French templates in templates/registration/.
     path(
