@@ -24,6 +24,7 @@ from demarches import invitations
 from demarches.admin_wording import FrenchWording
 from demarches.forms import SELF_HABILITATION
 from demarches.models import Demarche
+from hubee_portal import second_factor
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class AccountAdmin(FrenchWording, UserAdmin):
         ),
         ("Démarches", {"fields": [HABILITATIONS]}),
     ]
-    actions = ["send_invitation"]
+    actions = ["send_invitation", "reset_second_factor"]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -204,6 +205,33 @@ class AccountAdmin(FrenchWording, UserAdmin):
                 "ou superutilisateur.",
                 messages.WARNING,
             )
+
+    @admin.action(
+        description="Réinitialiser la double authentification (téléphone perdu)",
+        permissions=["reset_second_factor"],
+    )
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            removed = second_factor.reset(user)
+            # Django's history of the account: who reset whose second factor, and when.
+            self.log_change(
+                request, user, "Double authentification réinitialisée (nouvelle activation)."
+            )
+            logger.info(
+                "second factor of user %s reset by %s (%s devices)",
+                user.pk,
+                request.user.pk,
+                removed,
+            )
+        self.message_user(
+            request,
+            f"Double authentification réinitialisée pour {queryset.count()} compte(s) : à leur "
+            "prochaine connexion, ils l'activent de nouveau avec leur application.",
+            messages.SUCCESS,
+        )
+
+    def has_reset_second_factor_permission(self, request) -> bool:
+        return request.user.is_superuser
 
     def _touches_superuser(self, request, obj) -> bool:
         return obj is not None and obj.is_superuser and not request.user.is_superuser
