@@ -19,6 +19,8 @@ from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from demarches import invitations
 from demarches.admin_wording import FrenchWording
@@ -270,3 +272,9 @@ for model, model_admin in ((User, AccountAdmin), (Group, RightsGroupAdmin)):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
     admin.site.register(model, model_admin)
+
+# django-otp's device pages would show TOTP keys and let staff add a device to anyone: a
+# second factor is enrolled by its user and reset by a superuser (the accounts' action).
+for model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)

@@ -9,3 +9,6 @@ class DemarchesConfig(AppConfig):
     def ready(self) -> None:
         # Registers the deploy checks (`manage.py check --deploy`).
         from demarches import checks  # noqa: F401
+
+        # Marks each login's start for the session timeouts (idle and absolute).
+        from hubee_portal import idle_timeout  # noqa: F401

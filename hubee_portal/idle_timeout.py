@@ -13,6 +13,8 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 
 STARTED = "hubee_session_started"
 LAST_ACTIVITY = "hubee_last_activity"
@@ -22,6 +24,13 @@ EXPIRED = (
     "Votre session a expiré après une période d'inactivité ou sa durée maximale : "
     "connectez-vous de nouveau pour continuer."
 )
+
+
+@receiver(user_logged_in, dispatch_uid="hubee_session_started")
+def _login_started(sender, request, user, **kwargs) -> None:
+    now = int(time.time())
+    request.session[STARTED] = now
+    request.session[LAST_ACTIVITY] = now
 
 
 def _is_activity(request) -> bool:
@@ -44,7 +53,7 @@ class IdleTimeoutMiddleware:
         now = int(time.time())
         started = session.get(STARTED)
         last = session.get(LAST_ACTIVITY)
-        if started is None or last is None:  # the first request of a login
+        if started is None or last is None:  # a session from before this version
             session[STARTED] = started or now
             session[LAST_ACTIVITY] = now
             return

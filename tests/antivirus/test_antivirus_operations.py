@@ -17,6 +17,7 @@ from dossiers.operations import retention
 from dossiers.records import antivirus as scanning
 from dossiers.records.antivirus_client import ping
 from tests.antivirus.conftest import EICAR, SIGNATURE
+from tests.conftest import log_in
 from tests.factories import AdminFactory, DemarcheFactory, DossierFactory, PieceJointeFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +86,7 @@ def test_the_purge_deletes_the_quarantined_files(antivirus):
 
 
 def test_the_status_page_warns_while_the_antivirus_is_off(client, settings):
-    client.force_login(AdminFactory())
+    log_in(client, AdminFactory())
     url = reverse("operations")
     settings.ANTIVIRUS = "off"
     page = client.get(url).content.decode()

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from demarches.models import AttachmentTypeLabel
+from tests.conftest import log_in
 from tests.factories import DossierFactory, PieceJointeFactory, agent_for
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ DETAILS = re.compile(r'<details class="tech">.*?</details>', re.S)
 
 
 def page_of(client, dossier) -> str:
-    client.force_login(agent_for(dossier.demarche))
+    log_in(client, agent_for(dossier.demarche))
     response = client.get(reverse("dossiers:detail", args=[dossier.pk]))
     assert response.status_code == 200
     return response.content.decode()
