@@ -15,7 +15,9 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.db.models import Exists, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django_otp import login as otp_login
@@ -102,11 +104,17 @@ def opens_sensitive_dossier(request: HttpRequest, view_kwargs: dict) -> bool:
     pk = view_kwargs.get("pk")
     if pk is None:
         return False
-    sensitive = Demarche.objects.filter(sensitive=True, dossiers__pk=pk)
-    # Only where the user may read the dossier: others get the page's 404, not a hint.
-    if not request.user.has_perm("dossiers.view_all_dossiers"):
-        sensitive = sensitive.filter(agents=request.user)
-    return sensitive.exists()
+    user = request.user
+    # Only where the user may read the dossier (habilitation, or « Voir tous les dossiers »):
+    # others get the page's 404, not a hint. One query.
+    view_all = Permission.objects.filter(
+        codename="view_all_dossiers", content_type__app_label="dossiers"
+    ).filter(Q(user=user) | Q(group__user=user))
+    return (
+        Demarche.objects.filter(sensitive=True, dossiers__pk=pk)
+        .filter(Q(agents=user) | Exists(view_all))
+        .exists()
+    )
 
 
 class SecondFactorMiddleware:

@@ -152,5 +152,5 @@ def test_query_count_does_not_grow_with_files_events_and_agents(client):
     large = _count(client, dossier)
     assert small == large
     # session, user, dossier (with its holder), events, attachments, outbox, team activity,
-    # candidate agents, read mark, audit insert
-    assert large == 10
+    # candidate agents, read mark, audit insert, whether its démarche is sensitive
+    assert large == 11

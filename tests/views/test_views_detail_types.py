@@ -98,5 +98,5 @@ def test_labels_cost_no_query_per_attachment(client):
     many = _count(client, dossier)
     assert one == many
     # As before the labels: session, user, dossier, events, attachments (labels inside),
-    # outbox, read mark, audit insert.
-    assert many == 10  # as test_views_detail counts them
+    # outbox, read mark, audit insert, whether the démarche is sensitive (second factor).
+    assert many == 11  # as test_views_detail counts them
