@@ -26,12 +26,21 @@ logger = logging.getLogger(__name__)
 NEW_CODES = "hubee_new_recovery_codes"  # shown once on the codes page, then dropped
 
 
+def _code_field(label: str, help_text: str, max_length: int, missing: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        max_length=max_length,
+        error_messages={"required": missing},
+    )
+
+
 class TotpForm(forms.Form):
-    code = forms.CharField(
-        label="Code à 6 chiffres",
-        help_text="Le code affiché par votre application d'authentification, par exemple 123456.",
-        max_length=12,
-        error_messages={"required": "Saisissez le code à 6 chiffres de votre application."},
+    code = _code_field(
+        "Code à 6 chiffres",
+        "Le code affiché par votre application d'authentification, par exemple 123456.",
+        12,
+        "Saisissez le code à 6 chiffres de votre application.",
     )
 
     def clean_code(self) -> str:
@@ -45,11 +54,11 @@ class TotpForm(forms.Form):
 
 
 class RecoveryForm(forms.Form):
-    recovery_code = forms.CharField(
-        label="Code de secours",
-        help_text="Un des dix codes de secours reçus à l'activation, par exemple abcd-2345.",
-        max_length=20,
-        error_messages={"required": "Saisissez un de vos codes de secours."},
+    recovery_code = _code_field(
+        "Code de secours",
+        "Un des dix codes de secours reçus à l'activation, par exemple abcd-2345.",
+        20,
+        "Saisissez un de vos codes de secours.",
     )
 
     def clean_recovery_code(self) -> str:
