@@ -157,6 +157,8 @@ def test_wrong_codes_are_throttled_with_the_time_to_retry(client):
     wrong = "000000" if token != "000000" else "111111"
     first = client.post(VERIFY, {"code": wrong})
     assert "Trop de codes erronés" in first.content.decode()  # 1 s to wait already
+    # Ten failures in a row (512 s to wait): the test does not race a one-second delay.
+    TOTPDevice.objects.filter(user=user).update(throttling_failure_count=10)
     # Even the right code, and recovery codes, wait for the end of the delay.
     refused = client.post(VERIFY, {"code": token}).content.decode()
     assert re.search(r"prochain essai n.*est possible qu.*à partir de \d\d:\d\d:\d\d", refused)
@@ -164,7 +166,7 @@ def test_wrong_codes_are_throttled_with_the_time_to_retry(client):
     refused = client.post(VERIFY, {"recovery_code": codes[0]}).content.decode()
     assert "Trop de codes erronés" in refused
     device = TOTPDevice.objects.get(user=user)
-    device.throttling_failure_timestamp = timezone.now() - timedelta(minutes=1)
+    device.throttling_failure_timestamp = timezone.now() - timedelta(minutes=9)
     device.save()
     assert client.post(VERIFY, {"code": totp_token(user)}).status_code == 302
 
