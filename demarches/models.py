@@ -433,3 +433,7 @@ class ReplyTemplate(TimestampedModel):
                     )
                 }
             )
+
+
+# Defined beside the other account code; imported here so that Django finds the model.
+from demarches.identities import ProConnectIdentity  # noqa: E402, F401

@@ -15,6 +15,15 @@ class DossiersConfig(AppConfig):
 
         post_migrate.connect(create_schedule, sender=self, weak=False)
 
+        from dossiers.records import tallies
+
+        def count_again(sender, using, **kwargs):
+            # After a migration, a restore, or a flush (SQLite deletes the tables in any
+            # order: the dossiers' triggers may count into a table already emptied).
+            tallies.repair(using)
+
+        post_migrate.connect(count_again, sender=self, weak=False)
+
         from dossiers.records import assignment_signals
 
         assignment_signals.connect()

@@ -52,14 +52,19 @@ def send_daily_digest() -> int:
 
 def heartbeat() -> None:
     from dossiers.operations import health
+    from dossiers.records import tallies
 
     health.beat()
+    # The list's running counts, folded every minute so that they stay a few rows per cell.
+    tallies.compact()
 
 
 def verify_integrity() -> dict:
     from dossiers.operations.integrity import select_demarches, verify
+    from dossiers.records import tallies
 
     checks = verify(select_demarches(None))
+    tallies.repair()
     return {
         "checked": sum(c.files_checked for c in checks),
         "missing": sum(c.missing for c in checks),

@@ -3,10 +3,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    # 0008 is the ProConnect identity of the other half of issue 20: the lead re-points this
-    # dependency to it at merge.
     dependencies = [
-        ('demarches', '0007_secret_set_at'),
+        ('demarches', '0008_proconnect_identity'),
     ]
 
     operations = [

@@ -5,6 +5,7 @@ from dossiers.models.journal import DemarcheLease, NotificationFailure, SyncRun
 from dossiers.models.operations import Heartbeat, Incident, IntegrityCheck, PurgeRun
 from dossiers.models.outbound import OutgoingAttachment, OutgoingEvent
 from dossiers.models.received import Dossier, Evenement, PieceJointe
+from dossiers.models.tallies import DossierTally
 from dossiers.models.teamwork import DossierActivity
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "DemarcheLease",
     "Dossier",
     "DossierActivity",
+    "DossierTally",
     "DossierView",
     "Evenement",
     "Heartbeat",

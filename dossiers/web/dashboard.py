@@ -305,10 +305,11 @@ def _dossiers_matching(condition: Q) -> Coalesce:
 
 
 def _received_per_day(demarche_ids: list[int], starts: list[datetime]) -> dict[int, int]:
-    """One count per local day, between two instants, in one UNION ALL query: each a range of
-    the (démarche, received_at) index read alone, with no date conversion of each row (a
-    Python function on SQLite). Written as SQL: building 30 querysets through the ORM cost
-    more than running them."""
+    """One count per local day, between two instants, in one query of scalar subqueries: each
+    a range of the (démarche, received_at) index read alone, with no date conversion of each
+    row (a Python function on SQLite). Written as SQL: building 30 querysets through the ORM
+    cost more than running them. Not a UNION ALL, which PostgreSQL runs in parallel: starting
+    its workers costs more than the counts."""
     if not demarche_ids:
         return {}
     ops = connection.ops
@@ -320,15 +321,15 @@ def _received_per_day(demarche_ids: list[int], starts: list[datetime]) -> dict[i
     parts: list[str] = []
     params: list = []
     for index in range(len(starts) - 1):
-        # Only our own names and the day's number in the SQL; every value is a parameter.
+        # Only our own names in the SQL; every value is a parameter.
         parts.append(
-            f"SELECT {index}, COUNT(*) FROM {table} WHERE {demarche} IN ({marks}) "  # noqa: S608
-            f"AND {received} >= %s AND {received} < %s"
+            f"(SELECT COUNT(*) FROM {table} WHERE {demarche} IN ({marks}) "  # noqa: S608
+            f"AND {received} >= %s AND {received} < %s)"
         )
         params.extend([*demarche_ids, moments[index], moments[index + 1]])
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        return dict(cursor.fetchall())
+        cursor.execute("SELECT " + ", ".join(parts), params)  # noqa: S608
+        return dict(enumerate(cursor.fetchone()))
 
 
 def chart(demarche_ids: list[int], now: datetime) -> Chart:

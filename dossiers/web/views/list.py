@@ -8,11 +8,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from demarches.models import Demarche
 from dossiers.enums import AuditAction
-from dossiers.records import audit
+from dossiers.records import audit, tallies
 from dossiers.records.access import demarches_for, dossiers_for
 from dossiers.records.querysets import with_send_marks, with_unread
-from dossiers.records.queues import QUEUE_STATUSES, UNTREATED, Queue, with_citizen_marks
+from dossiers.records.queues import (
+    ASSIGNED_ME,
+    ASSIGNED_NOBODY,
+    QUEUE_STATUSES,
+    UNTREATED,
+    Queue,
+    with_citizen_marks,
+)
 from dossiers.web.bulk import BULK_CHOICES, MAX_SELECTION
 from dossiers.web.filters import MORE_FILTERS, SORT_LABELS, DossierFilter, more_filters_open
 
@@ -51,15 +59,49 @@ class CountedPaginator(Paginator):
         return self._get_page(rows, number, self)
 
 
-def queue_counts(filtered) -> tuple[int, dict[str, int]]:
+# The filters the running counts answer (dossiers.records.tallies); any other filter counts
+# the filtered dossiers themselves.
+TALLIED_FILTERS = frozenset({"demarche", "status", "statut_hubee", "attribue", "file", "tri"})
+
+
+def tallied_groups(filterset, user):
+    """The (démarche, status) counts read from the running counts, or None when a filter set
+    needs the dossiers themselves."""
+    if not filterset.is_bound:
+        return tallies.counts(None if user.is_superuser else demarches_for(user))
+    if not filterset.form.is_valid():
+        return None
+    data = filterset.form.cleaned_data
+    if any(value for name, value in data.items() if name not in TALLIED_FILTERS):
+        return None
+    demarches = None if user.is_superuser else demarches_for(user)
+    if data.get("demarche"):
+        demarches = (demarches if demarches is not None else Demarche.objects).filter(
+            pk=data["demarche"].pk
+        )
+    statuses = {value for value in (data.get("status"), data.get("statut_hubee")) if value}
+    if len(statuses) > 1:
+        return {}  # two different statuses: no dossier has both
+    assigned = tallies.ANYONE
+    if value := data.get("attribue"):
+        assigned = (
+            user.pk if value == ASSIGNED_ME else None if value == ASSIGNED_NOBODY else int(value)
+        )
+    return tallies.counts(demarches, statuses, assigned)
+
+
+def queue_counts(filtered, groups=None) -> tuple[int, dict[str, int]]:
     """The total and the count of each queue, from one grouped query.
 
-    Grouped by (démarche, status) to read the (démarche, status, purged_at) index in its order:
-    an index-only scan, with no sort.
+    From the running counts when `groups` is given; otherwise grouped by (démarche, status) to
+    read the (démarche, status, purged_at) index in its order: an index-only scan, no sort.
     """
     counts = dict.fromkeys(QUEUE_KEYS.values(), 0)
     total = 0
-    groups = filtered.order_by().values_list("demarche_id", "status").annotate(n=Count("*"))
+    if groups is None:
+        groups = filtered.order_by().values_list("demarche_id", "status").annotate(n=Count("*"))
+    else:
+        groups = ((demarche, status, n) for (demarche, status), n in groups.items())
     for _demarche, status, number in groups:
         total += number
         for queue, key in QUEUE_KEYS.items():
@@ -93,7 +135,7 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
     agents = team_agents(user)
     filterset = DossierFilter(request.GET or None, queryset=base, user=user, agents=agents)
     filtered = filterset.qs
-    total, counts = queue_counts(filtered)
+    total, counts = queue_counts(filtered, tallied_groups(filterset, user))
     rows = filterset.in_queue(filtered)
     # A stable order across pages.
     ordering = [*(list(rows.query.order_by) or ["-received_at"]), "-pk"]
