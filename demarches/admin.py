@@ -139,7 +139,7 @@ class DemarcheAdmin(FrenchWording, admin.ModelAdmin):
             {"fields": ["allows_add_awaiting", "allows_messages", "allows_document_return"]},
         ),
         RETENTION_FIELDSET,
-        ("Habilitations", {"fields": ["agents", "take_assigns"]}),
+        ("Habilitations", {"fields": ["agents", "take_assigns", "sensitive"]}),
         ("Historique", {"fields": ["created_at", "updated_at"]}),
     ]
 

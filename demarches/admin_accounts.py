@@ -19,12 +19,15 @@ from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from demarches import invitations
 from demarches.admin_wording import FrenchWording
 from demarches.forms import SELF_HABILITATION
 from demarches.identities import ProConnectIdentity
 from demarches.models import Demarche
+from hubee_portal import second_factor
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
@@ -125,7 +128,7 @@ class AccountAdmin(FrenchWording, UserAdmin):
         ),
         ("Démarches", {"fields": [HABILITATIONS]}),
     ]
-    actions = ["send_invitation"]
+    actions = ["send_invitation", "reset_second_factor"]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -206,6 +209,33 @@ class AccountAdmin(FrenchWording, UserAdmin):
                 messages.WARNING,
             )
 
+    @admin.action(
+        description="Réinitialiser la double authentification (téléphone perdu)",
+        permissions=["reset_second_factor"],
+    )
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            removed = second_factor.reset(user)
+            # Django's history of the account: who reset whose second factor, and when.
+            self.log_change(
+                request, user, "Double authentification réinitialisée (nouvelle activation)."
+            )
+            logger.info(
+                "second factor of user %s reset by %s (%s devices)",
+                user.pk,
+                request.user.pk,
+                removed,
+            )
+        self.message_user(
+            request,
+            f"Double authentification réinitialisée pour {queryset.count()} compte(s) : à leur "
+            "prochaine connexion, ils l'activent de nouveau avec leur application.",
+            messages.SUCCESS,
+        )
+
+    def has_reset_second_factor_permission(self, request) -> bool:
+        return request.user.is_superuser
+
     def _touches_superuser(self, request, obj) -> bool:
         return obj is not None and obj.is_superuser and not request.user.is_superuser
 
@@ -259,3 +289,9 @@ for model, model_admin in ((User, AccountAdmin), (Group, RightsGroupAdmin)):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
     admin.site.register(model, model_admin)
+
+# django-otp's device pages would show TOTP keys and let staff add a device to anyone: a
+# second factor is enrolled by its user and reset by a superuser (the accounts' action).
+for model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)

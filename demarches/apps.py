@@ -10,3 +10,6 @@ class DemarchesConfig(AppConfig):
         # Registers the deploy checks (`manage.py check --deploy`).
         from demarches import checks  # noqa: F401
         from demarches.proconnect import checks as proconnect_checks  # noqa: F401
+
+        # Marks each login's start for the session timeouts (idle and absolute).
+        from hubee_portal import idle_timeout  # noqa: F401

@@ -45,6 +45,7 @@ class DemarcheAdminForm(forms.ModelForm):
             "allows_document_return",
             "retention_months",
             "agents",
+            "sensitive",
         ]
 
     def clean_agents(self):

@@ -231,6 +231,15 @@ class Demarche(TimestampedModel):
             "(« Je m'en occupe »)."
         ),
     )
+    sensitive = models.BooleanField(
+        "Démarche sensible : double authentification exigée",
+        default=False,
+        help_text=(
+            "Les agents confirment leur identité par un second facteur (application "
+            "d'authentification, ou double authentification ProConnect) avant d'ouvrir un "
+            "dossier de cette démarche."
+        ),
+    )
     agents = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,

@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "django_q",
     "django_filters",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "demarches",
     "dossiers",
 ]
@@ -83,8 +86,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the TOTP (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: an expired session is ended with a message on the login page.
+    "hubee_portal.idle_timeout.IdleTimeoutMiddleware",
+    # After LoginRequiredMiddleware: staff, and agents opening a sensitive dossier, need it.
+    "hubee_portal.second_factor.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into the French lockout page.
     "axes.middleware.AxesMiddleware",
@@ -147,7 +156,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -157,6 +169,19 @@ LOGOUT_REDIRECT_URL = "login"
 # How long the link of an invitation or of « Mot de passe oublié ? » works, in seconds
 # (3 days by default: an agent invited on Friday still can on Monday morning).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
+
+# -- Second factor and sessions (issue 20) ----------------------------------------------------
+# TOTP (django-otp): staff and superusers on every page, agents before opening a dossier of a
+# sensitive démarche (hubee_portal.second_factor). Wrong codes are throttled per device: each
+# failure doubles the wait before the next try (1 s, 2 s, 4 s…), reset by a right code.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="HubEE Portal")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# A session ends after SESSION_IDLE_TIMEOUT seconds without a page opened (8 hours by default),
+# and SESSION_COOKIE_AGE seconds after the login whatever happens (two weeks by default).
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=8 * 3600)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+# -- end of the second factor and sessions -----------------------------------------------------
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one account
 # from one address, that pair is refused for AXES_COOLOFF_MINUTES; after

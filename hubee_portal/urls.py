@@ -11,6 +11,7 @@ from demarches.proconnect import logout as proconnect_logout
 from demarches.proconnect import views as proconnect
 from dossiers.operations import views as operations_views
 from dossiers.web.views import home, preferences
+from hubee_portal import second_factor_views
 
 admin.site.site_header = "HubEE Portal — administration"
 admin.site.site_title = "HubEE Portal"
@@ -59,6 +60,17 @@ urlpatterns = [
         "oidc/logout/",
         login_not_required(proconnect_logout.LogoutView.as_view()),
         name="oidc_logout",
+    ),
+    path("connexion/second-facteur/", second_factor_views.verify, name="second-factor-verify"),
+    path(
+        "connexion/second-facteur/activer/",
+        second_factor_views.setup,
+        name="second-factor-setup",
+    ),
+    path(
+        "connexion/second-facteur/codes-de-secours/",
+        second_factor_views.codes,
+        name="second-factor-codes",
     ),
     # Choosing a password: from the invitation e-mail (demarches.invitations) or « Mot de passe
     # oublié ? ». Django's views, French templates in templates/registration/.

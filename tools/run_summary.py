@@ -39,6 +39,13 @@ def summary(base_url: str, found: list[dict[str, str | None]]) -> list[str]:
     if created:
         lines += ["", "Comptes créés : notez ces mots de passe, ils ne seront plus affichés."]
         lines += [f"  {a['role']:<15} {a['username']}  /  {a['password']}" for a in created]
+    if any(a.get("role") == "administrateur" for a in found):
+        lines += [
+            "",
+            "Administrateur : après le mot de passe, le portail demande un code à 6 chiffres ;",
+            "à la première connexion, il fait activer une application d'authentification",
+            "(FreeOTP, Aegis, Google Authenticator…) et donne dix codes de secours.",
+        ]
     if existing:
         lines += [
             "",

@@ -73,6 +73,8 @@ DEMARCHES: dict[str, dict[str, Any]] = {
         "allows_add_awaiting": False,
         "allows_document_return": False,
         "allow_refused": False,
+        # The deceased's identity and médico-légal indications: a second factor before opening.
+        "sensitive": True,
     },
 }
 SUBSCRIPTION_RULES = ("allows_messages", "allows_add_awaiting", "allows_document_return")

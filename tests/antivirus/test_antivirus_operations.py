@@ -19,6 +19,7 @@ from dossiers.records import previews
 from dossiers.records.antivirus_client import ping
 from hubee_portal.sandbox.content import make_pdf
 from tests.antivirus.conftest import EICAR, HOSTILE_PDF, HOSTILE_SIGNATURE, SIGNATURE
+from tests.conftest import log_in
 from tests.factories import (
     AdminFactory,
     DemarcheFactory,
@@ -93,7 +94,7 @@ def test_the_purge_deletes_the_quarantined_files(antivirus):
 
 
 def test_the_status_page_warns_while_the_antivirus_is_off(client, settings):
-    client.force_login(AdminFactory())
+    log_in(client, AdminFactory())
     url = reverse("operations")
     settings.ANTIVIRUS = "off"
     page = client.get(url).content.decode()

@@ -14,6 +14,7 @@ from dossiers.operations import incidents
 from dossiers.records import antivirus as scanning
 from hubee_portal.sandbox import services as sandbox
 from tests.antivirus.conftest import FILE_MAX, STREAM_MAX
+from tests.conftest import log_in
 from tests.dossiers.conftest import pdf_bytes
 from tests.factories import AdminFactory, agent_for, staff_with
 
@@ -42,7 +43,7 @@ def test_a_file_over_the_limits_is_unscannable_and_closed(hubee, antivirus, clie
     piece = dossier.pieces_jointes.get()
     assert (piece.scan, piece.scan_signature) == (ScanState.UNSCANNABLE, limit)
     assert piece.absolute_path.is_file()  # not infected: stays where it is, closed
-    client.force_login(agent_for(demarche))
+    log_in(client, agent_for(demarche))
     assert client.get(reverse("dossiers:download", args=[dossier.pk, piece.pk])).status_code == 404
     page = client.get(reverse("dossiers:detail", args=[dossier.pk])).content.decode()
     assert "Non analysable : ce fichier dépasse les limites de l&#x27;antivirus" in page
@@ -57,7 +58,7 @@ def test_clamd_down_files_wait_an_incident_opens_and_scanning_resumes(hubee, ant
         assert sandbox.pending_si_notifications(demarche.subscription) == 0
         pieces = list(dossier.pieces_jointes.all())
         assert {p.scan for p in pieces} == {ScanState.PENDING}
-        client.force_login(agent_for(demarche))
+        log_in(client, agent_for(demarche))
         url = reverse("dossiers:download", args=[dossier.pk, pieces[0].pk])
         assert client.get(url).status_code == 404
         page = client.get(reverse("dossiers:detail", args=[dossier.pk])).content.decode()
@@ -85,14 +86,14 @@ def test_a_superuser_releases_an_unscannable_file_after_a_rescan(hubee, antiviru
     action = {"action": "release_unscannable", "_selected_action": [dossier.pk]}
 
     # Staff allowed to see every dossier are not offered it: a superuser decides.
-    client.force_login(staff_with("dossiers.view_dossier", "dossiers.view_all_dossiers"))
+    log_in(client, staff_with("dossiers.view_dossier", "dossiers.view_all_dossiers"))
     assert "release_unscannable" not in client.get(changelist).content.decode()
     client.post(changelist, action)
     piece.refresh_from_db()
     assert piece.scan == ScanState.UNSCANNABLE
 
     superuser = AdminFactory()
-    client.force_login(superuser)
+    log_in(client, superuser)
     response = client.post(changelist, action, follow=True)
     assert "1 pièce(s) libérée(s) sans analyse complète" in response.content.decode()
     piece.refresh_from_db()
@@ -100,7 +101,7 @@ def test_a_superuser_releases_an_unscannable_file_after_a_rescan(hubee, antiviru
     entry = AuditEntry.objects.get(action=AuditAction.ANTIVIRUS_RELEASE)
     assert (entry.username, entry.dossier_id) == (superuser.username, dossier.pk)
     assert entry.detail == "Libérée sans analyse complète (StreamMaxLength)"
-    client.force_login(agent_for(demarche))
+    log_in(client, agent_for(demarche))
     assert client.get(reverse("dossiers:download", args=[dossier.pk, piece.pk])).status_code == 200
 
 
@@ -113,7 +114,7 @@ def test_documents_an_agent_returns_are_scanned_once_sent(
     monkeypatch.setattr(connection, "client_for", hubee.client)
     demarche = make_demarche(hubee, automatic_status="SI_RECEIVED")
     _, _, dossier = deposit_and_sync(hubee, demarche, None)
-    client.force_login(agent_for(demarche))
+    log_in(client, agent_for(demarche))
     upload = SimpleUploadedFile("attestation.pdf", pdf_bytes("attestation"), "application/pdf")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

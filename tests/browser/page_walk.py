@@ -293,8 +293,8 @@ class Session:
             url = message.location.get("url", "")
             self.console.append(f"{message.text} ({url})" if url else message.text)
 
-    def log_in(self, username: str) -> None:
-        log_in(self.page, self.base_url, username)
+    def log_in(self, username: str, second_factor: bool = True) -> None:
+        log_in(self.page, self.base_url, username, second_factor=second_factor)
 
     def reset(self) -> None:
         self.console.clear()

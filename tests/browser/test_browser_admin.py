@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from demarches.models import Demarche
+from tests.browser.test_browser_agent import enter_totp
 from tests.factories import HubEEConnectionFactory, OrganisationFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,6 +22,7 @@ def test_admin_creates_a_demarche_in_the_browser(page, live_server, admin_user, 
     page.get_by_label("Identifiant").fill("admin")
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()
+    enter_totp(page, admin_user)  # then the second factor, before any admin page
 
     page.get_by_label("Nom affiché").fill("Recensement citoyen")
     page.get_by_label("Code de la démarche (processCode)").fill("recensementCitoyen")

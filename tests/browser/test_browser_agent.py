@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from demarches.models import Demarche
@@ -17,6 +18,8 @@ from dossiers.models import Dossier
 from hubee_portal.demo.seeding import SUBSCRIPTION_RULES
 from hubee_portal.sandbox import services as sandbox
 from hubee_portal.sandbox.storage import attachment_path
+from hubee_portal.second_factor import required
+from tests.conftest import totp_token
 from tests.dossiers.conftest import pdf_bytes
 from tests.factories import DemarcheFactory, HubEEConnectionFactory, agent_for
 
@@ -78,13 +81,30 @@ def live_portal(
     return LivePortal(live_server.url, demarche, agent)
 
 
-def log_in(page: Page, url: str, username: str = "agent.nice") -> None:
+def log_in(page: Page, url: str, username: str = "agent.nice", second_factor=True) -> None:
+    """Log in through the login page; staff go on with the second factor unless told not."""
     page.goto(f"{url}/")
     expect(page).to_have_title("Connexion — HubEE Portal")
     page.get_by_label("Identifiant").fill(username)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+    if not second_factor:
+        expect(page).not_to_have_title("Connexion — HubEE Portal")
+        return
+    user = get_user_model().objects.get(username=username)
+    if required(user):
+        enter_totp(page, user)
     expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+
+
+def enter_totp(page: Page, user) -> None:
+    """The second factor's page, with the code an authenticator app would show."""
+    token = totp_token(user)  # creates the device first if the user has none
+    if "/activer/" in page.url:  # enrolled by the test, not on this page: ask again
+        page.goto(page.url.replace("/activer/", "/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Double authentification")
+    page.get_by_label("Code à 6 chiffres").fill(token)
+    page.get_by_role("button", name="Valider le code").click()
 
 
 def action_panel(page: Page, label: str):

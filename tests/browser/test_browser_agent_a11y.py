@@ -10,6 +10,7 @@ from dossiers.models import Dossier, OutgoingEvent
 from hubee_portal.sandbox import services as sandbox
 from hubee_portal.sandbox.content import make_pdf
 from tests.browser.test_browser_agent import live_portal, log_in
+from tests.conftest import totp_token
 from tests.dossiers.conftest import pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -118,6 +119,10 @@ def test_every_page_has_no_serious_accessibility_violation(page, live_server, tm
         "password_reset_confirm": [reverse("password_reset_confirm", args=["MQ", "perime"])],
         "password_reset_complete": [reverse("password_reset_complete")],
         "proconnect-refused": [reverse("proconnect-refused", args=["compte-inconnu"])],
+        # Checked in order below: enrolment, then verification (with errors), then the codes.
+        "second-factor-setup": [],
+        "second-factor-verify": [],
+        "second-factor-codes": [],
     }
     # Every named page of the URLconf is checked (a new page must be added here).
     assert set(url_names()) - NOT_PAGES == set(pages)
@@ -132,6 +137,23 @@ def test_every_page_has_no_serious_accessibility_violation(page, live_server, tm
         for url in urls:
             page.goto(f"{live_server.url}{url}")
             check(page, axe, url)
+
+    # The second factor an agent of a sensitive démarche meets: enrolment, verification with a
+    # wrong code, then the recovery codes.
+    page.goto(f"{live_server.url}{reverse('second-factor-setup')}")
+    expect(page.get_by_role("img", name="QR code de configuration")).to_be_visible()
+    check(page, axe, "second-factor-setup")
+    token = totp_token(portal.agent)  # enrolled (as the app would be): the code page next
+    page.goto(f"{live_server.url}{reverse('second-factor-verify')}")
+    page.get_by_label("Code à 6 chiffres").fill("12")
+    page.get_by_role("button", name="Valider le code").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Le code fait 6 chiffres")
+    check(page, axe, "second-factor-verify with errors")
+    page.get_by_label("Code à 6 chiffres").fill(token)
+    page.get_by_role("button", name="Valider le code").click()
+    page.goto(f"{live_server.url}{reverse('second-factor-codes')}")
+    expect(page).to_have_title("Codes de secours — HubEE Portal")
+    check(page, axe, "second-factor-codes")
 
     # A form with errors, and the 404 page.
     page.goto(f"{live_server.url}{reverse('dossiers:action', args=[dossier.pk, 'refuser'])}")

@@ -16,7 +16,7 @@ from dossiers.exchange.outbound import queue
 from dossiers.models import Dossier
 from hubee_portal.demo.seeding import DEMARCHES
 from hubee_portal.sandbox import services as sandbox
-from tests.browser.test_browser_agent import action_panel, live_portal, log_in
+from tests.browser.test_browser_agent import action_panel, enter_totp, live_portal, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -115,6 +115,8 @@ def test_answer_take_and_decide_each_demarche(
 
     log_in(page, live_server.url)
     page.goto(f"{live_server.url}/dossiers/{dossier.pk}/")
+    if rules.get("sensitive"):  # CERTDC: the second factor before the dossier opens
+        enter_totp(page, demarche.agents.get())
     watch = Watch(page)
     expected = [rules["automatic_status"]]
     if rules["allows_messages"]:

@@ -48,6 +48,7 @@ from dossiers.models import Dossier, Incident, NotificationFailure, OutgoingEven
 from dossiers.operations import health
 from dossiers.operations.integrity import verify_demarche
 from dossiers.records import alerts, audit
+from hubee_portal import second_factor
 from hubee_portal.sandbox import services as sandbox
 from hubee_portal.sandbox.content import identity_scan, make_pdf
 from tests.browser.page_walk import (
@@ -62,6 +63,7 @@ from tests.browser.page_walk import (
     url_names,
 )
 from tests.browser.test_browser_agent import RULES, live_portal
+from tests.conftest import login_staff, totp_token
 from tests.dossiers.conftest import pdf_bytes
 from tests.factories import AdminFactory, DemarcheFactory, UserFactory, agent_for
 
@@ -72,6 +74,9 @@ ONLY_SQLITE = pytest.mark.skipif(
 )
 
 AGENT, SUPERUSER, TECH_ADMIN, ANONYMOUS = "agent.nice", "admin", "admin.technique", ""
+# Staff logged in by password only: one to enrol (no device yet), one to verify (a device).
+ENROLLING, VERIFYING = "admin.nouveau", "admin.verification"
+PASSWORD_ONLY = {ENROLLING, VERIFYING}
 
 # Not pages, with the reason. POST endpoints are submitted by test_page_walk_action_forms.
 SUBMITTED = "POST seulement : soumis par test_page_walk_action_forms"
@@ -205,6 +210,11 @@ PAGES: dict[str, Callable[[Seed], list[Visit]]] = {
     ],
     "password_reset_complete": lambda s: [_one(ANONYMOUS, "password_reset_complete")],
     "preferences": lambda s: [_one(AGENT, "preferences")],
+    "second-factor-setup": lambda s: [_one(ENROLLING, "second-factor-setup", query="?next=/")],
+    "second-factor-verify": lambda s: [
+        _one(VERIFYING, "second-factor-verify", query="?next=/admin/")
+    ],
+    "second-factor-codes": lambda s: [_one(SUPERUSER, "second-factor-codes")],
     "dossiers:list": lambda s: [
         _one(AGENT, "dossiers:list"),
         _one(AGENT, "dossiers:list", query="?q=zzz-aucun"),
@@ -359,6 +369,9 @@ def _seed(server, folder: Path) -> Seed:
         )
     superuser = AdminFactory()
     UserFactory(username=TECH_ADMIN, is_staff=True, first_name="Claude", last_name="Technique")
+    UserFactory(username=ENROLLING, is_staff=True)
+    totp_token(UserFactory(username=VERIFYING, is_staff=True))  # enrolled: a device
+    second_factor.new_recovery_codes(superuser)
     agent_for(portal.demarche, username="agent.collegue", first_name="Sam", last_name="Collègue")
     # What the staff pages and the admin show: a health beat, an integrity check, a failed
     # notification, an incident, a purge run, audit entries, an alert preference.
@@ -430,10 +443,10 @@ def _certdc_dossier(portal, folder: Path) -> int:
 def sessions(walk, browser, strict_csp):
     """One logged-in context per user, with the strict CSP, reused for all of a test's pages."""
     opened: dict[str, Session] = {}
-    for user in (ANONYMOUS, AGENT, SUPERUSER, TECH_ADMIN):
+    for user in (ANONYMOUS, AGENT, SUPERUSER, TECH_ADMIN, *sorted(PASSWORD_ONLY)):
         opened[user] = Session(browser, walk.url)
         if user:
-            opened[user].log_in(user)
+            opened[user].log_in(user, second_factor=user not in PASSWORD_ONLY)
     yield opened
     for session in opened.values():
         session.close()
@@ -491,7 +504,9 @@ def test_page_walk_text_spacing(walk, browser):
             if visit.user not in opened:
                 opened[visit.user] = Session(browser, walk.url, bypass_csp=True)
                 if visit.user:
-                    opened[visit.user].log_in(visit.user)
+                    opened[visit.user].log_in(
+                        visit.user, second_factor=visit.user not in PASSWORD_ONLY
+                    )
             session = opened[visit.user]
             status = session.goto(visit.path, size)
             if status != visit.status:
@@ -645,6 +660,11 @@ def _different_passwords(page: Page, seed: Seed):
     return page.get_by_role("button", name="Enregistrer le mot de passe")
 
 
+def _wrong_code(page: Page, seed: Seed):
+    page.get_by_label("Code à 6 chiffres").fill("12345")
+    return page.get_by_role("button", name="Valider le code")
+
+
 def _bulk_start(seed: Seed) -> str:
     spare = list(seed.by_action.values())[:2]
     return reverse("dossiers:bulk") + _bulk_query("je-m-en-occupe", *spare)
@@ -666,6 +686,23 @@ SUBMISSIONS = [
         lambda s: _invitation_path(),
         _different_passwords,
         "ne sont pas identiques",
+    ),
+    Submission(
+        "double authentification : code trop court (erreurs du formulaire)",
+        "second-factor-verify",
+        VERIFYING,
+        lambda s: reverse("second-factor-verify") + "?next=/admin/",
+        _wrong_code,
+        "Le code fait 6 chiffres",
+        status=400,
+    ),
+    Submission(
+        "codes de secours : en générer de nouveaux",
+        "second-factor-codes",
+        SUPERUSER,
+        lambda s: reverse("second-factor-codes"),
+        _button("Générer de nouveaux codes de secours"),
+        "Voici vos dix codes de secours.",
     ),
     Submission(
         "« Synchroniser maintenant » (tableau de bord)",
@@ -978,7 +1015,8 @@ def test_every_admin_page_answers(walk, client):
     """Every admin page of the measurement below answers, without a browser: the gate that runs
     in every pass of .ci/run."""
     superuser = get_user_model().objects.get(username=SUPERUSER)
-    client.force_login(superuser)
+    login_staff(client, superuser)  # else every admin page would be a redirect, no answer
+    assert client.get(reverse("admin:index")).status_code == 200
     errors = [
         f"{name} {path} : statut {status}"
         for name, path in _admin_visits(superuser)

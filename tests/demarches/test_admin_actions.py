@@ -5,6 +5,7 @@ import responses
 from django.urls import reverse
 
 from demarches.models import Demarche
+from tests.conftest import log_in
 from tests.factories import DemarcheFactory, staff_with
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ VIEW_ONLY = ("demarches.view_demarche", "dossiers.view_notificationfailure")
 def test_a_view_only_account_cannot_run_demarche_actions(client, action, enabled):
     demarche = DemarcheFactory(enabled=enabled)
     responses.post(TOKEN_URL, json={"access_token": "jeton", "expires_in": 3600})
-    client.force_login(staff_with(*VIEW_ONLY))
+    log_in(client, staff_with(*VIEW_ONLY))
     client.post(CHANGELIST, {"action": action, "_selected_action": [demarche.pk]})
     assert Demarche.objects.get(pk=demarche.pk).enabled is enabled
     assert not responses.calls  # the secret was not sent to the token URL either
@@ -34,7 +35,7 @@ def test_a_view_only_account_cannot_run_demarche_actions(client, action, enabled
 @pytest.mark.parametrize(("action", "enabled"), [("enable", False), ("disable", True)])
 def test_the_change_permission_runs_them(client, action, enabled):
     demarche = DemarcheFactory(enabled=enabled)
-    client.force_login(staff_with("demarches.view_demarche", "demarches.change_demarche"))
+    log_in(client, staff_with("demarches.view_demarche", "demarches.change_demarche"))
     assert f'value="{action}"' in client.get(CHANGELIST).content.decode()
     client.post(CHANGELIST, {"action": action, "_selected_action": [demarche.pk]})
     assert Demarche.objects.get(pk=demarche.pk).enabled is not enabled

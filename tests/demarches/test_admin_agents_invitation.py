@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 
+from tests.conftest import log_in
 from tests.factories import AdminFactory, DemarcheFactory, DossierFactory, UserFactory, staff_with
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +130,7 @@ def test_non_superuser_staff_create_agents_with_demarches_but_grant_no_rights(
 ):
     demarche = DemarcheFactory(name="État civil")
     staff = staff_with(*HABILITATOR, username="tech")
-    client.force_login(staff)
+    log_in(client, staff)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admin:auth_user_add"),
@@ -166,7 +167,7 @@ def test_staff_without_change_demarche_see_the_demarches_read_only(client):
     agent = UserFactory(username="agent")
     demarche.agents.add(agent)
     staff = staff_with(*CREATOR, username="tech")
-    client.force_login(staff)
+    log_in(client, staff)
     url = reverse("admin:auth_user_change", args=[agent.pk])
     assert 'name="habilitations"' not in client.get(url).content.decode()
     response = client.post(url, change_data("agent"))
@@ -177,7 +178,7 @@ def test_staff_without_change_demarche_see_the_demarches_read_only(client):
 def test_staff_cannot_habilitate_themselves_here_either(client):
     demarche = DemarcheFactory(name="État civil")
     staff = staff_with(*HABILITATOR, username="tech", email="tech@mairie.fr")
-    client.force_login(staff)
+    log_in(client, staff)
     url = reverse("admin:auth_user_change", args=[staff.pk])
     response = client.post(url, change_data("tech", is_staff="on", habilitations=[demarche.pk]))
     assert response.status_code == 200

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from demarches.models import AttachmentTypeLabel
+from tests.conftest import log_in
 from tests.factories import staff_with
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,7 @@ def test_a_duplicate_code_is_refused_in_french(admin_client):
 
 
 def test_staff_without_the_permission_cannot_write(client):
-    client.force_login(staff_with("demarches.view_attachmenttypelabel"))
+    log_in(client, staff_with("demarches.view_attachmenttypelabel"))
     assert client.get(CHANGELIST).status_code == 200
     item = AttachmentTypeLabel.objects.get(code="cp")
     response = client.post(change_url(item), {"code": "cp", "label": "Piraté"})
@@ -71,8 +72,9 @@ def test_staff_without_the_permission_cannot_write(client):
 
 
 def test_staff_with_the_permission_may_add(client):
-    client.force_login(
-        staff_with("demarches.view_attachmenttypelabel", "demarches.add_attachmenttypelabel")
+    log_in(
+        client,
+        staff_with("demarches.view_attachmenttypelabel", "demarches.add_attachmenttypelabel"),
     )
     assert client.post(ADD, {"code": "GRO", "label": "Déclaration de grossesse"}).status_code == 302
     assert AttachmentTypeLabel.objects.filter(code="GRO").exists()

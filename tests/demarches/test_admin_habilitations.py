@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from tests.conftest import log_in
 from tests.demarches.test_admin_secret_destination import SECRET, demarche_form
 from tests.factories import DemarcheFactory, DossierFactory, UserFactory, staff_with
 
@@ -20,7 +21,7 @@ def test_staff_cannot_habilitate_themselves_to_read_dossiers(client):
     demarche = DemarcheFactory(client_secret=SECRET)
     dossier = DossierFactory(demarche=demarche)
     staff = staff_with(*EDITOR, username="tech")
-    client.force_login(staff)
+    log_in(client, staff)
 
     response = change(client, demarche, agents=[staff.pk])
 
@@ -35,7 +36,7 @@ def test_staff_habilitate_agents_and_keep_their_own_habilitation(client):
     staff = staff_with(*EDITOR, username="tech")
     demarche.agents.add(staff)
     agent = UserFactory(username="agent-etat-civil")
-    client.force_login(staff)
+    log_in(client, staff)
 
     response = change(client, demarche, agents=[staff.pk, agent.pk])
 
@@ -47,7 +48,7 @@ def test_staff_may_give_up_their_own_habilitation(client):
     demarche = DemarcheFactory(client_secret=SECRET)
     staff = staff_with(*EDITOR, username="tech")
     demarche.agents.add(staff)
-    client.force_login(staff)
+    log_in(client, staff)
 
     response = change(client, demarche, agents=[])
 

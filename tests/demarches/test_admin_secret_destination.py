@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from demarches.models import Demarche, HubEEConnection
+from tests.conftest import log_in
 from tests.factories import DemarcheFactory, HubEEConnectionFactory, staff_with
 
 pytestmark = pytest.mark.django_db
@@ -91,12 +92,13 @@ def test_staff_cannot_send_the_secret_to_their_own_listener(client, listener):
     thief = listener(status=404, body=b"")
     connection = connection_to(hubee)
     demarche = DemarcheFactory(connection=connection, client_secret=SECRET, enabled=False)
-    client.force_login(
+    log_in(
+        client,
         staff_with(
             "demarches.view_demarche",
             "demarches.view_hubeeconnection",
             "demarches.change_hubeeconnection",
-        )
+        ),
     )
 
     change_connection(
@@ -112,12 +114,13 @@ def test_staff_cannot_send_the_secret_to_their_own_listener(client, listener):
 
 def test_staff_cannot_add_a_connection(client, listener):
     thief = listener()
-    client.force_login(
+    log_in(
+        client,
         staff_with(
             "demarches.view_hubeeconnection",
             "demarches.add_hubeeconnection",
             "demarches.change_hubeeconnection",
-        )
+        ),
     )
     data = connection_form(
         HubEEConnection(name="Volée", environment="autre"),
@@ -135,13 +138,14 @@ def test_staff_cannot_move_a_demarche_to_another_connection(client, listener):
     hubee, thief = listener(), listener()
     demarche = DemarcheFactory(connection=connection_to(hubee), client_secret=SECRET)
     other = connection_to(thief, name="Autre connexion")
-    client.force_login(
+    log_in(
+        client,
         staff_with(
             "demarches.view_demarche",
             "demarches.change_demarche",
             "demarches.view_hubeeconnection",
             username="tech2",
-        )
+        ),
     )
 
     url = reverse("admin:demarches_demarche_change", args=[demarche.pk])
@@ -251,12 +255,13 @@ def test_a_refused_url_already_stored_is_never_called(admin_client, settings, li
 def test_staff_see_the_urls_read_only_and_may_change_the_rest(client, listener):
     hubee = listener()
     connection = connection_to(hubee)
-    client.force_login(
+    log_in(
+        client,
         staff_with(
             "demarches.view_demarche",
             "demarches.view_hubeeconnection",
             "demarches.change_hubeeconnection",
-        )
+        ),
     )
     url = reverse("admin:demarches_hubeeconnection_change", args=[connection.pk])
 
@@ -281,10 +286,11 @@ def test_staff_may_create_a_demarche_on_an_existing_connection(client, listener,
     connection = connection_to(listener())
     template = DemarcheFactory.build(connection=connection, organisation=None)
     organisation = DemarcheFactory(connection=connection).organisation
-    client.force_login(
+    log_in(
+        client,
         staff_with(
             "demarches.view_demarche", "demarches.add_demarche", "demarches.view_hubeeconnection"
-        )
+        ),
     )
     data = demarche_form(
         template,
@@ -304,10 +310,11 @@ def test_staff_may_create_a_demarche_on_an_existing_connection(client, listener,
 
 def test_staff_may_still_edit_a_demarche_without_moving_it(client, listener):
     demarche = DemarcheFactory(connection=connection_to(listener()), client_secret=SECRET)
-    client.force_login(
+    log_in(
+        client,
         staff_with(
             "demarches.view_demarche", "demarches.change_demarche", "demarches.view_hubeeconnection"
-        )
+        ),
     )
     url = reverse("admin:demarches_demarche_change", args=[demarche.pk])
 

@@ -72,7 +72,9 @@ def test_admin_page_and_list_show_the_date_never_the_secret(admin_client):
     assert "ancien-secret-HUBEE" not in listing.content.decode()
 
 
-def test_admin_saves_move_the_date_only_when_a_secret_is_typed(admin_client, tmp_path):
+def test_admin_saves_move_the_date_only_when_a_secret_is_typed(admin_client, tmp_path, settings):
+    # The clock jumps two days ahead: the session must not end for being idle meanwhile.
+    settings.SESSION_IDLE_TIMEOUT = 7 * 24 * 3600
     url = reverse("admin:demarches_demarche_add")
     with time_machine.travel(SET_AT, tick=False):
         response = admin_client.post(url, form_data(download_folder=str(tmp_path / "a")))

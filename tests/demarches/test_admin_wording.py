@@ -11,6 +11,7 @@ from django_q.models import Failure, Schedule
 
 from demarches.admin_wording import FEMININE, Noun, reword
 from demarches.models import Demarche, Organisation
+from tests.conftest import log_in
 from tests.demarches.test_admin_demarches import form_data
 from tests.factories import DemarcheFactory, OrganisationFactory, staff_with
 
@@ -156,7 +157,7 @@ def test_task_lists_are_a_superusers_scheduled_tasks_read_only_for_staff(client,
         "django_q.view_success",
         "django_q.view_ormq",
     )
-    client.force_login(staff)
+    log_in(client, staff)
     index = text(client.get(reverse("admin:index")))
     assert "Tâches planifiées" in index
     assert "Tâches échouées" not in index and "Tâches réussies" not in index
@@ -170,5 +171,5 @@ def test_task_lists_are_a_superusers_scheduled_tasks_read_only_for_staff(client,
     assert "<h1>Consultation de la tâche planifiée</h1>" in page
     assert 'name="func"' not in page
     # A superuser reads them all.
-    client.force_login(admin_user)
+    log_in(client, admin_user)
     assert "DUPONT" in text(client.get(reverse("admin:django_q_failure_change", args=[failure.pk])))

@@ -8,6 +8,7 @@ from django.utils import timezone
 from dossiers.enums import AuditAction, FailureKind
 from dossiers.models import AuditEntry, Dossier, NotificationFailure, OutgoingEvent
 from dossiers.records import audit
+from tests.conftest import log_in
 from tests.factories import DemarcheFactory, DossierFactory, staff_with
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,7 @@ def test_view_permissions_show_only_the_habilitated_demarches(client, two_demarc
     a, _, mine, other = two_demarches
     staff = staff_with(*VIEW_DATA)
     a.agents.add(staff)
-    client.force_login(staff)
+    log_in(client, staff)
 
     dossiers = admin_page(client, "dossier_changelist")
     assert mine.external_id in dossiers
@@ -69,7 +70,7 @@ def test_a_supervisor_sees_every_demarche_in_the_admin(client, two_demarches):
     _, _, mine, other = two_demarches
     # An entry whose dossier was deleted since keeps only the number.
     AuditEntry.objects.create(username="x", action=AuditAction.VIEW, dossier_ref="DILA-EFFACE")
-    client.force_login(staff_with(*VIEW_DATA, "dossiers.view_all_dossiers"))
+    log_in(client, staff_with(*VIEW_DATA, "dossiers.view_all_dossiers"))
     dossiers = admin_page(client, "dossier_changelist")
     assert mine.external_id in dossiers and other.external_id in dossiers
     assert "Secret" in admin_page(client, "dossier_change", other.pk)
@@ -82,7 +83,7 @@ def test_audit_entries_without_a_dossier_are_seen_by_any_holder_of_the_view(clie
     audit.record(None, AuditAction.EXPORT, detail="statut=DONE")
     AuditEntry.objects.create(username="x", action=AuditAction.VIEW, dossier_ref="DILA-EFFACE")
     audit.record(None, AuditAction.VIEW, dossier=dossier)
-    client.force_login(staff_with("dossiers.view_auditentry"))
+    log_in(client, staff_with("dossiers.view_auditentry"))
     entries = admin_page(client, "auditentry_changelist")
     assert "statut=DONE" in entries
     assert "DILA-EFFACE" not in entries and dossier.external_id not in entries
@@ -94,7 +95,7 @@ def test_a_purged_dossier_stays_in_its_demarche_for_the_audit(client):
     Dossier.objects.filter(pk=dossier.pk).update(purged_at=timezone.now())
     staff = staff_with("dossiers.view_auditentry", "dossiers.view_dossier")
     dossier.demarche.agents.add(staff)
-    client.force_login(staff)
+    log_in(client, staff)
     assert dossier.external_id in admin_page(client, "auditentry_changelist")
     assert dossier.external_id in admin_page(client, "dossier_changelist")
 
@@ -114,8 +115,9 @@ def given_up():
 
 
 def test_the_acknowledge_permission_offers_and_runs_the_action(client, given_up):
-    client.force_login(
-        staff_with("dossiers.view_notificationfailure", "dossiers.acknowledge_notificationfailure")
+    log_in(
+        client,
+        staff_with("dossiers.view_notificationfailure", "dossiers.acknowledge_notificationfailure"),
     )
     changelist = reverse("admin:dossiers_notificationfailure_changelist")
     assert 'value="acknowledge"' in admin_page(client, "notificationfailure_changelist")

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from dossiers.enums import FailureKind
 from dossiers.models import NotificationFailure
+from tests.conftest import log_in
 from tests.factories import DemarcheFactory, DossierFactory, UserFactory, staff_with
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def test_failure_texts_of_another_demarche_stay_hidden(client):
     # An administrateur technique who follows the failures, habilitated elsewhere only.
     staff = staff_with("dossiers.view_notificationfailure")
     DemarcheFactory(name="Recensement").agents.add(staff)
-    client.force_login(staff)
+    log_in(client, staff)
 
     page = client.get(
         reverse("admin:dossiers_notificationfailure_change", args=[failure.pk])
@@ -54,7 +55,7 @@ def test_a_group_editor_cannot_grant_themselves_every_dossier(client):
     team = Group.objects.create(name="Équipe technique")
     staff = staff_with("auth.view_group", "auth.change_group")
     staff.groups.add(team)
-    client.force_login(staff)
+    log_in(client, staff)
     view_all = Permission.objects.get(codename="view_all_dossiers")
 
     client.post(
@@ -68,7 +69,7 @@ def test_a_group_editor_cannot_grant_themselves_every_dossier(client):
 def test_a_user_editor_cannot_grant_themselves_rights(client):
     other = DossierFactory(applicant_last_name="Secret")
     staff = staff_with("auth.view_user", "auth.change_user")
-    client.force_login(staff)
+    log_in(client, staff)
     view_all = Permission.objects.get(codename="view_all_dossiers")
     url = reverse("admin:auth_user_change", args=[staff.pk])
 
@@ -92,7 +93,7 @@ def test_a_user_editor_cannot_grant_themselves_rights(client):
 
 
 def test_a_user_editor_cannot_take_over_a_superuser(client, admin_user):
-    client.force_login(staff_with("auth.view_user", "auth.change_user"))
+    log_in(client, staff_with("auth.view_user", "auth.change_user"))
 
     client.post(
         reverse("admin:auth_user_password_change", args=[admin_user.pk]),
@@ -106,7 +107,7 @@ def test_a_user_editor_cannot_take_over_a_superuser(client, admin_user):
 def test_a_user_editor_still_manages_agents(client):
     staff = staff_with("auth.view_user", "auth.change_user", "auth.add_user")
     agent = UserFactory(username="agent-recensement")
-    client.force_login(staff)
+    log_in(client, staff)
 
     response = client.post(
         reverse("admin:auth_user_change", args=[agent.pk]),

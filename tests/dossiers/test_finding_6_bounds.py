@@ -27,6 +27,7 @@ from dossiers.models import Dossier, Incident, NotificationFailure, PieceJointe,
 from dossiers.operations import health, incidents
 from hubee_portal.sandbox import serializers, services
 from hubee_portal.sandbox.transport import SandboxAdapter
+from tests.conftest import log_in
 from tests.dossiers.conftest import BASE, Hubee, pdf_bytes
 from tests.factories import AdminFactory, staff_with
 
@@ -285,7 +286,7 @@ def test_an_abandoned_file_is_acknowledged_like_a_given_up_notification(
     incidents.evaluate()
     assert Incident.objects.filter(kind="download_failed", closed_at__isnull=True).exists()
 
-    client.force_login(AdminFactory())
+    log_in(client, AdminFactory())
     page = client.get(reverse("operations")).content.decode()
     listed = f"{reverse('admin:dossiers_dossier_changelist')}?abandon=a-acquitter"
     assert '<th scope="row">Fichiers abandonnés</th><td><span class="ops-ko">1</span>' in page
@@ -295,25 +296,26 @@ def test_an_abandoned_file_is_acknowledged_like_a_given_up_notification(
     action = {"action": "acknowledge_failed_downloads", "_selected_action": [dossier.pk]}
     changelist = reverse("admin:dossiers_dossier_changelist")
     # Seeing every dossier is not enough: acknowledging has its own permission.
-    client.force_login(staff_with("dossiers.view_dossier", "dossiers.view_all_dossiers"))
+    log_in(client, staff_with("dossiers.view_dossier", "dossiers.view_all_dossiers"))
     assert "acknowledge_failed_downloads" not in client.get(changelist).content.decode()
     client.post(changelist, action)
     piece.refresh_from_db()
     assert piece.failure_acknowledged_at is None
 
-    client.force_login(
+    log_in(
+        client,
         staff_with(
             "dossiers.view_dossier",
             "dossiers.view_all_dossiers",
             "dossiers.acknowledge_failed_download",
-        )
+        ),
     )
     response = client.post(changelist, action, follow=True)
     assert "1 fichier(s) abandonné(s) acquitté(s)" in response.content.decode()
     piece.refresh_from_db()
     assert piece.failure_acknowledged_at is not None
     assert not [p for p in health.check().problems if p.kind == "download_failed"]
-    client.force_login(AdminFactory())
+    log_in(client, AdminFactory())
     page = client.get(reverse("operations")).content.decode()
     assert '<th scope="row">Fichiers abandonnés</th><td>aucun</td>' in page
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Failure, Schedule, Success, Task
 
+from tests.conftest import log_in
 from tests.factories import DemarcheFactory, staff_with
 
 pytestmark = pytest.mark.django_db
@@ -52,8 +53,9 @@ def _run_due_schedules() -> None:
 def test_staff_with_schedule_permission_cannot_read_a_client_secret(client):
     demarche = DemarcheFactory(client_secret=SECRET)
     Schedule.objects.all().delete()  # only the attacker's schedules run here (no sync, no network)
-    client.force_login(
-        staff_with("django_q.add_schedule", "django_q.view_schedule", "django_q.view_success")
+    log_in(
+        client,
+        staff_with("django_q.add_schedule", "django_q.view_schedule", "django_q.view_success"),
     )
 
     # 1. The encrypted secrets, returned as a task result; 2. decrypted by the portal's own
@@ -84,7 +86,7 @@ def test_view_only_staff_cannot_resubmit_nor_delete_failed_tasks(client):
         success=False,
         result="boom",
     )
-    client.force_login(staff_with("django_q.view_failure"))
+    log_in(client, staff_with("django_q.view_failure"))
 
     client.post(
         reverse("admin:django_q_failure_changelist"),
@@ -118,12 +120,12 @@ def test_only_a_superuser_writes_what_the_worker_runs(client, admin_user):
         "django_q.change_ormq",
         "django_q.view_ormq",
     )
-    client.force_login(staff)
+    log_in(client, staff)
     schedule = Schedule.objects.first()
 
     assert client.get(reverse("admin:django_q_schedule_add")).status_code == 403
     page = client.get(reverse("admin:django_q_schedule_change", args=[schedule.pk]))
     assert page.status_code == 200  # read-only: they may still see what runs and when
     assert 'name="func"' not in page.content.decode()
-    client.force_login(admin_user)
+    log_in(client, admin_user)
     assert client.get(reverse("admin:django_q_schedule_add")).status_code == 200

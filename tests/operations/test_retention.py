@@ -31,6 +31,7 @@ from dossiers.models import (
 from dossiers.operations import retention, schedules
 from dossiers.records import periods, previews
 from hubee_portal.sandbox.content import make_pdf
+from tests.conftest import log_in
 from tests.factories import (
     AdminFactory,
     DemarcheFactory,
@@ -148,7 +149,7 @@ def test_expiry_follows_the_demarche_retention(dossiers):
 
 def test_purged_dossiers_leave_the_agent_pages(dossiers, client):
     _, old, *_ = dossiers
-    client.force_login(AdminFactory())
+    log_in(client, AdminFactory())
     call_command("hubee_purge", stdout=StringIO())
     assert client.get(reverse("dossiers:detail", args=[old.pk])).status_code == 404
     listed = [d.pk for d in client.get(reverse("dossiers:list")).context["page_obj"]]
@@ -169,7 +170,7 @@ def test_daily_schedule_and_admin_page(dossiers, client):
     assert (schedule.func, schedule.schedule_type) == ("dossiers.tasks.purge_expired_dossiers", "D")
     schedule.next_run = NOW + timedelta(days=1)
     schedule.save()
-    client.force_login(AdminFactory())
+    log_in(client, AdminFactory())
     page = client.get(reverse("admin:demarches_demarche_change", args=[demarche.pk]))
     text = page.content.decode()
     assert "Conservation : 12 mois après un statut final" in text

@@ -12,6 +12,7 @@ from django_q.models import Schedule
 from dossiers import tasks
 from dossiers.models import IntegrityCheck, PieceJointe
 from dossiers.operations import schedules
+from tests.conftest import log_in
 from tests.factories import UserFactory, agent_for
 
 
@@ -82,7 +83,7 @@ def test_a_check_still_running_is_not_shown_as_passed(stored, client):
     deleted.absolute_path.unlink()
     run()
     IntegrityCheck.objects.create(demarche=stored)  # started, not finished (or killed)
-    client.force_login(AdminFactory())
+    log_in(client, AdminFactory())
     page = client.get(reverse("home")).content.decode()
     assert "À examiner" in page
 
@@ -108,11 +109,11 @@ def test_weekly_schedule_runs_the_check(stored):
 def test_dashboard_shows_results_to_admins_only(stored, client, admin_user):
     PieceJointe.objects.first().absolute_path.unlink()
     run()
-    client.force_login(admin_user)
+    log_in(client, admin_user)
     page = client.get(reverse("home")).content.decode()
     assert "Intégrité des fichiers" in page
     assert "À examiner" in page
-    client.force_login(agent_for(stored))
+    log_in(client, agent_for(stored))
     page = client.get(reverse("home")).content.decode()
     assert "Intégrité des fichiers" not in page
 
@@ -120,11 +121,11 @@ def test_dashboard_shows_results_to_admins_only(stored, client, admin_user):
 def test_an_administrateur_technique_sees_the_integrity_of_its_demarches_only(stored, client):
     PieceJointe.objects.first().absolute_path.unlink()
     run()
-    client.force_login(agent_for(stored, is_staff=True))
+    log_in(client, agent_for(stored, is_staff=True))
     page = client.get(reverse("home")).content.decode()
     assert "Intégrité des fichiers" in page and "À examiner" in page
     # Without habilitation: no démarche, no check; « État du portail » shows them all.
-    client.force_login(UserFactory(is_staff=True))
+    log_in(client, UserFactory(is_staff=True))
     page = client.get(reverse("home")).content.decode()
     assert "Intégrité des fichiers" not in page and escape(stored.name) not in page
     assert reverse("operations") in page

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from dossiers.models import AuditEntry
+from tests.conftest import log_in
 from tests.factories import DemarcheFactory, DossierFactory, PieceJointeFactory, agent_for
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,7 @@ def setup():
 def test_format_columns_and_audit(client, setup):
     a, _ = setup
     agent = agent_for(a)
-    client.force_login(agent)
+    log_in(client, agent)
     response = client.get(URL, {"status": "SI_RECEIVED"})
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -65,7 +66,7 @@ def test_format_columns_and_audit(client, setup):
 
 def test_agent_of_a_never_gets_b(client, setup):
     a, b = setup
-    client.force_login(agent_for(a))
+    log_in(client, agent_for(a))
     ids = [row[0] for row in rows(client.get(URL))[1:]]
     assert sorted(ids) == ["A-1", "A-2"]
     # Even when asking for B's démarche explicitly: the filter refuses it, nothing of B.
@@ -76,7 +77,7 @@ def test_agent_of_a_never_gets_b(client, setup):
 
 def test_admin_gets_all_and_filters_apply(client, setup, admin_user):
     a, b = setup
-    client.force_login(admin_user)
+    log_in(client, admin_user)
     assert sorted(r[0] for r in rows(client.get(URL))[1:]) == ["A-1", "A-2", "B-1"]
     assert [r[0] for r in rows(client.get(URL, {"demarche": b.pk}))[1:]] == ["B-1"]
     assert [r[0] for r in rows(client.get(URL, {"q": "Dupré"}))[1:]] == ["A-1"]
@@ -86,13 +87,13 @@ def test_admin_gets_all_and_filters_apply(client, setup, admin_user):
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_formula_is_neutralised(client, setup, admin_user, start):
     DossierFactory(demarche=setup[0], external_id="A-3", applicant_last_name=f"{start}1+1")
-    client.force_login(admin_user)
+    log_in(client, admin_user)
     [row] = rows(client.get(URL, {"q": "A-3"}))[1:]
     assert row[4] == f"'{start}1+1"
 
 
 def test_the_audit_keeps_the_filters_not_the_search_words(client, setup, admin_user):
-    client.force_login(admin_user)
+    log_in(client, admin_user)
     rows(client.get(URL, {"q": "Dupré", "status": "SI_RECEIVED"}))
     assert AuditEntry.objects.get(action="export").detail == "status=SI_RECEIVED&recherche"
     rows(client.get(URL, {"q": "  "}))
@@ -105,6 +106,6 @@ def test_login_required(client, setup):
 
 
 def test_link_on_the_list_keeps_the_filters(client, setup, admin_user):
-    client.force_login(admin_user)
+    log_in(client, admin_user)
     page = client.get(reverse("dossiers:list"), {"status": "DONE", "page": "1"}).content.decode()
     assert f'href="{URL}?status=DONE"' in page

@@ -16,6 +16,7 @@ from django.utils import timezone
 from dossiers.enums import FailureKind, RunFailure, RunStatus
 from dossiers.models import Dossier, NotificationFailure, SyncRun
 from dossiers.operations import health
+from tests.conftest import log_in
 from tests.factories import staff_with
 from tests.operations.conftest import APPLICANT
 
@@ -211,7 +212,7 @@ def test_a_view_only_account_cannot_acknowledge_a_given_up_notification(client, 
         error="404",
         given_up=True,
     )
-    client.force_login(staff_with("demarches.view_demarche", "dossiers.view_notificationfailure"))
+    log_in(client, staff_with("demarches.view_demarche", "dossiers.view_notificationfailure"))
     changelist = reverse("admin:dossiers_notificationfailure_changelist")
     client.post(changelist, {"action": "acknowledge", "_selected_action": [failure.pk]})
     failure.refresh_from_db()

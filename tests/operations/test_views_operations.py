@@ -23,6 +23,7 @@ from dossiers.models import (
 from dossiers.operations import health, incidents, retention, schedules
 from dossiers.records.access import view_all_permission
 from dossiers.records.periods import minute_after
+from tests.conftest import log_in
 from tests.factories import AdminFactory, DemarcheFactory, DossierFactory, UserFactory, staff_with
 from tests.operations.conftest import APPLICANT
 
@@ -32,7 +33,7 @@ URL = reverse("operations")
 
 @pytest.fixture
 def staff_client(client):
-    client.force_login(AdminFactory())
+    log_in(client, AdminFactory())
     return client
 
 
@@ -44,7 +45,7 @@ def page(client) -> str:
 
 def test_staff_only(client, healthy):
     assert client.get(URL).status_code == 302  # to the admin's login
-    client.force_login(UserFactory())  # an agent, not staff
+    log_in(client, UserFactory())  # an agent, not staff
     response = client.get(URL)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 

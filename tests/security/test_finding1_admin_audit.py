@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from dossiers.enums import AuditAction
 from dossiers.models import AuditEntry, OutgoingEvent
+from tests.conftest import log_in
 from tests.factories import DossierFactory, EvenementFactory, PieceJointeFactory, staff_with
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def reader(client):
     other = DossierFactory()
     user = staff_with(*READER)
     mine.demarche.agents.add(user)
-    client.force_login(user)
+    log_in(client, user)
     return client, user, mine, push, other
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from dossiers.models import PieceJointe
+from tests.conftest import log_in
 from tests.factories import PieceJointeFactory, agent_for, staff_with
 from tests.views.conftest import pdf_bytes
 
@@ -72,16 +73,17 @@ def test_hostile_names_from_hubee_on_every_page(portal, client):
     xml = PieceJointe.objects.get(file_name="champs\u202e.xml")
     dossier = bidi.dossier
 
-    client.force_login(agent_for(demarche))
+    log_in(client, agent_for(demarche))
     pages = {
         "detail": client.get(reverse("dossiers:detail", args=[dossier.pk])),
         "preview": client.get(reverse("dossiers:preview", args=[dossier.pk, bidi.pk])),
         "xml": client.get(reverse("dossiers:piece-fields", args=[dossier.pk, xml.pk])),
     }
-    client.force_login(
+    log_in(
+        client,
         staff_with(
             "dossiers.view_dossier", "dossiers.view_piecejointe", "dossiers.view_all_dossiers"
-        )
+        ),
     )
     pages["admin"] = client.get(reverse("admin:dossiers_dossier_change", args=[dossier.pk]))
     for name, response in pages.items():
@@ -99,6 +101,6 @@ def test_hostile_names_from_hubee_on_every_page(portal, client):
 
 def test_a_factory_piece_shows_its_name(client):
     piece = PieceJointeFactory(file_name="acte.pdf")
-    client.force_login(agent_for(piece.dossier.demarche))
+    log_in(client, agent_for(piece.dossier.demarche))
     page = client.get(reverse("dossiers:detail", args=[piece.dossier.pk])).content.decode()
     assert ">acte.pdf</a>" in page

@@ -4,6 +4,7 @@ violates it) is checked by the `page` fixture of tests/browser/conftest.py and t
 import pytest
 from django.urls import reverse
 
+from tests.conftest import log_in
 from tests.factories import AdminFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def test_pages_send_a_strict_content_security_policy(client):
     admin = AdminFactory()
     # Anonymous, agent, admin and sandbox pages.
     pages = [reverse("login")]
-    client.force_login(admin)
+    log_in(client, admin)
     pages += [reverse("home"), reverse("admin:index"), reverse("sandbox:osl-home")]
     for url in pages:
         response = client.get(url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dossiers.exchange import connection
+from tests.conftest import log_in
 from tests.dossiers.conftest import Hubee, hubee, pdf_bytes  # noqa: F401  (fixture)
 from tests.factories import agent_for
 
@@ -22,8 +23,7 @@ def login(client):
     """Log a user in on the test client and return it."""
 
     def _login(user):
-        client.force_login(user)
-        return client
+        return log_in(client, user)
 
     return _login
 

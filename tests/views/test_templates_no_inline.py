@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dossiers.models import NotificationFailure, OutgoingEvent, SyncRun
+from tests.conftest import log_in
 from tests.factories import AdminFactory, agent_for
 from tests.views.conftest import received_dossier
 
@@ -94,7 +95,7 @@ def test_pages_link_the_style_sheet_and_the_icon(client):
     page = client.get(reverse("login")).content.decode()
     assert f'<link rel="stylesheet" href="{static("portal/portal.css")}">' in page
     assert f'<link rel="icon" href="{static("portal/favicon.svg")}" type="image/svg+xml">' in page
-    client.force_login(AdminFactory())
+    log_in(client, AdminFactory())
     admin_page = client.get(reverse("admin:index")).content.decode()
     assert f'href="{static("portal/admin.css")}"' in admin_page
     assert f'<link rel="icon" href="{static("portal/favicon.svg")}"' in admin_page

@@ -8,6 +8,7 @@ from django.urls import reverse
 from dossiers.models import OutgoingEvent
 from dossiers.records.access import client_ip, dossiers_for, sees_all_dossiers, view_all_permission
 from dossiers.web.views import home as views
+from tests.conftest import log_in
 from tests.factories import (
     AdminFactory,
     DemarcheFactory,
@@ -67,7 +68,7 @@ def test_every_agent_page_needs_login(client, two_demarches):
 
 def test_an_agent_of_a_gets_404_for_everything_of_b(client, two_demarches):
     a, _, dossier, piece, outgoing = two_demarches
-    client.force_login(agent_for(a))
+    log_in(client, agent_for(a))
     urls = urls_of(dossier, piece, outgoing)
     for url in urls["get"]:
         assert client.get(url).status_code == 404, url
@@ -81,7 +82,7 @@ def test_an_agent_of_a_gets_404_for_everything_of_b(client, two_demarches):
 def test_a_file_of_b_under_a_dossier_of_a_is_404(client, two_demarches):
     a, _, _, piece_b, outgoing_b = two_demarches
     mine = DossierFactory(demarche=a)
-    client.force_login(agent_for(a))
+    log_in(client, agent_for(a))
     assert client.get(reverse("dossiers:download", args=[mine.pk, piece_b.pk])).status_code == 404
     assert client.post(reverse("dossiers:retry", args=[mine.pk, outgoing_b.pk])).status_code == 404
 
@@ -89,7 +90,7 @@ def test_a_file_of_b_under_a_dossier_of_a_is_404(client, two_demarches):
 def test_list_and_dashboard_show_only_my_demarches(client, two_demarches):
     a, b, dossier_b, _, _ = two_demarches
     mine = DossierFactory(demarche=a, applicant_last_name="Visible")
-    client.force_login(agent_for(a))
+    log_in(client, agent_for(a))
     listing = client.get(reverse("dossiers:list")).content.decode()
     assert mine.external_id in listing
     assert dossier_b.external_id not in listing and "Secret" not in listing
@@ -99,7 +100,7 @@ def test_list_and_dashboard_show_only_my_demarches(client, two_demarches):
 
 def test_admins_see_every_demarche(client, two_demarches):
     _, _, dossier_b, piece_b, _ = two_demarches
-    client.force_login(AdminFactory())
+    log_in(client, AdminFactory())
     assert client.get(reverse("dossiers:detail", args=[dossier_b.pk])).status_code == 200
     assert (
         client.get(reverse("dossiers:download", args=[dossier_b.pk, piece_b.pk])).status_code == 200
@@ -111,7 +112,7 @@ def test_admins_see_every_demarche(client, two_demarches):
 
 def test_a_staff_account_without_habilitation_gets_404_for_every_dossier(client, two_demarches):
     _, _, dossier, piece, outgoing = two_demarches
-    client.force_login(UserFactory(is_staff=True))
+    log_in(client, UserFactory(is_staff=True))
     urls = urls_of(dossier, piece, outgoing)
     for url in urls["get"]:
         assert client.get(url).status_code == 404, url
@@ -124,7 +125,7 @@ def test_a_staff_account_without_habilitation_gets_404_for_every_dossier(client,
 def test_a_staff_account_lists_and_exports_only_its_demarches(client, two_demarches):
     a, _, dossier_b, _, _ = two_demarches
     mine = DossierFactory(demarche=a, applicant_last_name="Visible")
-    client.force_login(agent_for(a, is_staff=True))
+    log_in(client, agent_for(a, is_staff=True))
     listing = client.get(reverse("dossiers:list")).content.decode()
     assert mine.external_id in listing
     assert dossier_b.external_id not in listing and "Secret" not in listing
@@ -141,7 +142,7 @@ def test_a_staff_account_syncs_only_its_demarches(client, two_demarches, monkeyp
     a, *_ = two_demarches
     queued = []
     monkeypatch.setattr(views, "async_task", lambda func, pk, **kwargs: queued.append(pk))
-    client.force_login(agent_for(a, is_staff=True))
+    log_in(client, agent_for(a, is_staff=True))
     client.post(reverse("sync-now"))
     assert queued == [a.pk]
 
@@ -149,7 +150,7 @@ def test_a_staff_account_syncs_only_its_demarches(client, two_demarches, monkeyp
 def test_a_staff_account_without_habilitation_is_told_its_role_on_the_dashboard(
     client, two_demarches
 ):
-    client.force_login(UserFactory(is_staff=True))
+    log_in(client, UserFactory(is_staff=True))
     board = client.get(reverse("home")).content.decode()
     assert "Administrateur technique" in board and "où vous êtes habilité" in board
     assert "Recensement B" not in board and "Secret" not in board
@@ -178,7 +179,7 @@ def test_a_supervisor_holding_view_all_sees_every_demarche(client, two_demarches
     mine = DossierFactory(demarche=a, applicant_last_name="Visible")
     supervisor = make()
     assert sees_all_dossiers(supervisor)
-    client.force_login(supervisor)
+    log_in(client, supervisor)
     assert client.get(reverse("dossiers:detail", args=[dossier_b.pk])).status_code == 200
     download = reverse("dossiers:download", args=[dossier_b.pk, piece_b.pk])
     assert client.get(download).status_code == 200

@@ -19,6 +19,7 @@ from dossiers.models import AuditEntry, OutgoingEvent
 from dossiers.operations import schedules
 from dossiers.records import audit
 from hubee_portal.sandbox import services as sandbox
+from tests.conftest import log_in
 from tests.factories import AdminFactory, DossierFactory, UserFactory, agent_for
 from tests.views.conftest import pdf_bytes, received_dossier
 
@@ -125,7 +126,7 @@ def test_the_admin_sees_the_audit_trail_read_only(client):
     dossier = DossierFactory()
     agent = agent_for(dossier.demarche, username="agent.lecture")
     audit.record(agent, "view", dossier=dossier)
-    client.force_login(AdminFactory())
+    log_in(client, AdminFactory())
     changelist = client.get(reverse("admin:dossiers_auditentry_changelist"))
     assert changelist.status_code == 200
     page = changelist.content.decode()
@@ -143,7 +144,7 @@ def test_the_admin_sees_the_audit_trail_read_only(client):
 
 
 def test_agents_cannot_read_the_audit_trail(client):
-    client.force_login(UserFactory())
+    log_in(client, UserFactory())
     response = client.get(reverse("admin:dossiers_auditentry_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 

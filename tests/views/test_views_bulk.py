@@ -10,6 +10,7 @@ from dossiers.exchange.outbound import queue
 from dossiers.models import AuditEntry, Dossier, OutgoingEvent
 from dossiers.records import assignment
 from dossiers.web import bulk
+from tests.conftest import log_in
 from tests.factories import DemarcheFactory, DossierFactory, agent_for
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def office(client):
     closed = DossierFactory(demarche=demarche, status="CLOSED", external_id="CLOS-1")
     pending = DossierFactory(demarche=demarche, status="IN_PROGRESS", external_id="ATTENTE-1")
     OutgoingEvent.objects.create(dossier=pending, case_new_status="DONE", author="Claude")
-    client.force_login(me)
+    log_in(client, me)
     return {
         "client": client,
         "demarche": demarche,
@@ -178,7 +179,7 @@ def test_refusal_needs_a_message_where_the_demarche_takes_messages(office, held)
 def test_no_message_field_where_the_demarche_takes_none(client, held):
     demarche = DemarcheFactory(allows_messages=False)
     dossiers = [DossierFactory(demarche=demarche, status="IN_PROGRESS") for _ in range(2)]
-    client.force_login(agent_for(demarche))
+    log_in(client, agent_for(demarche))
     response = client.get(BULK, _params("refuser", dossiers))
     assert "message" not in response.context["form"].fields
     client.post(BULK, _params("refuser", dossiers, confirm="on"))

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from dossiers.models import AuditEntry, DossierView, OutgoingEvent
 from hubee_portal.sandbox import services as sandbox
+from tests.conftest import log_in
 from tests.factories import (
     DossierFactory,
     EvenementFactory,
@@ -79,7 +80,7 @@ def test_a_stored_file_missing_on_disk_is_flagged(client):
     dossier = DossierFactory()
     piece = PieceJointeFactory(dossier=dossier)
     piece.absolute_path.unlink()
-    client.force_login(agent_for(dossier.demarche))
+    log_in(client, agent_for(dossier.demarche))
     page = client.get(detail_url(dossier)).content.decode()
     assert "plus sur le serveur" in page
     assert reverse("dossiers:download", args=[dossier.pk, piece.pk]) not in page
@@ -88,7 +89,7 @@ def test_a_stored_file_missing_on_disk_is_flagged(client):
 def test_viewing_marks_read_and_is_audited(client):
     dossier = DossierFactory()
     agent = agent_for(dossier.demarche)
-    client.force_login(agent)
+    log_in(client, agent)
     client.get(detail_url(dossier))
     assert DossierView.objects.filter(user=agent, dossier=dossier).exists()
     entry = AuditEntry.objects.get(action="view")
@@ -108,7 +109,7 @@ def test_outbox_states_are_shown_with_a_retry_button(client):
         failure="refused",
         last_error="HubEE rejected the request as invalid: POST /x -> HTTP 400",
     )
-    client.force_login(agent_for(dossier.demarche))
+    log_in(client, agent_for(dossier.demarche))
     page = client.get(detail_url(dossier)).content.decode()
     assert "En attente d&#x27;envoi</span>" in page
     assert "Refusé par HubEE</span>" in page and "Réessayer" in page
@@ -143,7 +144,7 @@ def _count(client, dossier):
 
 def test_query_count_does_not_grow_with_files_events_and_agents(client):
     dossier = DossierFactory(status="IN_PROGRESS")
-    client.force_login(agent_for(dossier.demarche))
+    log_in(client, agent_for(dossier.demarche))
     _grow(dossier, 1)
     client.get(detail_url(dossier))  # first view creates the read mark
     small = _count(client, dossier)
@@ -151,5 +152,5 @@ def test_query_count_does_not_grow_with_files_events_and_agents(client):
     large = _count(client, dossier)
     assert small == large
     # session, user, dossier (with its holder), events, attachments, outbox, team activity,
-    # candidate agents, read mark, audit insert
-    assert large == 10
+    # candidate agents, read mark, audit insert, whether its démarche is sensitive
+    assert large == 11

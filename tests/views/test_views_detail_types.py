@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from demarches.models import AttachmentTypeLabel
+from tests.conftest import log_in
 from tests.factories import DossierFactory, PieceJointeFactory, agent_for
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ DETAILS = re.compile(r'<details class="tech">.*?</details>', re.S)
 
 
 def page_of(client, dossier) -> str:
-    client.force_login(agent_for(dossier.demarche))
+    log_in(client, agent_for(dossier.demarche))
     response = client.get(reverse("dossiers:detail", args=[dossier.pk]))
     assert response.status_code == 200
     return response.content.decode()
@@ -97,5 +98,5 @@ def test_labels_cost_no_query_per_attachment(client):
     many = _count(client, dossier)
     assert one == many
     # As before the labels: session, user, dossier, events, attachments (labels inside),
-    # outbox, read mark, audit insert.
-    assert many == 10  # as test_views_detail counts them
+    # outbox, read mark, audit insert, whether the démarche is sensitive (second factor).
+    assert many == 11  # as test_views_detail counts them

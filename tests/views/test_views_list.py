@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from dossiers.models import AuditEntry, DossierView
 from dossiers.records.queues import QUEUE_STATUSES
+from tests.conftest import log_in
 from tests.factories import (
     DemarcheFactory,
     DossierFactory,
@@ -61,7 +62,7 @@ def setup(client):
         received_at=now - timedelta(days=1),
     )
     agent = agent_for(a, b)
-    client.force_login(agent)
+    log_in(client, agent)
     return {"a": a, "b": b, "d1": d1, "d2": d2, "d3": d3, "agent": agent, "client": client}
 
 
@@ -104,7 +105,7 @@ def test_filters_demarche_status_and_period(setup):
 def test_the_demarche_filter_offers_only_my_demarches(client):
     mine = DemarcheFactory(name="Ma démarche")
     DemarcheFactory(name="Pas la mienne")
-    client.force_login(agent_for(mine))
+    log_in(client, agent_for(mine))
     page = client.get(URL).content.decode()
     assert "Ma démarche" in page and "Pas la mienne" not in page
 
@@ -211,7 +212,7 @@ def test_query_count_does_not_grow_with_data(client, params, settings):
     settings.DOSSIERS_PER_PAGE = 25
     demarches = [DemarcheFactory(), DemarcheFactory()]
     agent = agent_for(*demarches)
-    client.force_login(agent)
+    log_in(client, agent)
     _grow(demarches, 2, agents=1)
     small = _queries(client, params)
     _grow(demarches, 60, agents=10)
@@ -242,7 +243,7 @@ def test_queue_counts_follow_habilitations_and_skip_purged(client):
     for status in ["HUBEE_NOTIFIED", "ADD_AWAITING", "ADD_AWAITING", "CLOSED"]:
         DossierFactory(demarche=other, status=status)
 
-    client.force_login(agent_for(mine))
+    log_in(client, agent_for(mine))
     response = client.get(URL)
     assert _tabs(response) == {"a-traiter": 3, "en-attente": 1, "traites": 2, "tous": 6}
     assert response.context["page_obj"].paginator.count == 6
@@ -250,13 +251,13 @@ def test_queue_counts_follow_habilitations_and_skip_purged(client):
     assert _tabs(waiting) == _tabs(response)  # the tabs do not depend on the queue shown
     assert waiting.context["page_obj"].paginator.count == 1
 
-    client.force_login(agent_for(mine, other))
+    log_in(client, agent_for(mine, other))
     assert _tabs(client.get(URL)) == {"a-traiter": 4, "en-attente": 3, "traites": 3, "tous": 10}
-    client.force_login(staff_with("dossiers.view_all_dossiers"))  # a supervisor
+    log_in(client, staff_with("dossiers.view_all_dossiers"))  # a supervisor
     assert _tabs(client.get(URL)) == {"a-traiter": 4, "en-attente": 3, "traites": 3, "tous": 10}
-    client.force_login(UserFactory(is_staff=True))  # staff alone sees no démarche
+    log_in(client, UserFactory(is_staff=True))  # staff alone sees no démarche
     assert _tabs(client.get(URL)) == {"a-traiter": 0, "en-attente": 0, "traites": 0, "tous": 0}
-    client.force_login(agent_for())
+    log_in(client, agent_for())
     response = client.get(URL)
     assert _tabs(response) == {"a-traiter": 0, "en-attente": 0, "traites": 0, "tous": 0}
     assert listed(response) == []
@@ -291,7 +292,7 @@ def test_pages_cover_every_dossier_once_in_a_stable_order(client, settings, para
         )
         expected.append(dossier)
     DossierFactory(demarche=hidden, received_at=same_time)
-    client.force_login(agent_for(mine, other))
+    log_in(client, agent_for(mine, other))
 
     queue = params.get("file")
     if queue:

@@ -13,6 +13,7 @@ from django.utils.html import escape
 
 from dossiers.models import DossierView, OutgoingEvent
 from dossiers.records import assignment
+from tests.conftest import log_in
 from tests.factories import DemarcheFactory, DossierFactory, EvenementFactory, agent_for
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,7 @@ def team(client):
     done = DossierFactory(demarche=demarche, external_id="TRAITE-1", status="DONE", received_at=now)
     assignment.take(mine, me)
     assignment.take(theirs, colleague)
-    client.force_login(me)
+    log_in(client, me)
     return {
         "client": client,
         "me": me,
@@ -91,7 +92,7 @@ def test_a_sort_survives_filtering(team):
 def test_badges_by_meaning_each_with_its_word(client, status, css, word):
     demarche = DemarcheFactory()
     DossierFactory(demarche=demarche, status=status, external_id="BADGE-1")
-    client.force_login(agent_for(demarche))
+    log_in(client, agent_for(demarche))
     row = row_of(client.get(URL).content.decode(), "BADGE-1")
     assert f'<span class="badge {css}">{escape(word)}</span>' in row
 
@@ -249,7 +250,7 @@ def test_query_count_is_constant_with_the_new_filters(client, settings, params):
     settings.DOSSIERS_PER_PAGE = 25
     demarches = [DemarcheFactory(), DemarcheFactory()]
     me = agent_for(*demarches)
-    client.force_login(me)
+    log_in(client, me)
 
     def grow(n):
         for i in range(n):

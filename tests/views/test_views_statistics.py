@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dossiers.records import statistics
+from tests.conftest import log_in
 from tests.factories import (
     AdminFactory,
     DemarcheFactory,
@@ -56,7 +57,7 @@ def demarches():
 
 def test_an_agent_sees_their_demarches_only(client, demarches):
     mine, other = demarches
-    client.force_login(agent_for(mine))
+    log_in(client, agent_for(mine))
     index = client.get(INDEX).content.decode()
     assert "Actes de naissance" in index and "Recensement citoyen" not in index
     assert client.get(page(mine)).status_code == 200
@@ -66,7 +67,7 @@ def test_an_agent_sees_their_demarches_only(client, demarches):
 
 def test_a_technical_admin_without_habilitation_sees_nothing(client, demarches):
     mine, _ = demarches
-    client.force_login(UserFactory(is_staff=True))
+    log_in(client, UserFactory(is_staff=True))
     index = client.get(INDEX).content.decode()
     assert "Aucune démarche ne vous est encore confiée" in index
     assert "Actes de naissance" not in index
@@ -83,7 +84,7 @@ def test_a_technical_admin_without_habilitation_sees_nothing(client, demarches):
     ids=["supervisor", "superuser"],
 )
 def test_supervisors_and_superusers_see_every_demarche(client, demarches, make):
-    client.force_login(make())
+    log_in(client, make())
     index = client.get(INDEX).content.decode()
     for demarche in demarches:
         assert demarche.name in index
@@ -98,7 +99,7 @@ def test_anonymous_is_sent_to_the_login(client, demarches):
 
 def test_the_page_shows_figures_definitions_charts_and_tables(client, demarches):
     mine, _ = demarches
-    client.force_login(agent_for(mine))
+    log_in(client, agent_for(mine))
     response = client.get(page(mine))
     html = response.content.decode()
     assert "<title>Statistiques — Actes de naissance — HubEE Portal</title>" in html
@@ -117,7 +118,7 @@ def test_the_page_shows_figures_definitions_charts_and_tables(client, demarches)
 
 def test_the_period_is_chosen_among_the_offered_ones(client, demarches):
     mine, _ = demarches
-    client.force_login(agent_for(mine))
+    log_in(client, agent_for(mine))
     assert len(client.get(page(mine), {"semaines": "26"}).context["figures"].weeks) == 26
     for wrong in ("7", "abc", "-1"):
         weeks = client.get(page(mine), {"semaines": wrong}).context["figures"].weeks
@@ -126,7 +127,7 @@ def test_the_period_is_chosen_among_the_offered_ones(client, demarches):
 
 def test_the_csv_has_the_same_figures(client, demarches):
     mine, _ = demarches
-    client.force_login(agent_for(mine))
+    log_in(client, agent_for(mine))
     shown = client.get(page(mine), {"semaines": "26"}).context
     response = client.get(csv_url(mine), {"semaines": "26"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -162,7 +163,7 @@ def test_the_csv_has_the_same_figures(client, demarches):
 
 def test_query_count_does_not_grow_with_data(client):
     demarche = DemarcheFactory()
-    client.force_login(agent_for(demarche))
+    log_in(client, agent_for(demarche))
 
     def queries(url):
         with CaptureQueriesContext(connection) as captured:
@@ -188,6 +189,6 @@ def test_query_count_does_not_grow_with_data(client):
 
 def test_a_demarche_name_is_never_a_formula_in_the_csv(client):
     demarche = DemarcheFactory(name="=HYPERLINK(1)")
-    client.force_login(agent_for(demarche))
+    log_in(client, agent_for(demarche))
     text = client.get(csv_url(demarche)).content.decode("utf-8")
     assert "Démarche;'=HYPERLINK(1)" in text
