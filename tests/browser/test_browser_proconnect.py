@@ -12,10 +12,11 @@ from django.contrib.sessions.models import Session
 from playwright.sync_api import Page, expect
 
 from demarches.identities import ProConnectIdentity
+from demarches.models import Organisation
 from hubee_portal.sandbox.proconnect.identities import DEMO_AGENT_EMAIL, DEMOVILLE_SIRET
 from tests.browser.proconnect import use_fake_proconnect
 from tests.browser.test_page_walk import ONLY_SQLITE
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import DemarcheFactory, DossierFactory, OrganisationFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, ONLY_SQLITE, pytest.mark.django_db(transaction=True)]
 
@@ -104,16 +105,54 @@ def test_each_refusal_says_why_and_what_to_do(page: Page, portal: str):
     expect(page).to_have_title(PICKER)
 
 
-def test_a_step_up_asks_proconnect_for_a_second_factor(page: Page, portal: str):
-    start(page, portal)
-    pick(page, DEMO_AGENT)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
-    # ProConnect's session has no second factor: it asks again, and says why.
-    page.goto(f"{portal}/connexion/proconnect/renforcer/?next=/dossiers/")
-    expect(page.get_by_role("note")).to_contain_text("Double authentification demandée")
-    pick(page, re.compile("^Dominique Agent — .*avec double authentification$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Dossiers")
+def sensitive_dossier(agent_name: str = "agent"):
+    """A dossier of a sensitive démarche (CertDC) the agent is habilitated on."""
+    demarche = DemarcheFactory(
+        name="Certificats de décès",
+        process_code="CERTDC",
+        sensitive=True,
+        organisation=Organisation.objects.get(siret=DEMOVILLE_SIRET),
+    )
+    demarche.agents.add(get_user_model().objects.get(username=agent_name))
+    return DossierFactory(demarche=demarche)
+
+
+def stored_session() -> dict:
     [stored] = [
         data for data in (s.get_decoded() for s in Session.objects.all()) if "_auth_user_id" in data
     ]
-    assert (stored["hubee_mfa"], stored["hubee_step_up_tried"]) == ("proconnect", True)
+    return stored
+
+
+def test_a_step_up_before_a_certdc_dossier_opens(page: Page, portal: str):
+    dossier = sensitive_dossier()
+    start(page, portal)
+    pick(page, DEMO_AGENT)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+    # The session has no second factor: opening the CertDC dossier asks ProConnect for one.
+    page.goto(f"{portal}/dossiers/")
+    page.get_by_role("link", name=re.compile(dossier.external_id)).first.click()
+    expect(page.get_by_role("note")).to_contain_text("Double authentification demandée")
+    pick(page, re.compile("^Dominique Agent — .*avec double authentification$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(dossier.external_id)
+    assert (stored_session()["hubee_mfa"], stored_session()["hubee_step_up_tried"]) == (
+        "proconnect",
+        True,
+    )
+
+
+def test_a_failed_step_up_falls_back_to_the_portals_totp(page: Page, portal: str):
+    dossier = sensitive_dossier()
+    start(page, portal)
+    pick(page, DEMO_AGENT)
+    page.goto(f"{portal}/dossiers/{dossier.pk}/")
+    expect(page.get_by_role("note")).to_contain_text("Double authentification demandée")
+    # The identity provider cannot do it: ProConnect answers with an error, once (no loop).
+    page.get_by_label(DEMO_AGENT).check()
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("double authentification")
+    assert "/connexion/second-facteur/" in page.url
+    assert "hubee_mfa" not in stored_session()
+    # The dossier still does not open without it.
+    page.goto(f"{portal}/dossiers/{dossier.pk}/")
+    assert "/connexion/second-facteur/" in page.url
