@@ -21,6 +21,7 @@ FEMININE = {
     "demarches.demarche",
     "demarches.organisation",
     "demarches.hubeeconnection",
+    "demarches.portalpage",
     "dossiers.syncrun",
     "dossiers.notificationfailure",
     "dossiers.auditentry",

@@ -25,8 +25,9 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-PORTAL_NAME = "HubEE Portal"
-SUBJECT = f"Votre compte sur {PORTAL_NAME} : choisissez votre mot de passe"
+from demarches import identity
+from hubee_portal import environment
+
 # The one switch point (see the module's docstring): "password" today, "proconnect" later.
 SIGN_IN = "password"
 
@@ -68,10 +69,13 @@ def invite(user, request=None, *, inviter=None) -> None:
         "link": sign_in_link(user, request),
         "valid_until": valid_until(),
         "login_url": _absolute(reverse("login"), request),
-        "portal": PORTAL_NAME,
+        "portal": identity.current().full_name,
     }
     body = render_to_string("emails/invitation.txt", context)
-    send_mail(SUBJECT, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    subject = environment.subject(
+        f"Votre compte sur {context['portal']} : choisissez votre mot de passe"
+    )
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
 
 
 class LinkedErrors:
@@ -133,7 +137,11 @@ class ForgottenPasswordView(auth_views.PasswordResetView):
     subject_template_name = "registration/password_reset_subject.txt"
 
     def form_valid(self, form):
-        self.extra_email_context = {"valid_until": valid_until(), "portal": PORTAL_NAME}
+        self.extra_email_context = {
+            "valid_until": valid_until(),
+            "portal": identity.current().full_name,
+            "subject_prefix": environment.subject_prefix(),
+        }
         return super().form_valid(form)
 
 

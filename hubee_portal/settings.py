@@ -9,7 +9,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from hubee_portal import keys
+from hubee_portal import PRODUCT_NAME, environment, keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -109,12 +109,15 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The installation's name, logo, environment banner and footer (issue 21).
+                "demarches.identity.context",
             ],
             # Tag libraries outside an app's templatetags package.
             "libraries": {
                 "operations": "dossiers.operations.templatetags",
                 "portal": "dossiers.web.templatetags.portal",
                 "previews": "dossiers.web.templatetags.previews",
+                "badges": "hubee_portal.badges",
             },
         },
     },
@@ -256,7 +259,6 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hubee-portal@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Administrateur", a) for a in env.list("ADMIN_EMAILS", default=[])]
-EMAIL_SUBJECT_PREFIX = "[HubEE Portal] "
 
 # Security: strict by default outside DEBUG, so that `check --deploy` is clean.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -396,3 +398,38 @@ CLAMD_SOCKET = CLAMD_SOCKET or "/run/clamav/clamd.ctl"  # Debian's clamav-daemon
 HUBEE_QUARANTINE_DIR = Path(
     env.str("HUBEE_QUARANTINE_DIR", default=str(DATA_DIR / "quarantaine"))
 ).resolve()
+
+# -- The installation: its identity, environment and accessibility (issue 21) -------------------
+# Name and logo shown in the header, page titles and e-mails: by default those of the one
+# Organisation (administration); PORTAL_NAME and PORTAL_LOGO (a PNG or JPEG file) for an
+# installation serving several.
+PORTAL_NAME = env.str("PORTAL_NAME", default="")
+PORTAL_LOGO = env.str("PORTAL_LOGO", default="")
+# production, preproduction, recette or demonstration: outside production, a banner on every page
+# and a tag on every e-mail subject (hubee_portal.environment).
+PORTAL_ENVIRONMENT = environment.validated(
+    env.str("PORTAL_ENVIRONMENT", default="demonstration" if HUBEE_SANDBOX else "production")
+)
+EMAIL_SUBJECT_PREFIX = (
+    f"[{environment.ENVIRONMENTS[PORTAL_ENVIRONMENT][1]}] "
+    if PORTAL_ENVIRONMENT != environment.PRODUCTION
+    else ""
+) + f"[{PORTAL_NAME or PRODUCT_NAME}] "
+# The mention on every page (RGAA): « non conforme » until an audit says otherwise; the rate
+# (% of criteria respected) is required for « partiellement conforme ».
+PORTAL_ACCESSIBILITY = env.str("PORTAL_ACCESSIBILITY", default="non conforme")
+PORTAL_ACCESSIBILITY_RATE = env.int("PORTAL_ACCESSIBILITY_RATE", default=0)
+if PORTAL_ACCESSIBILITY not in ("non conforme", "partiellement conforme", "totalement conforme"):
+    raise ImproperlyConfigured(
+        "PORTAL_ACCESSIBILITY vaut « non conforme » (par défaut, sans audit), « partiellement "
+        f"conforme » ou « totalement conforme », pas {PORTAL_ACCESSIBILITY!r}."
+    )
+if PORTAL_ACCESSIBILITY == "partiellement conforme" and not 50 <= PORTAL_ACCESSIBILITY_RATE < 100:
+    raise ImproperlyConfigured(
+        "« partiellement conforme » demande PORTAL_ACCESSIBILITY_RATE, le taux de critères RGAA "
+        "respectés mesuré par l'audit (de 50 à 99)."
+    )
+# Contacts printed on the accessibility statement and the personal-data notice, when the
+# Organisation gives none (administration → Organisations).
+PORTAL_CONTACT = env.str("PORTAL_CONTACT", default="")
+PORTAL_DPO_CONTACT = env.str("PORTAL_DPO_CONTACT", default="")

@@ -6,13 +6,16 @@ from django.http import HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
-from demarches import invitations
+from demarches import identity, invitations, pages
 from dossiers.operations import views as operations_views
 from dossiers.web.views import home, preferences
+from hubee_portal import PRODUCT_NAME
 
-admin.site.site_header = "HubEE Portal — administration"
-admin.site.site_title = "HubEE Portal"
+admin.site.site_header = f"{PRODUCT_NAME} — administration"
+admin.site.site_title = PRODUCT_NAME
 admin.site.index_title = "Configuration"
+# The 500 page keeps the environment banner and the footer (issue 21).
+handler500 = identity.server_error
 
 
 def favicon(request):
@@ -58,6 +61,12 @@ urlpatterns = [
         name="operations",
     ),
     path("admin/", admin.site.urls),
+    # Published pages, reachable without login from every page's footer (issue 21).
+    path("accessibilite/", pages.accessibility, name="accessibility"),
+    path("mentions-legales/", pages.legal, name="legal"),
+    path("donnees-personnelles/", pages.privacy, name="privacy"),
+    path("plan-du-site/", pages.sitemap, name="sitemap"),
+    path("logo/<str:version>/", identity.logo_view, name="portal-logo"),
 ]
 
 if settings.HUBEE_SANDBOX:

@@ -31,3 +31,14 @@ def admin_user(db):
 def admin_client(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_portal_identity():
+    # The installation's name is cached per process (demarches.identity), refreshed when an
+    # Organisation is saved: each test starts from an empty database's, without a query.
+    from django.core.cache import cache
+
+    from demarches.identity import CACHE_KEY, CACHE_SECONDS, product_identity
+
+    cache.set(CACHE_KEY, product_identity(), CACHE_SECONDS)
