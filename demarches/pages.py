@@ -96,8 +96,12 @@ def default_text(slug: str) -> str:
     return render_to_string(f"pages/defaults/{slug}.txt", default_context())
 
 
-def _page(request: HttpRequest, slug: str) -> HttpResponse:
-    written = PortalPage.objects.filter(slug=slug).values_list("text", flat=True).first()
+@login_not_required
+@require_GET
+def published(request: HttpRequest, slug: str) -> HttpResponse:
+    """One of the three pages (hubee_portal/urls.py gives its slug)."""
+    row = PortalPage.objects.filter(slug=slug).values_list("pk", "text").first()
+    written = row[1] if row else None
     context = {
         "title": TITLES[slug],
         "body": render_text(written if written is not None else default_text(slug)),
@@ -106,29 +110,11 @@ def _page(request: HttpRequest, slug: str) -> HttpResponse:
     }
     if request.user.is_staff:
         context["edit_url"] = (
-            reverse("admin:demarches_portalpage_changelist") + f"?slug__exact={slug}"
-            if written is not None
+            reverse("admin:demarches_portalpage_change", args=[row[0]])
+            if row
             else reverse("admin:demarches_portalpage_add") + f"?slug={slug}"
         )
     return render(request, "pages/page.html", context)
-
-
-@login_not_required
-@require_GET
-def accessibility(request: HttpRequest) -> HttpResponse:
-    return _page(request, Slug.ACCESSIBILITY)
-
-
-@login_not_required
-@require_GET
-def legal(request: HttpRequest) -> HttpResponse:
-    return _page(request, Slug.LEGAL)
-
-
-@login_not_required
-@require_GET
-def privacy(request: HttpRequest) -> HttpResponse:
-    return _page(request, Slug.PRIVACY)
 
 
 @login_not_required

@@ -62,9 +62,11 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     # Published pages, reachable without login from every page's footer (issue 21).
-    path("accessibilite/", pages.accessibility, name="accessibility"),
-    path("mentions-legales/", pages.legal, name="legal"),
-    path("donnees-personnelles/", pages.privacy, name="privacy"),
+    path("accessibilite/", pages.published, {"slug": "accessibilite"}, name="accessibility"),
+    path("mentions-legales/", pages.published, {"slug": "mentions-legales"}, name="legal"),
+    path(
+        "donnees-personnelles/", pages.published, {"slug": "donnees-personnelles"}, name="privacy"
+    ),
     path("plan-du-site/", pages.sitemap, name="sitemap"),
     path("logo/<str:version>/", identity.logo_view, name="portal-logo"),
 ]

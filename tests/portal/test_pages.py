@@ -92,9 +92,12 @@ def test_the_notice_reads_the_retention_periods_from_the_settings(demo, settings
 
 
 def test_the_dpo_and_contact_come_from_the_organisation(demo):
-    demo.first().organisation.__class__.objects.update(
-        dpo_contact="dpo@demoville.fr", contact="accessibilite@demoville.fr"
+    organisation = demo.first().organisation  # saved as the admin does: the identity follows
+    organisation.dpo_contact, organisation.contact = (
+        "dpo@demoville.fr",
+        "accessibilite@demoville.fr",
     )
+    organisation.save()
     privacy = Client().get(reverse("privacy")).content.decode()
     assert '<a href="mailto:dpo@demoville.fr">dpo@demoville.fr</a>' in privacy
     statement = Client().get(reverse("accessibility")).content.decode()
@@ -147,3 +150,11 @@ def test_partial_conformity_shows_its_rate(settings):
     settings.PORTAL_ACCESSIBILITY_RATE = 62
     page = Client().get(reverse("login")).content.decode()
     assert "Accessibilité : partiellement conforme (62 %)" in page
+
+
+def test_staff_edit_the_written_page_from_the_page(client):
+    page = PortalPage.objects.create(slug="accessibilite", text="Notre déclaration.")
+    client.force_login(AdminFactory())
+    html = client.get(reverse("accessibility")).content.decode()
+    assert reverse("admin:demarches_portalpage_change", args=[page.pk]) in html
+    assert "<p>Notre déclaration.</p>" in html
