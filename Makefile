@@ -31,8 +31,8 @@ run: $(STAMP)
 	$(DEV) $(PY) manage.py hubee_bootstrap --summary-file $$SUMMARY >/dev/null && \
 	$(DEV) $(PY) manage.py hubee_demo --base-url http://$(DEMO_HOST):$(PORT) --summary-file $$SUMMARY >/dev/null && \
 	$(PY) tools/run_summary.py $$SUMMARY http://$(DEMO_HOST):$(PORT)
-	$(DEV) $(PY) manage.py qcluster & QPID=$$!; trap 'kill $$QPID 2>/dev/null; wait $$QPID' EXIT INT TERM; \
-	$(DEV) $(PY) manage.py runserver $(HOST):$(PORT)
+	$(DEV) PORTAL_BASE_URL=http://$(DEMO_HOST):$(PORT) $(PY) manage.py qcluster & QPID=$$!; trap 'kill $$QPID 2>/dev/null; wait $$QPID' EXIT INT TERM; \
+	$(DEV) PORTAL_BASE_URL=http://$(DEMO_HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Chromium de Debian pour les tests navigateur (aucun téléchargement de navigateur ici).
 chromium:

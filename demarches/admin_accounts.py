@@ -23,6 +23,7 @@ from django.utils import timezone
 from demarches import invitations
 from demarches.admin_wording import FrenchWording
 from demarches.forms import SELF_HABILITATION
+from demarches.identities import ProConnectIdentity
 from demarches.models import Demarche
 
 User = get_user_model()
@@ -236,6 +237,22 @@ class SuperuserWrites:
 
 class RightsGroupAdmin(FrenchWording, SuperuserWrites, GroupAdmin):
     """A group is a bundle of permissions: writing one is granting them."""
+
+
+@admin.register(ProConnectIdentity)
+class ProConnectIdentityAdmin(FrenchWording, admin.ModelAdmin):
+    """Read-only: ProConnect links them at the first login. Deleting one lets the agent link
+    another identity (another identity provider, another `sub`) at their next login."""
+
+    list_display = ["user", "idp_id", "created_at", "last_login_at"]
+    search_fields = ["user__username", "user__email", "user__last_name"]
+    readonly_fields = ["user", "sub", "idp_id", "created_at", "last_login_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 for model, model_admin in ((User, AccountAdmin), (Group, RightsGroupAdmin)):

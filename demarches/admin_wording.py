@@ -22,6 +22,7 @@ FEMININE = {
     "demarches.organisation",
     "demarches.hubeeconnection",
     "demarches.portalpage",
+    "demarches.proconnectidentity",
     "dossiers.syncrun",
     "dossiers.notificationfailure",
     "dossiers.auditentry",

@@ -9,3 +9,4 @@ class DemarchesConfig(AppConfig):
     def ready(self) -> None:
         # Registers the deploy checks (`manage.py check --deploy`).
         from demarches import checks  # noqa: F401
+        from demarches.proconnect import checks as proconnect_checks  # noqa: F401

@@ -2,10 +2,10 @@
 e-mail with a link to choose one (Django's password-reset token and views, French templates in
 templates/registration/). Nobody ever sees or types a password for someone else.
 
-The sign-in method has one switch point, `sign_in_link`: today it builds the link to choose a
-password. When the portal signs in with ProConnect, it returns the login page instead, the
-e-mail (templates/emails/invitation.txt, given `sign_in`) says « connectez-vous avec
-ProConnect » rather than « choisissez votre mot de passe », and the reset views go away.
+The sign-in method has one switch point, `sign_in_method`: an agent kept from passwords
+(ProConnect on, PROCONNECT_ONLY_AGENTS) is sent the login page instead of the link to choose a
+password, and the e-mail (templates/emails/invitation.txt, given `sign_in`) says « connectez-vous
+avec ProConnect » rather than « choisissez votre mot de passe ».
 """
 
 from __future__ import annotations
@@ -26,10 +26,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from demarches import identity
+from demarches.proconnect import config as proconnect
 from hubee_portal import environment
-
-# The one switch point (see the module's docstring): "password" today, "proconnect" later.
-SIGN_IN = "password"
 
 
 def valid_until(now: datetime | None = None) -> datetime:
@@ -52,8 +50,17 @@ def password_link(user, request=None) -> str:
     return _absolute(path, request)
 
 
+def sign_in_method(user) -> str:
+    """The switch point (see the module's docstring): "password" or "proconnect"."""
+    if proconnect.enabled() and settings.PROCONNECT_ONLY_AGENTS and not user.is_staff:
+        return "proconnect"
+    return "password"
+
+
 def sign_in_link(user, request=None) -> str:
-    """Where the invited agent goes first: the switch point of the sign-in method."""
+    """Where the invited agent goes first."""
+    if sign_in_method(user) == "proconnect":
+        return _absolute(reverse("login"), request)
     return password_link(user, request)
 
 
@@ -65,16 +72,19 @@ def invite(user, request=None, *, inviter=None) -> None:
         "name": user.get_full_name() or user.get_username(),
         "inviter": (inviter.get_full_name() or inviter.get_username()) if inviter else "",
         "demarches": [d.name for d in user.demarches.order_by("name")],
-        "sign_in": SIGN_IN,
+        "sign_in": sign_in_method(user),
         "link": sign_in_link(user, request),
         "valid_until": valid_until(),
         "login_url": _absolute(reverse("login"), request),
         "portal": identity.current().full_name,
     }
     body = render_to_string("emails/invitation.txt", context)
-    subject = environment.subject(
-        f"Votre compte sur {context['portal']} : choisissez votre mot de passe"
+    action = (
+        "connectez-vous avec ProConnect"
+        if context["sign_in"] == "proconnect"
+        else "choisissez votre mot de passe"
     )
+    subject = environment.subject(f"Votre compte sur {context['portal']} : {action}")
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
 
 

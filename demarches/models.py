@@ -475,3 +475,7 @@ class PortalPage(TimestampedModel):
 
     def __str__(self) -> str:
         return self.get_slug_display()
+
+
+# Defined beside the other account code; imported here so that Django finds the model.
+from demarches.identities import ProConnectIdentity  # noqa: E402, F401

@@ -10,7 +10,7 @@ from demarches.models import Demarche
 from dossiers import admin_libraries  # noqa: F401
 from dossiers.admin_audit import AuditedReads
 from dossiers.admin_names import VisibleFileNames
-from dossiers.enums import ScanState
+from dossiers.enums import AttachmentState, ScanState
 from dossiers.models import (
     AgentPreference,
     AuditEntry,
@@ -76,16 +76,37 @@ class EvenementInline(admin.TabularInline):
         return False
 
 
+def unacknowledged_failed_pieces(dossiers):
+    return PieceJointe.objects.filter(
+        dossier__in=dossiers, state=AttachmentState.FAILED, failure_acknowledged_at__isnull=True
+    )
+
+
+class FailedDownloadsFilter(admin.SimpleListFilter):
+    """The dossiers behind the « fichiers HubEE non téléchargés » incident (État du portail)."""
+
+    title = "fichiers abandonnés"
+    parameter_name = "abandon"
+
+    def lookups(self, request, model_admin):
+        return [("a-acquitter", "À réessayer ou acquitter")]
+
+    def queryset(self, request, queryset):
+        if self.value() != "a-acquitter":
+            return queryset
+        return queryset.filter(pk__in=unacknowledged_failed_pieces(queryset).values("dossier"))
+
+
 @admin.register(Dossier)
 class DossierAdmin(AuditedReads, ReadOnlyAdmin):
     list_display = ["external_id", "demarche", "status", "received_at"]
-    list_filter = ["demarche", "status"]
+    list_filter = ["demarche", "status", FailedDownloadsFilter]
     search_fields = ["external_id", "hubee_case_id"]
     list_select_related = ["demarche"]
     date_hierarchy = "received_at"
     inlines = [PieceJointeInline, EvenementInline]
     exclude = ["raw"]
-    actions = ["release_unscannable"]
+    actions = ["release_unscannable", "acknowledge_failed_downloads"]
 
     @admin.action(
         description="Libérer les pièces non analysables (après une nouvelle analyse antivirus)",
@@ -113,6 +134,24 @@ class DossierAdmin(AuditedReads, ReadOnlyAdmin):
 
     def has_release_permission(self, request):
         return request.user.is_superuser
+
+    @admin.action(
+        description="Acquitter les fichiers abandonnés (un administrateur a pris connaissance)",
+        permissions=["acknowledge_failed"],
+    )
+    def acknowledge_failed_downloads(self, request, queryset):
+        count = unacknowledged_failed_pieces(queryset).update(
+            failure_acknowledged_at=timezone.now()
+        )
+        self.message_user(
+            request,
+            f"{count} fichier(s) abandonné(s) acquitté(s) : ils ne signalent plus d'incident. "
+            "« python manage.py hubee_retry_downloads » peut encore les réessayer.",
+            messages.SUCCESS,
+        )
+
+    def has_acknowledge_failed_permission(self, request):
+        return request.user.has_perm("dossiers.acknowledge_failed_download")
 
     def get_queryset(self, request):
         # The agent pages' rule: view_dossier alone opens no other démarche (the inlines, files

@@ -3,6 +3,8 @@ encryption keys checked when settings load (a bad one must stop the start, not t
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable
@@ -69,3 +71,8 @@ def encryption_keys(value: str, origin: str = "ENCRYPTION_KEY") -> list[str]:
                 f"url-safe, 44 caractères). Générez-en une avec : {GENERATE_ENCRYPTION_KEY}"
             ) from None
     return found
+
+
+def derived(secret: str, purpose: str) -> str:
+    """A development credential derived from `secret`: stable, and nowhere in the code."""
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()

@@ -7,6 +7,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 
 from demarches import identity, invitations, pages
+from demarches.proconnect import logout as proconnect_logout
+from demarches.proconnect import views as proconnect
 from dossiers.operations import views as operations_views
 from dossiers.web.views import home, preferences
 from hubee_portal import PRODUCT_NAME
@@ -31,8 +33,36 @@ urlpatterns = [
     path("synchroniser/", home.sync_now, name="sync-now"),
     path("dossiers/", include("dossiers.web.urls")),
     path("mes-alertes/", preferences.preferences, name="preferences"),
-    path("connexion/", auth_views.LoginView.as_view(), name="login"),
-    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("connexion/", proconnect.PasswordLoginView.as_view(), name="login"),
+    # Ends the ProConnect session too after a ProConnect login (demarches.proconnect.logout).
+    path("deconnexion/", login_not_required(proconnect_logout.LogoutView.as_view()), name="logout"),
+    # ProConnect (demarches.proconnect): the names under /oidc/ are mozilla-django-oidc's.
+    path("connexion/proconnect/", proconnect.LoginView.as_view(), name="proconnect-login"),
+    path(
+        "connexion/proconnect/renforcer/",
+        proconnect.StepUpView.as_view(),
+        name="proconnect-step-up",
+    ),
+    path(
+        "connexion/proconnect/refus/<slug:reason>/",
+        proconnect.refused,
+        name="proconnect-refused",
+    ),
+    path(
+        "connexion/proconnect/deconnecte/",
+        proconnect_logout.logged_out,
+        name="proconnect-logged-out",
+    ),
+    path(
+        "oidc/callback/",
+        proconnect.CallbackView.as_view(),
+        name="oidc_authentication_callback",
+    ),
+    path(
+        "oidc/logout/",
+        login_not_required(proconnect_logout.LogoutView.as_view()),
+        name="oidc_logout",
+    ),
     # Choosing a password: from the invitation e-mail (demarches.invitations) or « Mot de passe
     # oublié ? ». Django's views, French templates in templates/registration/.
     path(

@@ -29,6 +29,10 @@ def summary(base_url: str, found: list[dict[str, str | None]]) -> list[str]:
         f"Portail         {base_url}/",
         f"Administration  {base_url}/admin/",
         f"Bac à sable     {base_url}/sandbox/",
+        "",
+        "Deux façons de se connecter : identifiant et mot de passe (ci-dessous), ou "
+        "« S'identifier avec ProConnect » (faux ProConnect du bac à sable : l'agent de la "
+        "démonstration y est « Dominique Agent »).",
     ]
     created = [a for a in found if a.get("password")]
     existing = [a for a in found if not a.get("password")]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('demarches', '0007_secret_set_at'),
+        ('demarches', '0008_proconnect_identity'),
     ]
 
     operations = [

@@ -255,6 +255,11 @@ class PieceJointe(TimestampedModel):
     download_failures = models.PositiveSmallIntegerField(
         "téléchargements en échec", default=0, editable=False
     )
+    # A given-up file (FAILED) an administrator took note of: no more incident for it (HubEE
+    # may never send it again). Cleared by a retry, so that a new failure is told.
+    failure_acknowledged_at = models.DateTimeField(
+        "abandon acquitté le", null=True, blank=True, editable=False
+    )
     # Agents open a file only once the antivirus cleared it (or when it is off).
     scan = models.CharField(
         "analyse antivirus",
@@ -270,6 +275,8 @@ class PieceJointe(TimestampedModel):
         verbose_name = "pièce jointe"
         verbose_name_plural = "pièces jointes"
         ordering = ["id"]
+        # Acknowledging turns /healthz green: its own permission, as for notifications.
+        permissions = [("acknowledge_failed_download", "Acquitter un fichier HubEE abandonné")]
         indexes = [
             # The periodic retry and « État du portail » read the few files held back (waiting,
             # infected, unscannable), never the whole table.

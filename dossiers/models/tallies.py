@@ -1,7 +1,7 @@
 """Running counts of the dossiers by (démarche, status, agent in charge), kept by the database.
 
 The list and the dashboard number their queues on every page; counting 100,000 rows each time
-costs more than the rest of the page on PostgreSQL. Triggers (migration 0020) append a +1 or -1
+costs more than the rest of the page on PostgreSQL. Triggers (migration 0021) append a +1 or -1
 row whenever a dossier is inserted, deleted, purged, or changes démarche, status or agent: rows
 are only ever inserted, so concurrent transactions never wait for one another on a counter.
 `dossiers.records.tallies.compact` folds the rows into one per cell now and then.

@@ -43,6 +43,7 @@ class Report:
     worker: dict[str, Any] = field(default_factory=dict)
     demarches: list[dict[str, Any]] = field(default_factory=list)
     given_up: int = 0
+    failed_downloads: int = 0  # given-up files no administrator acknowledged
     disks: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -277,19 +278,25 @@ def _check_integrity(report: Report) -> None:
 
 def _check_downloads(report: Report) -> None:
     """Files the sync gave up (too large, or failing their check on every run): a citizen's
-    document is missing from its dossier until someone retries it."""
+    document is missing from its dossier until someone retries it, or acknowledges it (HubEE
+    may never send it: the admin's « Acquitter » action on the dossiers)."""
     from django.db.models import Count
 
     from dossiers.enums import AttachmentState
     from dossiers.models import PieceJointe
 
     by_demarche = (
-        PieceJointe.objects.filter(state=AttachmentState.FAILED, dossier__purged_at__isnull=True)
+        PieceJointe.objects.filter(
+            state=AttachmentState.FAILED,
+            dossier__purged_at__isnull=True,
+            failure_acknowledged_at__isnull=True,
+        )
         .values_list("dossier__demarche_id")
         .annotate(n=Count("pk"))
         .order_by("dossier__demarche_id")
     )
     for demarche_id, count in by_demarche:
+        report.failed_downloads += count
         report.problems.append(
             Problem(
                 "download_failed",
@@ -297,7 +304,9 @@ def _check_downloads(report: Report) -> None:
                 f"Démarche {demarche_id} : {count} fichier(s) HubEE non téléchargé(s) (trop "
                 "volumineux, ou taille ou empreinte fausses à chaque essai). Une fois la cause "
                 "réglée (HUBEE_MAX_FILE_BYTES, correction chez HubEE), relancez « python "
-                f"manage.py hubee_retry_downloads {demarche_id} ».",
+                f"manage.py hubee_retry_downloads {demarche_id} » ; si HubEE ne peut plus les "
+                "fournir, acquittez-les dans l'administration (Dossiers, action « Acquitter les "
+                "fichiers abandonnés »).",
             )
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import stat
 from collections.abc import Iterable
@@ -14,9 +15,10 @@ from django.utils import timezone
 from demarches.models import Demarche
 from dossiers.enums import AttachmentState, ScanState
 from dossiers.models import IntegrityCheck, PieceJointe
-from dossiers.records import antivirus, storage
+from dossiers.records import antivirus, previews, storage
 
 CHUNK = 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 class NotARegularFile(OSError):
@@ -60,6 +62,8 @@ def verify_demarche(demarche: Demarche) -> IntegrityCheck:
     checked = 0
     for pk, stored_path, sha256, scan, dossier_id in pieces.iterator():
         checked += 1
+        if scan in antivirus.HELD:
+            _drop_previews(dossier_id, pk)
         try:
             if scan == ScanState.INFECTED:
                 # Moved by the antivirus: checked where it is kept.
@@ -81,6 +85,16 @@ def verify_demarche(demarche: Demarche) -> IntegrityCheck:
     check.finished_at = timezone.now()
     check.save()
     return check
+
+
+def _drop_previews(dossier_id: int, pk: int) -> None:
+    """Images of a file the antivirus holds back, left by a render that ran as it was closed or
+    a removal that failed: they show its content, so they go."""
+    try:
+        if previews.delete_piece(dossier_id, pk):
+            logger.warning("intégrité : aperçus de la pièce %s fermée supprimés", pk)
+    except OSError:
+        logger.exception("intégrité : aperçus de la pièce %s non supprimés", pk)
 
 
 def verify(demarches: Iterable[Demarche]) -> list[IntegrityCheck]:

@@ -27,7 +27,7 @@ from django_q.tasks import async_task
 
 from dossiers.enums import OPENABLE_SCANS, AttachmentState, AuditAction, ScanState
 from dossiers.models import Heartbeat, PieceJointe
-from dossiers.records import audit, storage
+from dossiers.records import audit, previews, storage
 from dossiers.records.antivirus_client import ScannerUnavailable, Verdict, ping, scan_file
 
 logger = logging.getLogger(__name__)
@@ -111,10 +111,12 @@ def scan_pieces(ids: Iterable[int], *, rescan: bool = False) -> dict:
                 Path(piece.dossier.demarche.download_folder), piece.stored_path
             )
             if piece.scan == ScanState.INFECTED:
-                # Already judged: only a quarantine that failed is tried again.
+                # Already judged: only a quarantine (or a preview removal) that failed is tried
+                # again.
                 if path.is_file():
                     _quarantine(piece, path)
                     counts["requarantined"] += 1
+                _drop_previews(piece)
                 continue
             verdict = scan_file(path, settings.CLAMD_SOCKET)
         except ScannerUnavailable as exc:
@@ -145,8 +147,20 @@ def record(piece: PieceJointe, verdict: Verdict, path: Path) -> None:
     PieceJointe.objects.filter(pk=piece.pk).update(
         scan=scan, scan_signature=verdict.signature[:200], scanned_at=now, updated_at=now
     )
+    if scan != ScanState.CLEAN:
+        # Rendered while it was « non analysé » (ANTIVIRUS off, or before new signatures).
+        _drop_previews(piece)
     if scan == ScanState.INFECTED:
         _alert(piece, verdict.signature)
+
+
+def _drop_previews(piece: PieceJointe) -> None:
+    """Its page images show what the file holds: they go once it is closed (after the row says
+    so: a view in between refuses it already). A failure is retried by hubee_verify."""
+    try:
+        previews.delete_piece(piece.dossier_id, piece.pk)
+    except OSError:
+        logger.exception("antivirus : aperçus de la pièce %s non supprimés", piece.pk)
 
 
 def _quarantine(piece: PieceJointe, path: Path) -> None:

@@ -4,7 +4,8 @@
 cleared it: `source_path`). The file is decoded in a child process
 (dossiers.records.preview_worker) with a wall limit and a memory cap; its images are cached under
 `DATA_DIR/apercus/<dossier>/<piece>-<sha256>/` — never in the démarche folder, which other tools
-read — rebuilt if missing, and deleted by the retention purge (`delete_for`). Raw bytes are never
+read — rebuilt if missing, deleted by the retention purge (`delete_for`) and when the antivirus
+closes the file (`delete_piece`: its images show what the file holds). Raw bytes are never
 shown: only images the worker wrote from decoded pixels.
 """
 
@@ -233,6 +234,19 @@ def _replace_older(parent: Path, piece_pk: int, *, keep: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
         else:
             old.unlink(missing_ok=True)
+
+
+def delete_piece(dossier_pk: int, piece_pk: int) -> int:
+    """One file's images and marks, gone (the antivirus closed it: infected, unscannable). Returns
+    how many cached previews were removed; raises OSError when one could not be."""
+    removed = 0
+    for old in dossier_folder(dossier_pk).glob(f"{piece_pk}-*"):
+        if old.is_dir():
+            shutil.rmtree(old)
+            removed += 1
+        else:
+            old.unlink(missing_ok=True)
+    return removed
 
 
 def _run_worker(

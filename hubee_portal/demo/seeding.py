@@ -22,10 +22,11 @@ from demarches.models import Demarche, HubEEConnection, Organisation, ReplyTempl
 from demarches.reply_templates import Purpose
 from hubee_portal.sandbox import content, services
 from hubee_portal.sandbox.models import Subscription
+from hubee_portal.sandbox.proconnect.identities import DEMO_AGENT_EMAIL, DEMOVILLE_SIRET
 
 ORGANISATION_NAME = "Commune de Démoville"
 # Fictitious, 14 digits with a valid Luhn key; the branch code of a commune is its INSEE code.
-ORGANISATION_SIRET = "21999999000019"
+ORGANISATION_SIRET = DEMOVILLE_SIRET  # the fake ProConnect's identities carry it
 ORGANISATION_BRANCH_CODE = "99999"
 EDITOR_NAME = "COMMUNE DE DEMOVILLE"
 CONNECTION_NAME = "Bac à sable"
@@ -268,8 +269,14 @@ def _agent(result: DemoResult) -> Any:
             password=result.agent_password,
             first_name="Agent",
             last_name="de démonstration",
+            # The fake ProConnect's demo identity has it: « S'identifier avec ProConnect ».
+            email=DEMO_AGENT_EMAIL,
         )
         result.created.append(f"compte agent « {AGENT_USERNAME} »")
+    elif not agent.email:
+        agent.email = DEMO_AGENT_EMAIL
+        agent.save(update_fields=["email"])
+        result.created.append(f"adresse du compte agent « {AGENT_USERNAME} »")
     return agent
 
 

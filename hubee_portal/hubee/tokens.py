@@ -3,6 +3,7 @@ it expires, dropped when HubEE rejects it."""
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
@@ -14,7 +15,7 @@ import requests
 
 from .config import HubEEConfig
 from .errors import AuthenticationError, PermanentError, Reason, TransientError, parse_error_body
-from .http_errors import error_text, http_error, network_error
+from .http_errors import error_text, http_error, network_error, read_json_body
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def request_token(
             headers=headers,
             timeout=(config.connect_timeout, config.read_timeout),
             allow_redirects=False,
+            stream=True,  # read within max_json_bytes, as every JSON answer
             **options,
         )
     except requests.RequestException as exc:
@@ -107,7 +109,12 @@ def request_token(
                 error.ambiguous = False
             raise error
         try:
-            data = response.json()
+            body = read_json_body(response, config.max_json_bytes, method, path)
+        except TransientError as error:
+            error.ambiguous = False  # an interrupted token answer: no API call was sent
+            raise
+        try:
+            data = json.loads(body)
         except ValueError:
             data = None
     token = data.get("access_token") if isinstance(data, dict) else None

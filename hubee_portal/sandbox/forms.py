@@ -96,11 +96,17 @@ class DepositForm(_FilesMixin):
     prenom = forms.CharField(label="Prénom du demandeur", max_length=255)
     nom = forms.CharField(label="Nom du demandeur", max_length=255)
     courriel = forms.EmailField(label="Courriel du demandeur (facultatif)", required=False)
+    eicar = forms.BooleanField(
+        label="Joindre aussi le fichier de test antivirus EICAR",
+        required=False,
+        help_text="Un fichier inoffensif que tout antivirus signale : le portail doit le bloquer "
+        "(« Fichier bloqué par l'antivirus ») et laisser le reste du dossier consultable.",
+    )
     graine = forms.IntegerField(
         widget=forms.HiddenInput, min_value=0, max_value=MAX_SEED, required=False
     )
 
-    field_order = ["prenom", "nom", "courriel", "fichiers", "type_piece", "graine"]
+    field_order = ["prenom", "nom", "courriel", "fichiers", "type_piece", "eicar", "graine"]
 
 
 class DocumentsForm(_FilesMixin):

@@ -127,6 +127,8 @@ def deposit(request: HttpRequest, subscription_id: uuid.UUID) -> HttpResponse:
                         "email": data["courriel"] or None,
                     },
                     files=_uploaded(data["fichiers"], data["type_piece"]),
+                    eicar=data["eicar"],
+                    eicar_type=data["type_piece"] or complement_type(code),
                 )
             except services.SandboxError as error:
                 form.add_error(None, str(error))

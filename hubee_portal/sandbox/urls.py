@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import pages, views
 
@@ -56,3 +56,6 @@ urlpatterns += [
         name="event-attachment",
     ),
 ]
+
+# The fake ProConnect (hubee_portal.sandbox.proconnect): settings.PROCONNECT_SANDBOX_PATH.
+urlpatterns += [path("proconnect/api/v2/", include("hubee_portal.sandbox.proconnect.urls"))]

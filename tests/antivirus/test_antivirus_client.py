@@ -108,11 +108,13 @@ def test_check_deploy_warns_when_the_antivirus_is_off(settings, tmp_path):
     assert found == {"hubee_portal.W010", "hubee_portal.W011"}
 
 
-def test_production_scans_unless_told_off_and_development_only_with_a_socket(tmp_path):
+def test_production_says_which_and_development_scans_only_with_a_socket(tmp_path):
     code = "from django.conf import settings; print(settings.ANTIVIRUS, settings.CLAMD_SOCKET)"
     unset = {"ANTIVIRUS": "", "CLAMD_SOCKET": ""}  # whatever the developer's shell exports
-    production = run(code, production_env(tmp_path, **unset))
+    production = run(code, production_env(tmp_path, **{**unset, "ANTIVIRUS": "clamd"}))
     assert production.stdout.split() == ["clamd", "/run/clamav/clamd.ctl"], production.stderr
+    # Unset: no silent default (tests/portal/test_settings.py reads the message).
+    assert run(code, production_env(tmp_path, **unset)).returncode != 0
     development = {
         "DEBUG": "true",
         "DATA_DIR": str(tmp_path),

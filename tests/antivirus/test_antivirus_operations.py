@@ -12,12 +12,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dossiers.enums import ScanState
-from dossiers.models import Heartbeat, IntegrityCheck
+from dossiers.models import Heartbeat, IntegrityCheck, PieceJointe
 from dossiers.operations import retention
 from dossiers.records import antivirus as scanning
+from dossiers.records import previews
 from dossiers.records.antivirus_client import ping
-from tests.antivirus.conftest import EICAR, SIGNATURE
-from tests.factories import AdminFactory, DemarcheFactory, DossierFactory, PieceJointeFactory
+from hubee_portal.sandbox.content import make_pdf
+from tests.antivirus.conftest import EICAR, HOSTILE_PDF, HOSTILE_SIGNATURE, SIGNATURE
+from tests.factories import (
+    AdminFactory,
+    DemarcheFactory,
+    DossierFactory,
+    PieceJointeFactory,
+    agent_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +116,57 @@ def test_clamd_back_with_no_file_waiting_clears_the_alarm(antivirus, tmp_path):
     assert scanning.scan_pending() == {}
 
     assert scanning.unreachable_since() is None
+
+
+@pytest.fixture
+def own_data_dir(settings, tmp_path):
+    """Previews are cached under DATA_DIR, which the test processes share."""
+    settings.DATA_DIR = tmp_path / "data"
+
+
+def preview_caches(piece) -> list:
+    """The folders of its rendered pages (beside them: lock and failure marks)."""
+    folder = previews.dossier_folder(piece.dossier_id)
+    return sorted(path for path in folder.glob(f"{piece.pk}-*") if path.is_dir())
+
+
+def test_previews_of_a_file_later_found_infected_are_deleted(antivirus, client, own_data_dir):
+    dossier = DossierFactory()
+    # Received while the antivirus was off: both previewed by an agent since.
+    hostile = PieceJointeFactory(dossier=dossier, scan=ScanState.OFF, content=HOSTILE_PDF)
+    fine = PieceJointeFactory(
+        dossier=dossier, scan=ScanState.OFF, content=make_pdf("Attestation", ["Rien à signaler"])
+    )
+    for piece in (hostile, fine):
+        assert previews.render(piece).pages
+    assert preview_caches(hostile) and preview_caches(fine)
+
+    code, output = verify("--antivirus")
+
+    assert code == 1
+    assert f"pièce jointe {hostile.pk} bloquée ({HOSTILE_SIGNATURE}.UNOFFICIAL)" in output
+    # Its page images showed its content: gone with it; the other file's stay.
+    assert preview_caches(hostile) == []
+    assert len(preview_caches(fine)) == 1
+    client.force_login(agent_for(dossier.demarche))
+    url = reverse("dossiers:preview", args=[dossier.pk, hostile.pk])
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("dossiers:preview", args=[dossier.pk, fine.pk])).status_code == 200
+
+
+def test_hubee_verify_removes_previews_left_of_a_closed_file(own_data_dir):
+    """A render that finished as the verdict came, or a removal that failed: the integrity
+    check (hubee_verify, and its daily run) deletes what is left."""
+    dossier = DossierFactory()
+    closed = PieceJointeFactory(dossier=dossier, scan=ScanState.OFF, content=make_pdf("A", ["1"]))
+    kept = PieceJointeFactory(dossier=dossier, scan=ScanState.OFF, content=make_pdf("B", ["2"]))
+    for piece in (closed, kept):
+        previews.render(piece)
+    PieceJointe.objects.filter(pk=closed.pk).update(
+        scan=ScanState.UNSCANNABLE, scan_signature="StreamMaxLength"
+    )
+
+    assert verify()[0] == 0
+
+    assert preview_caches(closed) == []
+    assert len(preview_caches(kept)) == 1

@@ -1,12 +1,9 @@
-"""Files from the sandbox scanned by a real clamd: what an agent and the staff would notice."""
+"""Files from the sandbox scanned by a real clamd: what an agent and the staff would notice
+(the EICAR case end to end, over HTTP: test_antivirus_live)."""
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import pytest
-from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -16,7 +13,7 @@ from dossiers.models import AuditEntry, Dossier, Heartbeat, Incident
 from dossiers.operations import incidents
 from dossiers.records import antivirus as scanning
 from hubee_portal.sandbox import services as sandbox
-from tests.antivirus.conftest import EICAR, FILE_MAX, SIGNATURE, STREAM_MAX
+from tests.antivirus.conftest import FILE_MAX, STREAM_MAX
 from tests.dossiers.conftest import pdf_bytes
 from tests.factories import AdminFactory, agent_for, staff_with
 
@@ -27,45 +24,6 @@ def deposit_and_sync(hubee, demarche, files):
     case = hubee.deposit(demarche, files=files)
     outcome = hubee.sync(demarche)
     return case, outcome, Dossier.objects.get(hubee_case_id=case.id)
-
-
-def test_eicar_is_quarantined_and_its_dossier_otherwise_complete(
-    hubee, antivirus, client, settings
-):
-    settings.ADMINS = [("Informatique", "informatique@mairie.example")]
-    demarche = hubee.demarche("EtatCivil", automatic_status="SI_RECEIVED")
-    files = [
-        ("acte.pdf", "ActeEtatCivil-PDF", "application/pdf", pdf_bytes("acte", 4096)),
-        ("scan.pdf", "ActeEtatCivil-PDF", "application/pdf", EICAR),
-    ]
-    case, outcome, dossier = deposit_and_sync(hubee, demarche, files)
-
-    # The sync is not judged on the scan: the case is stored and acknowledged.
-    assert outcome.run.status == RunStatus.OK
-    assert sandbox.pending_si_notifications(demarche.subscription) == 0
-    assert sandbox.status_pushes(case) == ["SI_RECEIVED"]
-    clean = dossier.pieces_jointes.get(file_name="acte.pdf")
-    infected = dossier.pieces_jointes.get(file_name="scan.pdf")
-    assert (clean.scan, infected.scan) == (ScanState.CLEAN, ScanState.INFECTED)
-    assert infected.scan_signature == f"{SIGNATURE}.UNOFFICIAL"
-    # Out of the démarche folder, into the quarantine.
-    assert not infected.absolute_path.exists()
-    assert scanning.quarantine_path(infected).read_bytes() == EICAR
-    assert clean.absolute_path.is_file()
-    [alert] = mail.outbox
-    assert alert.subject.endswith("Fichier bloqué par l'antivirus")
-    assert SIGNATURE in alert.body
-
-    client.force_login(agent_for(demarche))
-    page = client.get(reverse("dossiers:detail", args=[dossier.pk])).content.decode()
-    assert f"Fichier bloqué par l&#x27;antivirus ({SIGNATURE}.UNOFFICIAL)" in page
-    assert reverse("dossiers:download", args=[dossier.pk, infected.pk]) not in page
-    for name in ("dossiers:download", "dossiers:preview"):
-        assert client.get(reverse(name, args=[dossier.pk, infected.pk])).status_code == 404
-    assert client.get(reverse("dossiers:download", args=[dossier.pk, clean.pk])).status_code == 200
-    response = client.get(reverse("dossiers:download-all", args=[dossier.pk]))
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    assert [entry.filename for entry in archive.infolist()] == [f"{dossier.folder_name}/acte.pdf"]
 
 
 @pytest.mark.parametrize(

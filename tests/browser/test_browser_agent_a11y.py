@@ -32,6 +32,11 @@ NOT_PAGES = {
     "favicon",  # a redirect to the icon
     "sync-now",
     "logout",
+    "oidc_logout",  # POST only
+    "proconnect-login",  # redirects to ProConnect, like the three below
+    "proconnect-step-up",
+    "proconnect-logged-out",
+    "oidc_authentication_callback",
     "operations",  # an admin page: checked with axe in test_browser_operations
 }
 OTHER_APPS = {"admin", "sandbox"}
@@ -112,6 +117,7 @@ def test_every_page_has_no_serious_accessibility_violation(page, live_server, tm
         "password_reset_done": [reverse("password_reset_done")],
         "password_reset_confirm": [reverse("password_reset_confirm", args=["MQ", "perime"])],
         "password_reset_complete": [reverse("password_reset_complete")],
+        "proconnect-refused": [reverse("proconnect-refused", args=["compte-inconnu"])],
     }
     # Every named page of the URLconf is checked (a new page must be added here).
     assert set(url_names()) - NOT_PAGES == set(pages)

@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -40,6 +41,7 @@ from playwright.sync_api import Page
 
 from demarches import identity, invitations
 from demarches.models import ReplyTemplate
+from demarches.proconnect import config as proconnect_config
 from dossiers.enums import AuditAction
 from dossiers.exchange.inbound.listing import sync_demarche
 from dossiers.models import Dossier, Incident, NotificationFailure, OutgoingEvent, PurgeRun
@@ -107,6 +109,16 @@ NOT_PAGES = {
     "sandbox:events": "API du faux HubEE (JSON)",
     "sandbox:event": "API du faux HubEE (JSON)",
     "sandbox:event-attachment": "API du faux HubEE (fichier)",
+    "proconnect-login": "redirection vers ProConnect",
+    "proconnect-step-up": "redirection vers ProConnect (second facteur demandé)",
+    "proconnect-logged-out": "retour de la déconnexion de ProConnect : redirection",
+    "oidc_authentication_callback": "retour de ProConnect : redirection (tableau de bord ou refus)",
+    "oidc_logout": "POST seulement (bouton « Se connecter avec un autre compte ProConnect »)",
+    "sandbox:proconnect-discovery": "API du faux ProConnect (JSON)",
+    "sandbox:proconnect-token": "API du faux ProConnect (JSON)",
+    "sandbox:proconnect-userinfo": "API du faux ProConnect (JWT)",
+    "sandbox:proconnect-jwks": "API du faux ProConnect (JSON)",
+    "sandbox:proconnect-end-session": "déconnexion du faux ProConnect : redirection",
 }
 # The Django admin's own names that are no page; the others are walked by the admin test.
 ADMIN_NOT_PAGES = {
@@ -167,6 +179,20 @@ def _invitation_path(username: str = "agent.collegue") -> str:
     """The link of an invitation e-mail (demarches.invitations), for an account of the seed."""
     user = get_user_model().objects.get(username=username)
     return invitations.password_link(user).removeprefix(settings.PORTAL_BASE_URL)
+
+
+def _authorize_path(seed: Seed, mfa: bool = False) -> str:
+    """The fake ProConnect's page, as the portal's « S'identifier avec ProConnect » opens it."""
+    params = {
+        "response_type": "code",
+        "client_id": settings.PROCONNECT_CLIENT_ID,
+        "redirect_uri": seed.url + reverse("oidc_authentication_callback"),
+        "scope": settings.OIDC_RP_SCOPES,
+        "state": "s" * 32,
+        "nonce": "n" * 32,
+        **(proconnect_config.step_up_params() if mfa else proconnect_config.login_params()),
+    }
+    return reverse("sandbox:proconnect-authorize") + "?" + urlencode(params)
 
 
 # Every page of the URLconf, with the visits that fill its parameters from the seeded data.
@@ -234,6 +260,17 @@ PAGES: dict[str, Callable[[Seed], list[Visit]]] = {
     "sandbox:osl-purge-rules": lambda s: [_one(SUPERUSER, "sandbox:osl-purge-rules")],
     "sandbox:osl-deposit": lambda s: [_one(SUPERUSER, "sandbox:osl-deposit", s.subscription)],
     "sandbox:osl-case": lambda s: [_one(SUPERUSER, "sandbox:osl-case", s.case)],
+    "proconnect-refused": lambda s: [
+        _one(ANONYMOUS, "proconnect-refused", reason) for reason in ("compte-inconnu", "annulee")
+    ],
+    "sandbox:proconnect-authorize": lambda s: [
+        Visit(ANONYMOUS, _authorize_path(s), "sandbox:proconnect-authorize (identités de test)"),
+        Visit(
+            ANONYMOUS,
+            _authorize_path(s, mfa=True),
+            "sandbox:proconnect-authorize (double authentification exigée)",
+        ),
+    ],
     # Published pages (issue 21): without login, and as the agent and staff see them.
     "accessibility": lambda s: [_one(ANONYMOUS, "accessibility"), _one(SUPERUSER, "accessibility")],
     "legal": lambda s: [_one(ANONYMOUS, "legal")],

@@ -80,3 +80,21 @@ def listener() -> Iterator[Callable[..., Listener]]:
     yield start
     for one in started:
         one.stop()
+
+
+@pytest.fixture
+def rsps():
+    """HTTP mocked with `responses` (ProConnect's token, userinfo and JWKS endpoints)."""
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def proconnect_agent():
+    """An agent of the organisation whose SIRET the ProConnect tests' identity carries."""
+    from tests.factories import OrganisationFactory, UserFactory
+
+    OrganisationFactory()
+    return UserFactory(username="agent.nice", email="agent.nice@mairie-nice.fr")

@@ -6,7 +6,8 @@ from django.test import override_settings
 
 from tests.factories import HubEEConnectionFactory
 
-PRODUCTION = {"DEBUG": False, "HUBEE_SANDBOX": False}
+# Without the sandbox, ProConnect has no default (the fake's): off unless configured.
+PRODUCTION = {"DEBUG": False, "HUBEE_SANDBOX": False, "PROCONNECT_ENABLED": False}
 
 
 def deploy_check() -> str:

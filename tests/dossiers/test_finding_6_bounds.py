@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 from django.core.management import call_command
+from django.urls import reverse
 
 from dossiers.enums import AttachmentState, FailureKind, RunStatus
 from dossiers.models import Dossier, Incident, NotificationFailure, PieceJointe, SyncRun
@@ -27,6 +28,7 @@ from dossiers.operations import health, incidents
 from hubee_portal.sandbox import serializers, services
 from hubee_portal.sandbox.transport import SandboxAdapter
 from tests.dossiers.conftest import BASE, Hubee, pdf_bytes
+from tests.factories import AdminFactory, staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -267,6 +269,61 @@ def test_staff_retry_downloads_a_given_up_file(hubee: Hubee, settings: Any) -> N
     assert piece.download_failures == 0
     assert piece.absolute_path.read_bytes() == pdf_bytes("demande")
     assert not [p for p in health.check().problems if p.kind == "download_failed"]
+
+
+def test_an_abandoned_file_is_acknowledged_like_a_given_up_notification(
+    hubee: Hubee, settings: Any, client: Any
+) -> None:
+    """HubEE may never send it again: an administrator takes note, and the incident stops."""
+    settings.HUBEE_DOWNLOAD_MAX_FAILURES = 1
+    demarche = hubee.demarche()
+    case = hubee.deposit(demarche)
+    break_declared_size(case)
+    hubee.sync(demarche)
+    dossier = Dossier.objects.get(hubee_case_id=case.id)
+    piece = dossier.pieces_jointes.get(state=AttachmentState.FAILED)
+    incidents.evaluate()
+    assert Incident.objects.filter(kind="download_failed", closed_at__isnull=True).exists()
+
+    client.force_login(AdminFactory())
+    page = client.get(reverse("operations")).content.decode()
+    listed = f"{reverse('admin:dossiers_dossier_changelist')}?abandon=a-acquitter"
+    assert '<th scope="row">Fichiers abandonnés</th><td><span class="ops-ko">1</span>' in page
+    assert listed in page
+    assert dossier.external_id in client.get(listed).content.decode()
+
+    action = {"action": "acknowledge_failed_downloads", "_selected_action": [dossier.pk]}
+    changelist = reverse("admin:dossiers_dossier_changelist")
+    # Seeing every dossier is not enough: acknowledging has its own permission.
+    client.force_login(staff_with("dossiers.view_dossier", "dossiers.view_all_dossiers"))
+    assert "acknowledge_failed_downloads" not in client.get(changelist).content.decode()
+    client.post(changelist, action)
+    piece.refresh_from_db()
+    assert piece.failure_acknowledged_at is None
+
+    client.force_login(
+        staff_with(
+            "dossiers.view_dossier",
+            "dossiers.view_all_dossiers",
+            "dossiers.acknowledge_failed_download",
+        )
+    )
+    response = client.post(changelist, action, follow=True)
+    assert "1 fichier(s) abandonné(s) acquitté(s)" in response.content.decode()
+    piece.refresh_from_db()
+    assert piece.failure_acknowledged_at is not None
+    assert not [p for p in health.check().problems if p.kind == "download_failed"]
+    client.force_login(AdminFactory())
+    page = client.get(reverse("operations")).content.decode()
+    assert '<th scope="row">Fichiers abandonnés</th><td>aucun</td>' in page
+
+    # A retry that fails again is news: the incident comes back.
+    call_command(
+        "hubee_retry_downloads", str(demarche.pk), stdout=io.StringIO(), client=hubee.client
+    )
+    piece.refresh_from_db()
+    assert (piece.state, piece.failure_acknowledged_at) == (AttachmentState.FAILED, None)
+    assert [p for p in health.check().problems if p.kind == "download_failed"]
 
 
 # -- d: unparseable notifications ----------------------------------------------------------

@@ -38,6 +38,7 @@ class FakeHubEE(BaseAdapter):
         if request.url.endswith("/token"):
             response.status_code = 200
             response._content = b'{"access_token": "t", "expires_in": 3600}'
+            response._content_consumed = True  # read as a whole (the client streams it)
             response.headers["Content-Type"] = "application/json"
             return response
         response.status_code = 200

@@ -43,12 +43,19 @@ class CountingBody(io.RawIOBase):
 
 
 class LazyHubEE(BaseAdapter):
-    """A token, then every API call answered 200 with `body` (Content-Length if `declared`)."""
+    """A token, then every API call answered 200 with `body` (Content-Length if `declared`);
+    with `token_body`, the token request is answered with that body instead."""
 
-    def __init__(self, body: CountingBody, declared: int | None = None) -> None:
+    def __init__(
+        self,
+        body: CountingBody,
+        declared: int | None = None,
+        token_body: CountingBody | None = None,
+    ) -> None:
         super().__init__()
         self.body = body
         self.declared = declared
+        self.token_body = token_body
         self.api_calls = 0
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> Any:
@@ -56,6 +63,12 @@ class LazyHubEE(BaseAdapter):
         response.request = request
         response.url = request.url or ""
         response.status_code = 200
+        if (request.url or "").endswith("/token") and self.token_body is not None:
+            response.headers["Content-Type"] = "application/json"
+            response.raw = io.BufferedReader(self.token_body, buffer_size=64 * 1024)
+            if not stream:
+                response._content = response.raw.read()
+            return response
         if (request.url or "").endswith("/token"):
             response._content = b'{"access_token": "t", "expires_in": 3600}'
             response._content_consumed = True
@@ -130,6 +143,20 @@ def test_answer_under_the_limit_is_read() -> None:
     body = CountingBody(len(item) + 2, head=b"[" + item + b"]")
     client = client_for(LazyHubEE(body))
     assert [n.id for n in client.list_notifications(25)] == ["11111111-2222-4333-8444-555555555555"]
+
+
+def test_endless_token_answer_is_cut_at_the_limit() -> None:
+    """The OAuth token endpoint is HubEE's too: its answer is read within max_json_bytes,
+    like every other JSON answer, never whole into memory."""
+    token = CountingBody(HUGE, head=b'{"access_token": "')
+    adapter = LazyHubEE(CountingBody(0), token_body=token)
+    client = client_for(adapter, max_json_bytes=MIB)
+    with pytest.raises(PermanentError) as caught:
+        client.list_notifications(25)
+    assert caught.value.reason == Reason.TOO_LARGE
+    assert "plus de 1 Mio" in str(caught.value)
+    assert token.served <= MIB + 256 * 1024
+    assert adapter.api_calls == 0
 
 
 # -- b: files -------------------------------------------------------------------------------

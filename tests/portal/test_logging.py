@@ -90,6 +90,7 @@ def test_refusal_prints_one_line_and_a_crash_one_traceback(tmp_path, debug):
             "SECRET_KEY": "x" * 20 + "-production-secret-key-0123456789-abcdefghij",
             "ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "ALLOWED_HOSTS": "testserver",
+            "ANTIVIRUS": "off",
         }
     )
     result = subprocess.run(

@@ -40,6 +40,8 @@ def run(code_or_args, env_overrides, *, script=True):
             "DEBUG",
             "DATA_DIR",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "ANTIVIRUS",
+            "CLAMD_SOCKET",
         }
     }
     env.update({"DJANGO_SETTINGS_MODULE": "hubee_portal.settings", **env_overrides})
@@ -109,6 +111,7 @@ def production_env(tmp_path, **extra):
         "SECRET_KEY": "x" * 20 + "-production-secret-key-0123456789-abcdefghij",
         "ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "hubee.mairie-exemple.fr",
+        "ANTIVIRUS": "clamd",
         "DATA_DIR": str(tmp_path),
         "ENV_FILE": str(tmp_path / "none"),
         **extra,
@@ -119,6 +122,20 @@ def test_check_deploy_is_clean_with_production_values(tmp_path):
     result = run(["manage.py", "check", "--deploy"], production_env(tmp_path), script=False)
     assert result.returncode == 0, result.stderr
     assert "no issues (0 silenced)" in result.stdout
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_production_without_antivirus_set_is_a_clear_startup_error(tmp_path, value):
+    """The administrator decides: clamd, or off knowingly; never a silent default."""
+    env = production_env(tmp_path)
+    if value is None:
+        del env["ANTIVIRUS"]
+    else:
+        env["ANTIVIRUS"] = value  # a blank line of .env counts as unset
+    result = run(["manage.py", "check"], env, script=False)
+    assert result.returncode != 0
+    assert "ANTIVIRUS est obligatoire quand DEBUG est désactivé" in result.stderr
+    assert "mettez ANTIVIRUS=clamd" in result.stderr
 
 
 def test_check_deploy_reports_debug_in_production(tmp_path):

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from hubee_portal.hubee import HubEEClient, NotFoundError
-from hubee_portal.sandbox import services
+from hubee_portal.sandbox import content, services
 from hubee_portal.sandbox.enums import ActionType, CaseStatus, EventStatus, Party
 from hubee_portal.sandbox.models import Case, FaultSettings, Notification, Subscription
 from hubee_portal.sandbox.storage import attachment_path
@@ -165,6 +165,24 @@ def test_deposit_with_uploaded_files(staff: Client, subscription: Subscription) 
         "acte.pdf": ("ActeEtatCivil-PDF", "application/pdf", PDF),
         "acte.xml": ("ActeEtatCivil-PDF", "application/xml", b"<Acte/>"),
     }
+
+
+def test_deposit_with_the_eicar_test_file(staff: Client, subscription: Subscription) -> None:
+    """Besides the generated files, the antivirus test file, of the type chosen on the form."""
+    staff.post(
+        reverse("sandbox:osl-deposit", args=[subscription.pk]),
+        {"prenom": "Yves", "nom": "Martin", "type_piece": "ActeEtatCivil-PDF", "eicar": "on"},
+    )
+
+    case = Case.objects.get()
+    stored = {
+        a.file_name: (a.type, a.mime_type, attachment_path(a.id).read_bytes())
+        for a in case.attachments.all()
+    }
+    assert len(stored) == 3  # the XML flux and the PDF summary too
+    eicar = stored[content.EICAR_FILE_NAME]
+    assert eicar == ("ActeEtatCivil-PDF", "application/octet-stream", content.eicar_bytes())
+    assert eicar[2].startswith(b"X5O!P%@AP[4") and len(eicar[2]) == 68
 
 
 def test_deposit_form_errors_are_shown_and_nothing_is_deposited(

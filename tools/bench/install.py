@@ -43,19 +43,22 @@ class Install:
 
 
 @contextmanager
-def throwaway_install(database_url: str | None = None) -> Iterator[Install]:
-    """A migrated install in a temporary folder; PostgreSQL: a dedicated database, dropped."""
+def throwaway_install(database_url: str | None = None, **extra: str) -> Iterator[Install]:
+    """A migrated install in a temporary folder; PostgreSQL: a dedicated database, dropped.
+    `extra`: settings of its environment (ANTIVIRUS…)."""
     with tempfile.TemporaryDirectory(prefix="hubee-bench-") as tmp:
         workdir = Path(tmp)
         if database_url:
             with dedicated_postgres_database(database_url) as url:
-                yield migrated(workdir, url, "PostgreSQL")
+                yield migrated(workdir, url, "PostgreSQL", extra)
         else:
-            yield migrated(workdir, None, "SQLite")
+            yield migrated(workdir, None, "SQLite", extra)
 
 
-def migrated(workdir: Path, database_url: str | None, database: str) -> Install:
-    env = harness.environment(workdir, database_url)
+def migrated(
+    workdir: Path, database_url: str | None, database: str, extra: dict[str, str] | None = None
+) -> Install:
+    env = harness.environment(workdir, database_url, **(extra or {}))
     migrated = harness.manage(env, "migrate", "--noinput")
     if migrated.returncode != 0:
         raise BenchmarkError(f"migrate a échoué :\n{migrated.stderr}")

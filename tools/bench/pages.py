@@ -120,6 +120,7 @@ def seed(
                         sha256="0" * 64,
                         hubee_status="RECEIVED",
                         state="stored",
+                        scan="clean",
                         downloaded_at=now,
                     )
                 )
@@ -286,6 +287,7 @@ def run_pages(
                 SECRET_KEY=secrets.token_urlsafe(50),
                 ENCRYPTION_KEY="ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
                 ALLOWED_HOSTS="testserver",
+                ANTIVIRUS="clamd",  # as in production; the files below were cleared by it
                 SECURE_SSL_REDIRECT="false",
                 HUBEE_SANDBOX="false",
             )

@@ -89,6 +89,7 @@ def _retry_one(fetcher: FileFetcher, root: Path, piece: PieceJointe) -> Download
             size=piece.size,
             hubee_status=piece.hubee_status,
             download_failures=max(settings.HUBEE_DOWNLOAD_MAX_FAILURES - 1, 0),
+            failure_acknowledged_at=None,  # failing again is news: the incident tells it
         )
         result = fetcher.download(piece.dossier, piece, piece.evenement, target)
     except (HubEEError, OSError) as exc:

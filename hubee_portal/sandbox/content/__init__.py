@@ -32,6 +32,7 @@ from .dispatch import (
     generate_files,
     new_external_id,
 )
+from .eicar import EICAR_FILE_NAME, EICAR_MIME, eicar_bytes
 from .etat_civil import EtatCivilRequest, make_etat_civil_xml
 from .generic import make_generic_xml
 from .jpeg import identity_scan
@@ -46,6 +47,9 @@ from .shared import PDF_MIME as PDF_MIME
 from .shared import XML_MIME as XML_MIME
 
 __all__ = [
+    "EICAR_FILE_NAME",
+    "EICAR_MIME",
+    "eicar_bytes",
     "SCAN_PROCESS_CODES",
     "SUPPORTED_PROCESS_CODES",
     "GENERIC_TYPE",

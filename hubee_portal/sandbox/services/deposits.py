@@ -195,11 +195,15 @@ def deposit_generated_case(
     applicant: Mapping[str, Any] | None = None,
     files: Sequence[FileSpec] = (),
     scan: bool = False,
+    eicar: bool = False,
+    eicar_type: str = "",
 ) -> Case:
     """A télédossier with realistic content: the applicant of `seed` (first_name, last_name
     and email may be overridden) and, unless `files` are given, the files a real deposit of the
     démarche carries (content.generate_files), naming that applicant and the case number; with
-    `scan`, a JPEG scan too where the démarche has one (content.SCAN_PROCESS_CODES)."""
+    `scan`, a JPEG scan too where the démarche has one (content.SCAN_PROCESS_CODES); with
+    `eicar`, the EICAR antivirus test file besides them (of HubEE type `eicar_type`, by default
+    the last file's): the portal's antivirus must block it, the rest of the dossier open."""
     rng = random.Random(seed)  # noqa: S311 - test data
     person = content.random_applicant(rng)
     values = _applicant({**_person(person), **dict(applicant or {})})
@@ -220,6 +224,9 @@ def deposit_generated_case(
             scan=scan,
         )
         files = [(f.file_name, f.type, f.mime_type, f.content) for f in generated]
+    if eicar:
+        kind = eicar_type or (files[-1][1] if files else content.GENERIC_TYPE)
+        files = [*files, (content.EICAR_FILE_NAME, kind, content.EICAR_MIME, content.eicar_bytes())]
     return deposit_case(
         subscription, external_id=external_id, applicant=_person(person), files=files
     )

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tools.bench import ingest, memory, pages, xml_memory
+from tools.bench import ingest, ingest_antivirus, memory, pages, xml_memory
 from tools.bench.install import BenchmarkError
 
 
@@ -31,6 +31,13 @@ class Command(BaseCommand):
         )
         ingest.add_argument(
             "--concurrency", type=int, default=4, help="Concurrence de hubee_sync (k)."
+        )
+        ingest.add_argument(
+            "--antivirus",
+            action="store_true",
+            help="Avant et après l'antivirus : la synchronisation avec ANTIVIRUS=off puis "
+            "ANTIVIRUS=clamd (un clamd démarré pour le banc), puis l'analyse des fichiers ; "
+            "sans le motif du script officiel.",
         )
         memory = sub.add_parser("memory", help="Pic de mémoire sur une grosse pièce jointe.")
         memory.add_argument("--size-mb", type=int, default=300, help="Taille de la pièce (Mo).")
@@ -72,7 +79,11 @@ class Command(BaseCommand):
                     concurrency=options["concurrency"],
                     database_url=database_url,
                 )
-                lines = ingest.format_ingest(ingest.run_ingest(settings, self.progress))
+                if options["antivirus"]:
+                    figures = ingest_antivirus.run_ingest_antivirus(settings, self.progress)
+                    lines = ingest_antivirus.format_ingest_antivirus(figures)
+                else:
+                    lines = ingest.format_ingest(ingest.run_ingest(settings, self.progress))
             elif benchmark == "pages":
                 report = pages.run_pages(
                     dossiers=options["dossiers"],

@@ -89,7 +89,7 @@ def drop_triggers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dossiers", "0019_download_failures"),
+        ("dossiers", "0020_failure_acknowledged"),
     ]
 
     operations = [
