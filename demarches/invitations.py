@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from demarches import identity
+from demarches import installation
 from demarches.proconnect import config as proconnect
 from hubee_portal import environment
 
@@ -76,7 +76,7 @@ def invite(user, request=None, *, inviter=None) -> None:
         "link": sign_in_link(user, request),
         "valid_until": valid_until(),
         "login_url": _absolute(reverse("login"), request),
-        "portal": identity.current().full_name,
+        "portal": installation.current().full_name,
     }
     body = render_to_string("emails/invitation.txt", context)
     action = (
@@ -149,7 +149,7 @@ class ForgottenPasswordView(auth_views.PasswordResetView):
     def form_valid(self, form):
         self.extra_email_context = {
             "valid_until": valid_until(),
-            "portal": identity.current().full_name,
+            "portal": installation.current().full_name,
             "subject_prefix": environment.subject_prefix(),
         }
         return super().form_valid(form)

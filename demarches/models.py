@@ -37,7 +37,7 @@ class Organisation(TimestampedModel):
         blank=True,
         help_text="Pour une commune, son code INSEE (par exemple 06088).",
     )
-    # The installation's identity (demarches.identity): a PNG or JPEG re-encoded by
+    # The installation's identity (demarches.installation): a PNG or JPEG re-encoded by
     # demarches.logo, served by the portal itself, never the uploaded bytes.
     logo = models.BinaryField("logo", null=True, blank=True, editable=False)
     logo_type = models.CharField("type du logo", max_length=20, blank=True, editable=False)

@@ -24,7 +24,7 @@ from django.utils.html import escape, urlize
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
-from demarches import identity
+from demarches import installation
 from demarches.models import Demarche, PortalPage
 
 Slug = PortalPage.Slug
@@ -70,7 +70,7 @@ def _months(value: int) -> str:
 
 def default_context() -> dict:
     """What the default drafts say about this installation (also the admin's initial text)."""
-    portal = identity.current()
+    portal = installation.current()
     demarches = list(
         Demarche.objects.filter(enabled=True)
         .order_by("name")

@@ -110,7 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 # The installation's name, logo, environment banner and footer (issue 21).
-                "demarches.identity.context",
+                "demarches.installation.context",
             ],
             # Tag libraries outside an app's templatetags package.
             "libraries": {

@@ -6,7 +6,7 @@ from django.http import HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
-from demarches import identity, invitations, pages
+from demarches import installation, invitations, pages
 from demarches.proconnect import logout as proconnect_logout
 from demarches.proconnect import views as proconnect
 from dossiers.operations import views as operations_views
@@ -17,7 +17,7 @@ admin.site.site_header = f"{PRODUCT_NAME} — administration"
 admin.site.site_title = PRODUCT_NAME
 admin.site.index_title = "Configuration"
 # The 500 page keeps the environment banner and the footer (issue 21).
-handler500 = identity.server_error
+handler500 = installation.server_error
 
 
 def favicon(request):
@@ -98,7 +98,7 @@ urlpatterns = [
         "donnees-personnelles/", pages.published, {"slug": "donnees-personnelles"}, name="privacy"
     ),
     path("plan-du-site/", pages.sitemap, name="sitemap"),
-    path("logo/<str:version>/", identity.logo_view, name="portal-logo"),
+    path("logo/<str:version>/", installation.logo_view, name="portal-logo"),
 ]
 
 if settings.HUBEE_SANDBOX:

@@ -35,10 +35,10 @@ def admin_client(client, admin_user):
 
 @pytest.fixture(autouse=True)
 def _fresh_portal_identity():
-    # The installation's name is cached per process (demarches.identity), refreshed when an
+    # The installation's name is cached per process (demarches.installation), refreshed when an
     # Organisation is saved: each test starts from an empty database's, without a query.
     from django.core.cache import cache
 
-    from demarches.identity import CACHE_KEY, CACHE_SECONDS, product_identity
+    from demarches.installation import CACHE_KEY, CACHE_SECONDS, product_identity
 
     cache.set(CACHE_KEY, product_identity(), CACHE_SECONDS)

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from demarches import identity
+from demarches import installation
 from dossiers.enums import ActionType, AlertMode, Direction
 from dossiers.models import AgentPreference, Dossier, Evenement
 from dossiers.records.access import dossiers_for
@@ -102,7 +102,7 @@ def _send(user, news: News, *, digest: bool) -> None:
     if kinds["documents"]:
         parts.append(f"{kinds['documents']} dépôt{'s' if kinds['documents'] > 1 else ''} de pièces")
     prefix = "Récapitulatif du jour" if digest else "Nouveautés"
-    portal = identity.current()
+    portal = installation.current()
     subject = environment.subject(f"[{portal.name}] {prefix} : {', '.join(parts)}")
     body = render_to_string(
         "emails/alert.txt",

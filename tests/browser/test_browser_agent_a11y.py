@@ -30,6 +30,7 @@ NOT_PAGES = {
     "dossiers:note",
     "healthz",  # JSON for monitoring tools
     "favicon",  # a redirect to the icon
+    "portal-logo",  # the installation's logo, an image in the header
     "sync-now",
     "logout",
     "oidc_logout",  # POST only
@@ -118,6 +119,11 @@ def test_every_page_has_no_serious_accessibility_violation(page, live_server, tm
         "password_reset_confirm": [reverse("password_reset_confirm", args=["MQ", "perime"])],
         "password_reset_complete": [reverse("password_reset_complete")],
         "proconnect-refused": [reverse("proconnect-refused", args=["compte-inconnu"])],
+        # Published pages (issue 21), as the agent reads them.
+        "accessibility": [reverse("accessibility")],
+        "legal": [reverse("legal")],
+        "privacy": [reverse("privacy")],
+        "sitemap": [reverse("sitemap")],
     }
     # Every named page of the URLconf is checked (a new page must be added here).
     assert set(url_names()) - NOT_PAGES == set(pages)

@@ -39,7 +39,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from playwright.sync_api import Page
 
-from demarches import identity, invitations
+from demarches import installation, invitations
 from demarches.models import ReplyTemplate
 from demarches.proconnect import config as proconnect_config
 from dossiers.enums import AuditAction
@@ -503,7 +503,7 @@ def test_page_walk(walk, sessions):
                     failures.add(visit.label, size_label(size), "pied de page / bandeau", problem)
     # Each page's title says where one is (RGAA 8.6), then whose portal it is (the one
     # organisation's name); two different pages never share one.
-    portal_name = identity.current().name
+    portal_name = installation.current().name
     for title, names in titles.items():
         if not title.strip() or not title.endswith((f" — {portal_name}", f" | {portal_name}")):
             failures.add(", ".join(sorted(names)), "—", "titre", f"« {title} »")
