@@ -27,6 +27,27 @@ def validated(value: str) -> str:
     return value
 
 
+def accessibility(level: str, rate: int) -> tuple[str, int]:
+    """PORTAL_ACCESSIBILITY and its rate, or ImproperlyConfigured saying what is accepted."""
+    if level not in ("non conforme", "partiellement conforme", "totalement conforme"):
+        raise ImproperlyConfigured(
+            "PORTAL_ACCESSIBILITY vaut « non conforme » (par défaut, sans audit), « partiellement "
+            f"conforme » ou « totalement conforme », pas {level!r}."
+        )
+    if level == "partiellement conforme" and not 50 <= rate < 100:
+        raise ImproperlyConfigured(
+            "« partiellement conforme » demande PORTAL_ACCESSIBILITY_RATE, le taux de critères "
+            "RGAA respectés mesuré par l'audit (de 50 à 99)."
+        )
+    return level, rate
+
+
+def tag(value: str) -> str:
+    """« [RECETTE] » and a space for that environment; nothing in production."""
+    label = ENVIRONMENTS[value][1]
+    return f"[{label}] " if label else ""
+
+
 def banner() -> str:
     """The banner's text; empty in production."""
     return ENVIRONMENTS[settings.PORTAL_ENVIRONMENT][0]
@@ -34,8 +55,7 @@ def banner() -> str:
 
 def subject_prefix() -> str:
     """« [RECETTE] » and a space outside production, else nothing."""
-    tag = ENVIRONMENTS[settings.PORTAL_ENVIRONMENT][1]
-    return f"[{tag}] " if tag else ""
+    return tag(settings.PORTAL_ENVIRONMENT)
 
 
 def subject(text: str) -> str:

@@ -487,25 +487,14 @@ PORTAL_LOGO = env.str("PORTAL_LOGO", default="")
 PORTAL_ENVIRONMENT = environment.validated(
     env.str("PORTAL_ENVIRONMENT", default="demonstration" if HUBEE_SANDBOX else "production")
 )
-EMAIL_SUBJECT_PREFIX = (
-    f"[{environment.ENVIRONMENTS[PORTAL_ENVIRONMENT][1]}] "
-    if PORTAL_ENVIRONMENT != environment.PRODUCTION
-    else ""
-) + f"[{PORTAL_NAME or PRODUCT_NAME}] "
+# Django's own mails (ADMINS): « [RECETTE] [Nom] … ».
+EMAIL_SUBJECT_PREFIX = environment.tag(PORTAL_ENVIRONMENT) + f"[{PORTAL_NAME or PRODUCT_NAME}] "
 # The mention on every page (RGAA): « non conforme » until an audit says otherwise; the rate
 # (% of criteria respected) is required for « partiellement conforme ».
-PORTAL_ACCESSIBILITY = env.str("PORTAL_ACCESSIBILITY", default="non conforme")
-PORTAL_ACCESSIBILITY_RATE = env.int("PORTAL_ACCESSIBILITY_RATE", default=0)
-if PORTAL_ACCESSIBILITY not in ("non conforme", "partiellement conforme", "totalement conforme"):
-    raise ImproperlyConfigured(
-        "PORTAL_ACCESSIBILITY vaut « non conforme » (par défaut, sans audit), « partiellement "
-        f"conforme » ou « totalement conforme », pas {PORTAL_ACCESSIBILITY!r}."
-    )
-if PORTAL_ACCESSIBILITY == "partiellement conforme" and not 50 <= PORTAL_ACCESSIBILITY_RATE < 100:
-    raise ImproperlyConfigured(
-        "« partiellement conforme » demande PORTAL_ACCESSIBILITY_RATE, le taux de critères RGAA "
-        "respectés mesuré par l'audit (de 50 à 99)."
-    )
+PORTAL_ACCESSIBILITY, PORTAL_ACCESSIBILITY_RATE = environment.accessibility(
+    env.str("PORTAL_ACCESSIBILITY", default="non conforme"),
+    env.int("PORTAL_ACCESSIBILITY_RATE", default=0),
+)
 # Contacts printed on the accessibility statement and the personal-data notice, when the
 # Organisation gives none (administration → Organisations).
 PORTAL_CONTACT = env.str("PORTAL_CONTACT", default="")

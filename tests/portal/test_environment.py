@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 from django.conf import settings as live_settings
 from django.core import checks, mail
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
 
 from demarches import invitations
 from dossiers.records import alerts
+from hubee_portal import environment
 from tests.factories import (
     AdminFactory,
     DemarcheFactory,
@@ -106,3 +108,13 @@ def test_deploy_check_warns_when_production_serves_a_test_connection(settings):
     settings.PORTAL_ENVIRONMENT = "recette"
     DemarcheFactory(connection=recette, enabled=True)
     assert _mismatches() == []  # the banner says it: nothing to warn about
+
+
+@pytest.mark.parametrize(
+    ("level", "rate", "problem"),
+    [("conforme", 0, "pas 'conforme'"), ("partiellement conforme", 0, "de 50 à 99")],
+)
+def test_a_wrong_accessibility_level_stops_the_start(level, rate, problem):
+    with pytest.raises(ImproperlyConfigured, match=problem):
+        environment.accessibility(level, rate)
+    assert environment.accessibility("partiellement conforme", 62) == ("partiellement conforme", 62)
