@@ -477,9 +477,8 @@ AUTHENTICATION_BACKENDS += ["demarches.proconnect.backend.ProConnectBackend"]
 AXES_WHITELIST_CALLABLE = "demarches.proconnect.logout.is_provider_answer"
 
 # -- The installation: its identity, environment and accessibility (issue 21) -------------------
-# Name and logo shown in the header, page titles and e-mails: by default those of the one
-# Organisation (administration); PORTAL_NAME and PORTAL_LOGO (a PNG or JPEG file) for an
-# installation serving several.
+# Name and logo in the header, titles and e-mails: the one Organisation's by default;
+# PORTAL_NAME and PORTAL_LOGO (a PNG or JPEG file) for an installation serving several.
 PORTAL_NAME = env.str("PORTAL_NAME", default="")
 PORTAL_LOGO = env.str("PORTAL_LOGO", default="")
 # production, preproduction, recette or demonstration: outside production, a banner on every page
@@ -495,7 +494,6 @@ PORTAL_ACCESSIBILITY, PORTAL_ACCESSIBILITY_RATE = environment.accessibility(
     env.str("PORTAL_ACCESSIBILITY", default="non conforme"),
     env.int("PORTAL_ACCESSIBILITY_RATE", default=0),
 )
-# Contacts printed on the accessibility statement and the personal-data notice, when the
-# Organisation gives none (administration → Organisations).
+# Contacts for the accessibility statement and the personal-data notice, if the Organisation has none.
 PORTAL_CONTACT = env.str("PORTAL_CONTACT", default="")
 PORTAL_DPO_CONTACT = env.str("PORTAL_DPO_CONTACT", default="")
