@@ -494,6 +494,6 @@ PORTAL_ACCESSIBILITY, PORTAL_ACCESSIBILITY_RATE = environment.accessibility(
     env.str("PORTAL_ACCESSIBILITY", default="non conforme"),
     env.int("PORTAL_ACCESSIBILITY_RATE", default=0),
 )
-# Contacts for the accessibility statement and the personal-data notice, if the Organisation has none.
+# Contacts for the accessibility statement and the data notice, if the Organisation has none.
 PORTAL_CONTACT = env.str("PORTAL_CONTACT", default="")
 PORTAL_DPO_CONTACT = env.str("PORTAL_DPO_CONTACT", default="")
