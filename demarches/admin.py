@@ -7,13 +7,14 @@ from django.db import models
 
 from demarches import (
     admin_accounts,  # noqa: F401  (replaces the User and Group pages)
+    admin_pages,  # noqa: F401  (the organisation's identity and the published pages)
     services,
 )
 from demarches.admin_templates import ReplyTemplateInline
 from demarches.admin_wording import FrenchWording
 from demarches.forms import DemarcheAdminForm
 from demarches.hubee import check_connection
-from demarches.models import AttachmentTypeLabel, Demarche, HubEEConnection, Organisation
+from demarches.models import AttachmentTypeLabel, Demarche, HubEEConnection
 
 # Fields that decide where the démarches' client secrets are sent: a superuser's alone.
 CONNECTION_DESTINATION_FIELDS = ["environment", *HubEEConnection.DESTINATION_FIELDS]
@@ -42,12 +43,6 @@ def _tell_disabled(modeladmin, request, change, why: str) -> None:
         f"{names}. {services.HOW_TO_REENABLE}",
         messages.WARNING,
     )
-
-
-@admin.register(Organisation)
-class OrganisationAdmin(FrenchWording, admin.ModelAdmin):
-    list_display = ["name", "siret", "code_guichet"]
-    search_fields = ["name", "siret", "code_guichet"]
 
 
 @admin.register(HubEEConnection)

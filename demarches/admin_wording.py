@@ -21,6 +21,7 @@ FEMININE = {
     "demarches.demarche",
     "demarches.organisation",
     "demarches.hubeeconnection",
+    "demarches.portalpage",
     "demarches.proconnectidentity",
     "dossiers.syncrun",
     "dossiers.notificationfailure",

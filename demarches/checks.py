@@ -121,3 +121,40 @@ def antivirus_on(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
             )
         )
     return found
+
+
+ENVIRONMENT_MISMATCH = "hubee_portal.W020"
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def environment_matches_connections(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """PORTAL_ENVIRONMENT=production hides the banner: agents would take a démarche still on
+    HubEE's recette for the real one (issue 21)."""
+    if settings.PORTAL_ENVIRONMENT != "production":
+        return []
+    from demarches.enums import Environment
+    from demarches.models import Demarche
+
+    try:
+        elsewhere = list(
+            Demarche.objects.filter(enabled=True)
+            .exclude(connection__environment=Environment.PRODUCTION)
+            .order_by("name")
+            .values_list("name", "connection__name")
+        )
+    except DatabaseError:
+        return []
+    return [
+        checks.Warning(
+            f"PORTAL_ENVIRONMENT vaut production, mais la démarche active « {name} » passe par la "
+            f"connexion HubEE « {connection} », qui n'est pas celle de la production : aucun "
+            "bandeau n'avertit les agents que ses dossiers sont des dossiers de test.",
+            hint="Rattachez la démarche à une connexion « Production », désactivez-la, ou "
+            "indiquez dans le .env l'environnement réel de ce portail (PORTAL_ENVIRONMENT=recette "
+            "ou preproduction).",
+            id=ENVIRONMENT_MISMATCH,
+        )
+        for name, connection in elsewhere
+    ]

@@ -25,11 +25,9 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from demarches import installation
 from demarches.proconnect import config as proconnect
-
-PORTAL_NAME = "HubEE Portal"
-SUBJECT = f"Votre compte sur {PORTAL_NAME} : choisissez votre mot de passe"
-SUBJECT_PROCONNECT = f"Votre compte sur {PORTAL_NAME} : connectez-vous avec ProConnect"
+from hubee_portal import environment
 
 
 def valid_until(now: datetime | None = None) -> datetime:
@@ -78,10 +76,15 @@ def invite(user, request=None, *, inviter=None) -> None:
         "link": sign_in_link(user, request),
         "valid_until": valid_until(),
         "login_url": _absolute(reverse("login"), request),
-        "portal": PORTAL_NAME,
+        "portal": installation.current().full_name,
     }
     body = render_to_string("emails/invitation.txt", context)
-    subject = SUBJECT_PROCONNECT if context["sign_in"] == "proconnect" else SUBJECT
+    action = (
+        "connectez-vous avec ProConnect"
+        if context["sign_in"] == "proconnect"
+        else "choisissez votre mot de passe"
+    )
+    subject = environment.subject(f"Votre compte sur {context['portal']} : {action}")
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
 
 
@@ -144,7 +147,11 @@ class ForgottenPasswordView(auth_views.PasswordResetView):
     subject_template_name = "registration/password_reset_subject.txt"
 
     def form_valid(self, form):
-        self.extra_email_context = {"valid_until": valid_until(), "portal": PORTAL_NAME}
+        self.extra_email_context = {
+            "valid_until": valid_until(),
+            "portal": installation.current().full_name,
+            "subject_prefix": environment.subject_prefix(),
+        }
         return super().form_valid(form)
 
 

@@ -37,6 +37,24 @@ class Organisation(TimestampedModel):
         blank=True,
         help_text="Pour une commune, son code INSEE (par exemple 06088).",
     )
+    # The installation's identity (demarches.installation): a PNG or JPEG re-encoded by
+    # demarches.logo, served by the portal itself, never the uploaded bytes.
+    logo = models.BinaryField("logo", null=True, blank=True, editable=False)
+    logo_type = models.CharField("type du logo", max_length=20, blank=True, editable=False)
+    contact = models.CharField(
+        "contact du service",
+        max_length=254,
+        blank=True,
+        help_text="Adresse électronique ou page de contact, citée par la déclaration "
+        "d'accessibilité pour demander une alternative accessible.",
+    )
+    dpo_contact = models.CharField(
+        "contact du délégué à la protection des données",
+        max_length=254,
+        blank=True,
+        help_text="Adresse électronique ou postale du DPO, citée par la notice sur les données "
+        "personnelles.",
+    )
 
     class Meta:
         verbose_name = "organisation"
@@ -433,6 +451,39 @@ class ReplyTemplate(TimestampedModel):
                     )
                 }
             )
+
+
+class PortalPage(TimestampedModel):
+    """A page whose text the installation writes (accessibility statement, legal notice,
+    personal data): plain text, rendered by demarches.pages (paragraphs, « ## » headings,
+    « - » lists, links), never HTML. Without a row, the portal's default draft is shown."""
+
+    class Slug(models.TextChoices):
+        ACCESSIBILITY = "accessibilite", "Déclaration d'accessibilité"
+        LEGAL = "mentions-legales", "Mentions légales"
+        PRIVACY = "donnees-personnelles", "Données personnelles"
+
+    slug = models.CharField(
+        "page",
+        max_length=30,
+        choices=Slug.choices,
+        unique=True,
+        error_messages={"unique": "Cette page a déjà son texte : modifiez-le."},
+    )
+    text = models.TextField(
+        "texte",
+        help_text="Texte brut : une ligne vide sépare les paragraphes, « ## » en début de ligne "
+        "fait un titre, « - » un élément de liste ; les adresses web et électroniques deviennent "
+        "des liens. Aucun HTML.",
+    )
+
+    class Meta:
+        verbose_name = "page du portail"
+        verbose_name_plural = "pages du portail"
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.get_slug_display()
 
 
 # Defined beside the other account code; imported here so that Django finds the model.

@@ -9,7 +9,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from hubee_portal import keys
+from hubee_portal import PRODUCT_NAME, environment, keys, proconnect_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -118,12 +118,15 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The installation's name, logo, environment banner and footer (issue 21).
+                "demarches.installation.context",
             ],
             # Tag libraries outside an app's templatetags package.
             "libraries": {
                 "operations": "dossiers.operations.templatetags",
                 "portal": "dossiers.web.templatetags.portal",
                 "previews": "dossiers.web.templatetags.previews",
+                "badges": "hubee_portal.badges",
             },
         },
     },
@@ -174,7 +177,7 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600
 # TOTP (django-otp): staff and superusers on every page, agents before opening a dossier of a
 # sensitive démarche (hubee_portal.second_factor). Wrong codes are throttled per device: each
 # failure doubles the wait before the next try (1 s, 2 s, 4 s…), reset by a right code.
-OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="HubEE Portal")
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Portail de réception HubEE")
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 # A session ends after SESSION_IDLE_TIMEOUT seconds without a page opened (8 hours by default),
@@ -281,7 +284,6 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hubee-portal@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Administrateur", a) for a in env.list("ADMIN_EMAILS", default=[])]
-EMAIL_SUBJECT_PREFIX = "[HubEE Portal] "
 
 # Security: strict by default outside DEBUG, so that `check --deploy` is clean.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -432,69 +434,34 @@ HUBEE_QUARANTINE_DIR = Path(
     env.str("HUBEE_QUARANTINE_DIR", default=str(DATA_DIR / "quarantaine"))
 ).resolve()
 
-# -- ProConnect (docs/proconnect.md) -------------------------------------------------------------
-# Agents sign in with their professional identity, through mozilla-django-oidc. On when
-# PROCONNECT_URL, PROCONNECT_CLIENT_ID and PROCONNECT_CLIENT_SECRET are all set; in development
-# with the sandbox, the fake ProConnect of /sandbox/proconnect/ by default (`make run`).
-_PROCONNECT_FAKE = DEBUG and HUBEE_SANDBOX
-PROCONNECT_SANDBOX_PATH = "/sandbox/proconnect/api/v2"
-PROCONNECT_URL = env.str(
-    "PROCONNECT_URL", default=PORTAL_BASE_URL + PROCONNECT_SANDBOX_PATH if _PROCONNECT_FAKE else ""
-).rstrip("/")
-PROCONNECT_CLIENT_ID = env.str(
-    "PROCONNECT_CLIENT_ID", default="hubee-portal-bac-a-sable" if _PROCONNECT_FAKE else ""
-)
-PROCONNECT_CLIENT_SECRET = env.str(
-    "PROCONNECT_CLIENT_SECRET",
-    # The fake provider reads it from here too: derived, so no secret sits in the code.
-    default=keys.derived(SECRET_KEY, "proconnect-sandbox") if _PROCONNECT_FAKE else "",
-)
-_proconnect_set = [bool(PROCONNECT_URL), bool(PROCONNECT_CLIENT_ID), bool(PROCONNECT_CLIENT_SECRET)]
-if any(_proconnect_set) and not all(_proconnect_set):
-    raise ImproperlyConfigured(
-        "ProConnect demande PROCONNECT_URL, PROCONNECT_CLIENT_ID et PROCONNECT_CLIENT_SECRET "
-        "ensemble (voir docs/proconnect.md) ; laissez-les vides tous les trois pour s'en passer."
+# -- ProConnect (docs/proconnect.md): PROCONNECT_* and OIDC_*, read in proconnect_settings --------
+globals().update(
+    proconnect_settings.from_environment(
+        env, fake=DEBUG and HUBEE_SANDBOX, base_url=PORTAL_BASE_URL, secret_key=SECRET_KEY
     )
-PROCONNECT_ENABLED = all(_proconnect_set)
-# The `iss` of ProConnect's tokens: its URL unless its discovery document says otherwise.
-PROCONNECT_ISSUER = env.str("PROCONNECT_ISSUER", default=PROCONNECT_URL).rstrip("/")
-# `idp_id` (which identity provider the agent used) is refused to some older ProConnect setups.
-PROCONNECT_SCOPE_IDP_ID = env.bool("PROCONNECT_SCOPE_IDP_ID", default=True)
-# acr_values of an ordinary login (the step-up asks for the MFA levels, as essential).
-PROCONNECT_ACR_VALUES = env.str("PROCONNECT_ACR_VALUES", default="eidas1")
-# SIRETs accepted besides those of the portal's organisations (a hosting syndicat's, say).
-PROCONNECT_EXTRA_SIRETS = [
-    siret.replace(" ", "") for siret in env.list("PROCONNECT_EXTRA_SIRETS", default=[])
-]
-# true: agents (not staff) sign in with ProConnect only, never with a password.
-PROCONNECT_ONLY_AGENTS = env.bool("PROCONNECT_ONLY_AGENTS", default=False)
-# Whom an agent refused at login should ask (a service, a phone number, an address).
-PROCONNECT_SUPPORT_CONTACT = env.str("PROCONNECT_SUPPORT_CONTACT", default="")
-PROCONNECT_TIMEOUT = env.float("PROCONNECT_TIMEOUT", default=10.0)
-# The browser-facing endpoints of the fake are relative: it works from any address `make run
-# HOST=0.0.0.0` is reached at; the portal calls the others itself.
-_browser_base = (
-    PROCONNECT_SANDBOX_PATH
-    if _PROCONNECT_FAKE and not env.str("PROCONNECT_URL", default="")
-    else PROCONNECT_URL
 )
-OIDC_RP_CLIENT_ID = PROCONNECT_CLIENT_ID
-OIDC_RP_CLIENT_SECRET = PROCONNECT_CLIENT_SECRET
-OIDC_OP_AUTHORIZATION_ENDPOINT = f"{_browser_base}/authorize"
-OIDC_OP_TOKEN_ENDPOINT = f"{PROCONNECT_URL}/token"
-OIDC_OP_USER_ENDPOINT = f"{PROCONNECT_URL}/userinfo"
-OIDC_OP_JWKS_ENDPOINT = f"{PROCONNECT_URL}/jwks"
-PROCONNECT_END_SESSION_ENDPOINT = f"{_browser_base}/session/end"
-# One algorithm checks both the ID token and the signed userinfo: register RS256 for both.
-OIDC_RP_SIGN_ALGO = "RS256"
-OIDC_RP_SCOPES = "openid email given_name usual_name siret" + (
-    " idp_id" if PROCONNECT_SCOPE_IDP_ID else ""
-)
-OIDC_USE_NONCE = True
-OIDC_CREATE_USER = False  # an administrator creates or invites every agent
-OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the logout
-OIDC_TIMEOUT = PROCONNECT_TIMEOUT
-OIDC_OP_LOGOUT_URL_METHOD = "demarches.proconnect.logout.end_session_url"
 AUTHENTICATION_BACKENDS += ["demarches.proconnect.backend.ProConnectBackend"]
 # ProConnect's answers are no password guesses: django-axes does not count them.
 AXES_WHITELIST_CALLABLE = "demarches.proconnect.logout.is_provider_answer"
+
+# -- The installation: its identity, environment and accessibility (issue 21) -------------------
+# Name and logo in the header, titles and e-mails: the one Organisation's by default;
+# PORTAL_NAME and PORTAL_LOGO (a PNG or JPEG file) for an installation serving several.
+PORTAL_NAME = env.str("PORTAL_NAME", default="")
+PORTAL_LOGO = env.str("PORTAL_LOGO", default="")
+# production, preproduction, recette or demonstration: outside production, a banner on every page
+# and a tag on every e-mail subject (hubee_portal.environment).
+PORTAL_ENVIRONMENT = environment.validated(
+    env.str("PORTAL_ENVIRONMENT", default="demonstration" if HUBEE_SANDBOX else "production")
+)
+# Django's own mails (ADMINS): « [RECETTE] [Nom] … ».
+EMAIL_SUBJECT_PREFIX = environment.tag(PORTAL_ENVIRONMENT) + f"[{PORTAL_NAME or PRODUCT_NAME}] "
+# The mention on every page (RGAA): « non conforme » until an audit says otherwise; the rate
+# (% of criteria respected) is required for « partiellement conforme ».
+PORTAL_ACCESSIBILITY, PORTAL_ACCESSIBILITY_RATE = environment.accessibility(
+    env.str("PORTAL_ACCESSIBILITY", default="non conforme"),
+    env.int("PORTAL_ACCESSIBILITY_RATE", default=0),
+)
+# Contacts for the accessibility statement and the data notice, if the Organisation has none.
+PORTAL_CONTACT = env.str("PORTAL_CONTACT", default="")
+PORTAL_DPO_CONTACT = env.str("PORTAL_DPO_CONTACT", default="")

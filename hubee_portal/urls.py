@@ -6,16 +6,18 @@ from django.http import HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
-from demarches import invitations
+from demarches import installation, invitations, pages
 from demarches.proconnect import logout as proconnect_logout
 from demarches.proconnect import views as proconnect
 from dossiers.operations import views as operations_views
 from dossiers.web.views import home, preferences
-from hubee_portal import second_factor_views
+from hubee_portal import PRODUCT_NAME, second_factor_views
 
-admin.site.site_header = "HubEE Portal — administration"
-admin.site.site_title = "HubEE Portal"
+admin.site.site_header = f"{PRODUCT_NAME} — administration"
+admin.site.site_title = PRODUCT_NAME
 admin.site.index_title = "Configuration"
+# The 500 page keeps the environment banner and the footer (issue 21).
+handler500 = installation.server_error
 
 
 def favicon(request):
@@ -100,6 +102,14 @@ urlpatterns = [
         name="operations",
     ),
     path("admin/", admin.site.urls),
+    # Published pages, reachable without login from every page's footer (issue 21).
+    path("accessibilite/", pages.published, {"slug": "accessibilite"}, name="accessibility"),
+    path("mentions-legales/", pages.published, {"slug": "mentions-legales"}, name="legal"),
+    path(
+        "donnees-personnelles/", pages.published, {"slug": "donnees-personnelles"}, name="privacy"
+    ),
+    path("plan-du-site/", pages.sitemap, name="sitemap"),
+    path("logo/<str:version>/", installation.logo_view, name="portal-logo"),
 ]
 
 if settings.HUBEE_SANDBOX:

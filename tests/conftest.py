@@ -78,3 +78,14 @@ def log_in(client, user):
 @pytest.fixture
 def admin_client(client, admin_user):
     return login_staff(client, admin_user)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_portal_identity():
+    # The installation's name is cached per process (demarches.installation), refreshed when an
+    # Organisation is saved: each test starts from an empty database's, without a query.
+    from django.core.cache import cache
+
+    from demarches.installation import CACHE_KEY, CACHE_SECONDS, product_identity
+
+    cache.set(CACHE_KEY, product_identity(), CACHE_SECONDS)

@@ -24,7 +24,7 @@ def accounts(path: Path) -> list[dict[str, str | None]]:
 
 def summary(base_url: str, found: list[dict[str, str | None]]) -> list[str]:
     lines = [
-        "HubEE Portal est prêt (Ctrl-C pour arrêter).",
+        "Le Portail de réception HubEE est prêt (Ctrl-C pour arrêter).",
         "",
         f"Portail         {base_url}/",
         f"Administration  {base_url}/admin/",

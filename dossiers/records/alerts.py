@@ -18,10 +18,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from demarches import installation
 from dossiers.enums import ActionType, AlertMode, Direction
 from dossiers.models import AgentPreference, Dossier, Evenement
 from dossiers.records.access import dossiers_for
 from dossiers.records.queues import UNTREATED
+from hubee_portal import environment
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +102,13 @@ def _send(user, news: News, *, digest: bool) -> None:
     if kinds["documents"]:
         parts.append(f"{kinds['documents']} dépôt{'s' if kinds['documents'] > 1 else ''} de pièces")
     prefix = "Récapitulatif du jour" if digest else "Nouveautés"
-    subject = f"[HubEE Portal] {prefix} : {', '.join(parts)}"
+    portal = installation.current()
+    subject = environment.subject(f"[{portal.name}] {prefix} : {', '.join(parts)}")
     body = render_to_string(
         "emails/alert.txt",
         {
             "user": user,
+            "portal": portal.full_name,
             "digest": digest,
             "dossiers": [(d, _link(d)) for d in news.dossiers],
             "events": [(e, _link(e.dossier)) for e in news.events],

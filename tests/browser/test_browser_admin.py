@@ -18,7 +18,7 @@ def test_admin_creates_a_demarche_in_the_browser(page, live_server, admin_user, 
 
     page.goto(f"{live_server.url}/admin/demarches/demarche/add/")
     # LoginRequiredMiddleware sends us to the French login page first.
-    expect(page).to_have_title("Connexion — HubEE Portal")
+    expect(page).to_have_title("Connexion — Commune de Nice")
     page.get_by_label("Identifiant").fill("admin")
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()

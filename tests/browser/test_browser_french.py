@@ -34,7 +34,7 @@ TECHNICAL = re.compile(
     r"\b(HTTP|Traceback|None)\b|GET /|POST /|\b(?i:error|rejected|invalid|failed)\b"
 )
 # The mails of Django's AdminEmailHandler (the log of a server error), not the portal's own.
-LOG_MAIL = re.compile(r"^\[HubEE Portal\] (CRITICAL|ERROR|WARNING) ")
+LOG_MAIL = re.compile(r"^(\[[^]]+\] )+(CRITICAL|ERROR|WARNING) ")
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, the connection is refused
 ACTION = "prendre-en-charge"  # a status push: what HubEE refuses on a closed case
 

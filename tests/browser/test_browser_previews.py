@@ -40,7 +40,7 @@ def test_agent_previews_a_pdf_page_and_a_scan(page, live_server, tmp_path):
     page.get_by_role("link", name="Aperçu de releve.pdf").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Aperçu de releve.pdf")
     expect(page).to_have_title(
-        f"Aperçu de releve.pdf — dossier {case.external_id} — Dossiers — HubEE Portal"
+        f"Aperçu de releve.pdf — dossier {case.external_id} — Dossiers — Commune de Nice"
     )
     first = page.get_by_role("img", name="Page 1 sur 2 de releve.pdf")
     expect(first).to_be_visible()

@@ -18,12 +18,12 @@ def test_staff_deposits_a_dossier_and_sees_it_listed(page, live_server, admin_us
     )
 
     page.goto(f"{live_server.url}/sandbox/")
-    expect(page).to_have_title("Connexion — HubEE Portal")
+    expect(page).to_have_title("Connexion — Portail de réception HubEE")
     page.get_by_label("Identifiant").fill("admin")
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()
 
-    expect(page).to_have_title("Bac à sable HubEE — HubEE Portal")
+    expect(page).to_have_title("Simulateur HubEE — Portail de réception HubEE")
     census = page.get_by_role("region", name=re.compile(r"^Recensement citoyen obligatoire"))
     expect(census.get_by_text("Aucun télédossier déposé pour cette démarche.")).to_be_visible()
     census.get_by_role("link", name="Déposer un télédossier").click()

@@ -39,7 +39,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from playwright.sync_api import Page
 
-from demarches import invitations
+from demarches import installation, invitations
 from demarches.models import ReplyTemplate
 from demarches.proconnect import config as proconnect_config
 from dossiers.enums import AuditAction
@@ -48,7 +48,7 @@ from dossiers.models import Dossier, Incident, NotificationFailure, OutgoingEven
 from dossiers.operations import health
 from dossiers.operations.integrity import verify_demarche
 from dossiers.records import alerts, audit
-from hubee_portal import second_factor
+from hubee_portal import environment, second_factor
 from hubee_portal.sandbox import services as sandbox
 from hubee_portal.sandbox.content import identity_scan, make_pdf
 from tests.browser.page_walk import (
@@ -83,6 +83,7 @@ SUBMITTED = "POST seulement : soumis par test_page_walk_action_forms"
 NOT_PAGES = {
     "healthz": "JSON pour les outils de supervision",
     "favicon": "redirection vers l'icône (portal/favicon.svg)",
+    "portal-logo": "image du logo de l'installation (PNG ou JPEG), montrée dans l'en-tête",
     "logout": "POST seulement (bouton « Se déconnecter »)",
     "sync-now": SUBMITTED,
     "dossiers:export": "téléchargement CSV",
@@ -279,7 +280,36 @@ PAGES: dict[str, Callable[[Seed], list[Visit]]] = {
             "sandbox:proconnect-authorize (double authentification exigée)",
         ),
     ],
+    # Published pages (issue 21): without login, and as the agent and staff see them.
+    "accessibility": lambda s: [_one(ANONYMOUS, "accessibility"), _one(SUPERUSER, "accessibility")],
+    "legal": lambda s: [_one(ANONYMOUS, "legal")],
+    "privacy": lambda s: [_one(ANONYMOUS, "privacy"), _one(AGENT, "privacy")],
+    "sitemap": lambda s: [_one(u, "sitemap") for u in (ANONYMOUS, AGENT, SUPERUSER)],
 }
+
+# On every page (issue 21): the footer's links, and outside production the environment banner.
+FOOTER_LINKS = {
+    "Accessibilité : ": "accessibility",
+    "Mentions légales": "legal",
+    "Données personnelles": "privacy",
+    "Plan du site": "sitemap",
+}
+
+
+def chrome_failures(page: Page) -> list[str]:
+    """What the footer or the banner lacks on the page as it is now."""
+    problems = []
+    footer = page.get_by_role("contentinfo").get_by_role("navigation", name="Pied de page")
+    for name, url_name in FOOTER_LINKS.items():
+        link = footer.get_by_role("link", name=re.compile("^" + re.escape(name)))
+        if link.count() != 1 or link.get_attribute("href") != reverse(url_name):
+            problems.append(f"lien « {name.strip(' :')} » absent du pied de page")
+    banner_text = environment.banner()
+    if banner_text:
+        banner = page.get_by_role("region", name="Environnement")
+        if banner.count() != 1 or banner_text not in banner.inner_text():
+            problems.append(f"bandeau « {banner_text} » absent")
+    return problems
 
 
 def admin_model_names() -> set[str]:
@@ -480,9 +510,14 @@ def test_page_walk(walk, sessions):
                 titles[session.page.title()].add(visit.label.split(" ", 1)[0])
                 for path in invisible_focus(session.page):
                     failures.add(visit.label, size_label(size), "focus invisible", path)
-    # Each page's title says where one is (RGAA 8.6): two different pages never share one.
+            if size == SIZES[0]:
+                for problem in chrome_failures(session.page):
+                    failures.add(visit.label, size_label(size), "pied de page / bandeau", problem)
+    # Each page's title says where one is (RGAA 8.6), then whose portal it is (the one
+    # organisation's name); two different pages never share one.
+    portal_name = installation.current().name
     for title, names in titles.items():
-        if not title.strip() or not title.endswith("HubEE Portal"):
+        if not title.strip() or not title.endswith((f" — {portal_name}", f" | {portal_name}")):
             failures.add(", ".join(sorted(names)), "—", "titre", f"« {title} »")
         if len(names) > 1:
             failures.add(", ".join(sorted(names)), "—", "titre partagé", f"« {title} »")
@@ -1012,16 +1047,24 @@ def _admin_visits(superuser, skipped: list[str] | None = None) -> list[tuple[str
 @ONLY_SQLITE
 @pytest.mark.django_db(transaction=True)
 def test_every_admin_page_answers(walk, client):
-    """Every admin page of the measurement below answers, without a browser: the gate that runs
-    in every pass of .ci/run."""
+    """Every admin page of the measurement below answers, without a browser, and carries the
+    footer and the banner: the gate that runs in every pass of .ci/run."""
     superuser = get_user_model().objects.get(username=SUPERUSER)
     login_staff(client, superuser)  # else every admin page would be a redirect, no answer
     assert client.get(reverse("admin:index")).status_code == 200
-    errors = [
-        f"{name} {path} : statut {status}"
-        for name, path in _admin_visits(superuser)
-        if (status := client.get(path).status_code) >= 500
-    ]
+    errors = []
+    for name, path in _admin_visits(superuser):
+        response = client.get(path)
+        if response.status_code >= 500:
+            errors.append(f"{name} {path} : statut {response.status_code}")
+        elif response.status_code == 200:
+            # Issue 21: the footer's links and the banner on the admin's pages too.
+            html = response.content.decode()
+            missing = [n for n, u in FOOTER_LINKS.items() if f'href="{reverse(u)}"' not in html]
+            if environment.banner() and environment.banner() not in html:
+                missing.append("bandeau d'environnement")
+            if missing:
+                errors.append(f"{name} {path} : sans {', '.join(missing)}")
     assert not errors, "\n".join(errors)
 
 

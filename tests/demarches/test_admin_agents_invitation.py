@@ -77,7 +77,10 @@ def test_creating_an_agent_invites_them(admin_client, django_capture_on_commit_c
     [message] = mail.outbox
     assert message.to == ["c.martin@mairie.fr"]
     assert message.from_email == settings.DEFAULT_FROM_EMAIL
-    assert message.subject == "Votre compte sur HubEE Portal : choisissez votre mot de passe"
+    assert message.subject == (
+        "[DÉMONSTRATION] Votre compte sur Commune de Nice — Portail de réception HubEE : "
+        "choisissez votre mot de passe"
+    )
     assert "Votre identifiant : c.martin" in message.body
     assert "Vos démarches : Recensement, État civil" in message.body
     assert "jusqu'au 07/12/2026 à 16:30" in message.body
@@ -247,7 +250,9 @@ def test_forgotten_password_says_the_same_whether_the_address_exists(client):
     assert "Consultez votre messagerie" in known.content.decode()
     [message] = mail.outbox
     assert message.to == ["agent@mairie.fr"]
-    assert message.subject == "HubEE Portal : choisissez un nouveau mot de passe"
+    assert message.subject == (
+        "[DÉMONSTRATION] Portail de réception HubEE : choisissez un nouveau mot de passe"
+    )
     assert "/mot-de-passe/" in message.body
 
 
@@ -265,7 +270,7 @@ def test_password_forms_link_their_errors_to_the_fields(client):
     assert 'aria-describedby="id_email_error"' in html
     assert 'id="id_email_error"' in html
     assert "Indiquez une adresse électronique valide" in html
-    assert "<title>Erreur : Mot de passe oublié — HubEE Portal</title>" in html
+    assert "<title>Erreur : Mot de passe oublié — Portail de réception HubEE</title>" in html
 
 
 def test_the_login_page_offers_forgotten_password(client):

@@ -26,7 +26,7 @@ def test_titles_and_buttons_agree_with_the_gender(admin_client):
     organisation = OrganisationFactory(name="Commune de Nice")
     demarche = DemarcheFactory(organisation=organisation)
     add = text(admin_client.get(reverse("admin:demarches_demarche_add")))
-    assert "<title>Ajout d'une démarche | HubEE Portal</title>" in add
+    assert "<title>Ajout d'une démarche | Commune de Nice</title>" in add
     assert "<h1>Ajout d'une démarche</h1>" in add
     change = text(
         admin_client.get(reverse("admin:demarches_organisation_change", args=[organisation.pk]))

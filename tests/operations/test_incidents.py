@@ -19,6 +19,9 @@ from dossiers.models import Incident, NotificationFailure, SyncRun
 from dossiers.operations import health, incidents, schedules
 from tests.operations.conftest import APPLICANT
 
+# settings.EMAIL_SUBJECT_PREFIX of the tests (the demo: sandbox on).
+PREFIX = "[DÉMONSTRATION] [Portail de réception HubEE] "
+
 
 @pytest.fixture(autouse=True)
 def admins(settings):
@@ -58,7 +61,7 @@ def test_worker_stops_beating_once_then_cleared_then_again(healthy):
     incident.refresh_from_db()
     assert incident.closed_at is not None and incident.closed_notified_at is not None
     assert len(mail.outbox) == 2
-    assert mail.outbox[1].subject == "[HubEE Portal] Résolu : le worker ne donne plus signe de vie"
+    assert mail.outbox[1].subject == PREFIX + "Résolu : le worker ne donne plus signe de vie"
     assert beat_and_evaluate(28) == (0, 0)
     assert len(mail.outbox) == 2  # the end is announced once
 
@@ -134,7 +137,7 @@ def test_credentials_refused_and_keeps_failing(hubee, big_disk, settings):
     hubee.sync(demarche)
     assert SyncRun.objects.get().failure_kind == RunFailure.CREDENTIALS
     incidents.evaluate()
-    assert [m.subject for m in mail.outbox] == ["[HubEE Portal] Identifiants HubEE refusés"]
+    assert [m.subject for m in mail.outbox] == [PREFIX + "Identifiants HubEE refusés"]
     # What HubEE answered stays on « État du portail »: no HTTP code nor path in the mail.
     body = mail.outbox[0].body
     assert "HTTP" not in body and "/teledossiers" not in body and "oauth2" not in body
@@ -147,12 +150,12 @@ def test_credentials_refused_and_keeps_failing(hubee, big_disk, settings):
             failure_kind=RunFailure.HUBEE,
         )
     incidents.evaluate()
-    assert [m.subject for m in mail.outbox[1:]] == ["[HubEE Portal] Synchronisations en échec"]
+    assert [m.subject for m in mail.outbox[1:]] == [PREFIX + "Synchronisations en échec"]
     with time_machine.travel(timezone.now() + timedelta(minutes=16), tick=False):
         health.beat()
         incidents.evaluate()
     assert {i.kind for i in Incident.objects.filter(closed_at__isnull=True)} == {"sync_failing"}
-    assert mail.outbox[-1].subject == "[HubEE Portal] Résolu : identifiants HubEE refusés"
+    assert mail.outbox[-1].subject == PREFIX + "Résolu : identifiants HubEE refusés"
 
 
 def test_given_up_notification_and_full_disk(healthy, monkeypatch):
@@ -167,8 +170,8 @@ def test_given_up_notification_and_full_disk(healthy, monkeypatch):
     assert incidents.evaluate() == (2, 0)
     assert incidents.evaluate() == (0, 0)
     assert sorted(m.subject for m in mail.outbox) == [
-        "[HubEE Portal] Dossier de téléchargement presque plein",
-        "[HubEE Portal] Notification HubEE abandonnée",
+        PREFIX + "Dossier de téléchargement presque plein",
+        PREFIX + "Notification HubEE abandonnée",
     ]
     for message in mail.outbox:
         assert APPLICANT["lastName"] not in message.body
@@ -179,7 +182,7 @@ def test_given_up_notification_and_full_disk(healthy, monkeypatch):
     with time_machine.travel(timezone.now() + timedelta(minutes=15), tick=False):
         health.beat()
         assert incidents.evaluate() == (0, 1)
-    assert mail.outbox[-1].subject == "[HubEE Portal] Résolu : notification HubEE abandonnée"
+    assert mail.outbox[-1].subject == PREFIX + "Résolu : notification HubEE abandonnée"
     assert APPLICANT["lastName"] not in mail.outbox[-1].body
 
 

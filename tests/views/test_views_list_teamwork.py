@@ -112,7 +112,7 @@ def test_my_dossiers_and_the_assigned_to_filter(team):
     assert listed(response) == ["MIEN-1"]
     assert response.context["mine"] == {"count": 1, "current": True}
     page = response.content.decode()
-    assert "<title>Mes dossiers — HubEE Portal</title>" in page
+    assert "<title>Mes dossiers — Commune de Nice</title>" in page
     assert 'aria-current="page">Mes dossiers (1)</a>' in page
     assert sorted(listed(client.get(URL, {"attribue": "personne"}))) == ["LIBRE-1", "TRAITE-1"]
     colleague = team["colleague"]

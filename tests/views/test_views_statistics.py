@@ -102,7 +102,7 @@ def test_the_page_shows_figures_definitions_charts_and_tables(client, demarches)
     log_in(client, agent_for(mine))
     response = client.get(page(mine))
     html = response.content.decode()
-    assert "<title>Statistiques — Actes de naissance — HubEE Portal</title>" in html
+    assert "<title>Statistiques — Actes de naissance — Commune de Nice</title>" in html
     figures = response.context["figures"]
     assert (figures.received, figures.decided, figures.refused, figures.backlog) == (3, 2, 1, 1)
     assert figures.first_action.median == 2 * 3600

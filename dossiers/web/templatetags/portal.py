@@ -4,32 +4,16 @@ from pathlib import Path
 from django import template
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
-from django.utils.html import format_html
 
 from dossiers.models.received import visible_name
 from dossiers.web.formats import file_size
-from hubee_portal.hubee.vocabulary import CaseStatus, label_of
+from hubee_portal.badges import BADGE_CLASSES, status_badge  # noqa: F401  (re-exported)
+from hubee_portal.hubee.vocabulary import label_of
 
 register = template.Library()
 
-# One colour per meaning, the word always inside (RGAA 3.1): received ≠ in progress, and the
-# three ends differ (treated, refused, closed). Unknown statuses look received.
-BADGE_CLASSES = {
-    CaseStatus.IN_PROGRESS: "progress",
-    CaseStatus.ADD_AWAITING: "waiting",
-    CaseStatus.DONE: "done",
-    CaseStatus.REFUSED: "refused",
-    CaseStatus.CLOSED: "closed",
-    CaseStatus.ARCHIVED: "closed",
-    CaseStatus.SI_INTG_ERROR: "error",
-}
-
-
-@register.simple_tag
-def status_badge(status: str) -> str:
-    # A simple tag, not an inclusion: the list renders it on every row.
-    css = BADGE_CLASSES.get(status, "todo")
-    return format_html('<span class="badge {}">{}</span>', css, label_of(status))
+# The status badge is shared with the sandbox (same words, same colours).
+register.simple_tag(status_badge, name="status_badge")
 
 
 @register.filter
