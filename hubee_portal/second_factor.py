@@ -97,12 +97,18 @@ def redirect_to_second_factor(request: HttpRequest, next_url: str) -> HttpRespon
     return HttpResponseRedirect(with_next(reverse("second-factor-setup"), next_url))
 
 
+# Pages that read or act on many dossiers at once: the CSV export and the bulk actions.
+MANY_DOSSIERS = {"export", "bulk", "bulk-result"}
+
+
 def opens_sensitive_dossier(request: HttpRequest, view_kwargs: dict) -> bool:
+    """A dossier of a sensitive démarche, or the export and bulk pages of an agent who sees
+    one (they carry those dossiers' personal data, or decide them, without opening them)."""
     match = request.resolver_match
     if match is None or match.namespace != "dossiers" or match.url_name in STATISTICS:
         return False
     pk = view_kwargs.get("pk")
-    if pk is None:
+    if pk is None and match.url_name not in MANY_DOSSIERS:
         return False
     user = request.user
     # Only where the user may read the dossier (habilitation, or « Voir tous les dossiers »):
@@ -110,11 +116,10 @@ def opens_sensitive_dossier(request: HttpRequest, view_kwargs: dict) -> bool:
     view_all = Permission.objects.filter(
         codename="view_all_dossiers", content_type__app_label="dossiers"
     ).filter(Q(user=user) | Q(group__user=user))
-    return (
-        Demarche.objects.filter(sensitive=True, dossiers__pk=pk)
-        .filter(Q(agents=user) | Exists(view_all))
-        .exists()
-    )
+    sensitive = Demarche.objects.filter(sensitive=True)
+    if pk is not None:
+        sensitive = sensitive.filter(dossiers__pk=pk)
+    return sensitive.filter(Q(agents=user) | Exists(view_all)).exists()
 
 
 class SecondFactorMiddleware:

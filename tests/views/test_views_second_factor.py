@@ -69,6 +69,26 @@ def test_an_agent_needs_it_only_for_sensitive_dossiers(client):
     assert client.get(f"/dossiers/{certdc.pk}/").status_code == 200
 
 
+def test_export_and_bulk_pages_need_it_when_the_agent_sees_a_sensitive_demarche(client):
+    sensitive = DemarcheFactory(process_code="CERTDC", sensitive=True)
+    agent = UserFactory(username="agent.certdc")
+    sensitive.agents.add(agent)
+    certdc = DossierFactory(demarche=sensitive)
+    client.force_login(agent)
+    # They carry (or decide) the sensitive dossiers without opening them.
+    for path in ("/dossiers/export.csv", f"/dossiers/lot/?action=prendre&dossier={certdc.pk}"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith(f"{SETUP}?next=")
+    login_staff(client, agent)
+    assert client.get("/dossiers/export.csv").status_code == 200
+    # An agent of ordinary démarches only is not asked.
+    other = UserFactory(username="agent.ordinaire")
+    DemarcheFactory().agents.add(other)
+    client.force_login(other)
+    assert client.get("/dossiers/export.csv").status_code == 200
+
+
 def test_an_agent_not_habilitated_gets_the_404_not_the_second_factor(client):
     certdc = DossierFactory(demarche=DemarcheFactory(sensitive=True))
     client.force_login(UserFactory(username="ailleurs"))
