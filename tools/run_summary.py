@@ -42,8 +42,8 @@ def summary(base_url: str, found: list[dict[str, str | None]]) -> list[str]:
     if any(a.get("role") == "administrateur" for a in found):
         lines += [
             "",
-            "Administrateur : après le mot de passe, le portail demande un code à 6 chiffres ;",
-            "à la première connexion, il fait activer une application d'authentification",
+            "Administrateur : après le mot de passe, le portail demande un code à 6 chiffres ; "
+            "à la première connexion, il fait activer une application d'authentification "
             "(FreeOTP, Aegis, Google Authenticator…) et donne dix codes de secours.",
         ]
     if existing:
