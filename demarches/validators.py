@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http.request import validate_host
 
+from hubee_portal import file_modes
+
 SIRET_RE = re.compile(r"^\d{14}$")
 
 
@@ -72,7 +74,7 @@ def validate_download_folder(value: str) -> None:
         _check_without_writing(path, value)
         return
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        file_modes.ensure_dir(path)  # with HUBEE_DIR_MODE, as the files' folders
     except OSError as exc:
         raise ValidationError(
             "Le dossier « %(value)s » ne peut pas être créé : %(reason)s.",

@@ -32,3 +32,22 @@ def install() -> None:
     from django.db.backends.signals import connection_created
 
     connection_created.connect(secure_sqlite_files, dispatch_uid="hubee_secure_sqlite_files")
+
+
+def ensure_dir(path: Path) -> None:
+    """`path` and its missing parents, created with HUBEE_DIR_MODE; existing folders keep the
+    mode their administrator gave them."""
+    from django.conf import settings
+
+    missing = []
+    current = path
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:  # another worker made it first: its own mode applies
+            continue
+        os.chmod(folder, settings.HUBEE_DIR_MODE)  # mkdir's mode is cut by the umask
+    path.mkdir(parents=True, exist_ok=True)

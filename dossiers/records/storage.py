@@ -17,6 +17,8 @@ from typing import BinaryIO, TypeVar
 
 from django.conf import settings
 
+from hubee_portal import file_modes
+
 T = TypeVar("T")
 
 MAX_NAME_BYTES = 180
@@ -93,20 +95,9 @@ def resolve_inside(root: Path, relative: str) -> Path:
 
 
 def ensure_dir(path: Path) -> None:
-    """`path` and its missing parents, created with HUBEE_DIR_MODE; existing folders keep the
-    mode their administrator gave them."""
-    missing = []
-    current = path
-    while not current.exists() and current != current.parent:
-        missing.append(current)
-        current = current.parent
-    for folder in reversed(missing):
-        try:
-            folder.mkdir()
-        except FileExistsError:  # another worker made it first: its own mode applies
-            continue
-        os.chmod(folder, settings.HUBEE_DIR_MODE)  # mkdir's mode is cut by the umask
-    path.mkdir(parents=True, exist_ok=True)
+    """`path` and its missing parents, created with HUBEE_DIR_MODE (the injection seam of the
+    tests: folders are made through here)."""
+    file_modes.ensure_dir(path)
 
 
 def open_temp(folder: Path) -> tuple[Path, BinaryIO]:

@@ -44,6 +44,18 @@ def test_files_and_folders_get_the_configured_modes(tmp_path, settings, lax_umas
     assert mode(final.parent.parent) == 0o750
 
 
+def test_a_demarche_folder_made_when_the_demarche_is_saved_gets_the_folder_mode(
+    tmp_path, settings, lax_umask
+):
+    from demarches.validators import validate_download_folder
+
+    settings.HUBEE_DIR_MODE = 0o700
+    folder = tmp_path / "syndicat" / "etat-civil"
+    validate_download_folder(str(folder))
+    assert mode(folder) == 0o700
+    assert mode(folder.parent) == 0o700
+
+
 def test_the_sqlite_database_and_its_journal_are_private(tmp_path):
     """A real entry point (manage.py) under a lax umask: the database, -wal and -shm get
     HUBEE_FILE_MODE, and the process runs with umask 027."""
