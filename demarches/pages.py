@@ -86,6 +86,7 @@ def default_context() -> dict:
         "session_days": timedelta(seconds=settings.SESSION_COOKIE_AGE).days,
         "link_days": timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT).days,
         "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        "login_log_months": settings.LOGIN_LOG_RETENTION_MONTHS,
         "contact": portal.contact or "[adresse de contact du service à indiquer]",
         "dpo": portal.dpo_contact or "[contact du délégué à la protection des données à indiquer]",
         "organisation": "[nom de l'organisation]" if portal.is_product else portal.name,

@@ -40,6 +40,8 @@ def send_outgoing(dossier_id: int) -> dict:
 
 
 def purge_audit() -> int:
+    """Nightly: the audit entries past their retention, and the connection logs past theirs."""
+    audit.purge_login_logs()
     return audit.purge_expired()
 
 

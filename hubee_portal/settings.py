@@ -193,6 +193,14 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_ACCOUNT_FAILURE_LIMIT = env.int("AXES_ACCOUNT_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# The connection logs (account, address, browser, dates: django-axes' AccessLog and
+# AccessFailureLog) are erased after LOGIN_LOG_RETENTION_MONTHS, each night with the audit purge.
+LOGIN_LOG_RETENTION_MONTHS = env.int("LOGIN_LOG_RETENTION_MONTHS", default=12)
+if LOGIN_LOG_RETENTION_MONTHS < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_LOG_RETENTION_MONTHS doit valoir au moins 1 (mois) : c'est la durée de "
+        "conservation du journal des connexions, fixée avec le DPO (12 par défaut)."
+    )
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "hubee_portal.login_throttle.AccountThrottle"
 # Tries refused during a lockout do not restart it: an attacker cannot keep an account locked

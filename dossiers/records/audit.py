@@ -74,3 +74,14 @@ def purge_expired(now: datetime | None = None) -> int:
     """Delete entries older than the retention period; returns how many."""
     deleted, _ = AuditEntry.objects.filter(at__lt=retention_limit(now)).delete()
     return deleted
+
+
+def purge_login_logs(now: datetime | None = None) -> int:
+    """Delete the connection logs (django-axes: account, address, browser, dates) older than
+    settings.LOGIN_LOG_RETENTION_MONTHS; returns how many rows."""
+    from axes.models import AccessFailureLog, AccessLog
+
+    limit = months_before(now or timezone.now(), settings.LOGIN_LOG_RETENTION_MONTHS)
+    logins, _ = AccessLog.objects.filter(attempt_time__lt=limit).delete()
+    failures, _ = AccessFailureLog.objects.filter(attempt_time__lt=limit).delete()
+    return logins + failures

@@ -72,6 +72,7 @@ def test_the_statement_has_the_official_sections_and_the_measured_failures(demo)
 
 def test_the_notice_reads_the_retention_periods_from_the_settings(demo, settings):
     settings.AUDIT_RETENTION_MONTHS = 48
+    settings.LOGIN_LOG_RETENTION_MONTHS = 9
     first = demo.first()
     Demarche.objects.filter(pk=first.pk).update(retention_months=7)
     page = Client().get(reverse("privacy")).content.decode()
@@ -85,6 +86,7 @@ def test_the_notice_reads_the_retention_periods_from_the_settings(demo, settings
         assert f"<h2>{heading}</h2>" in page
     assert f"<li>{first.name} : 7 mois ;</li>" in page  # first of several, by name
     assert "48 mois, puis suppression automatique" in page
+    assert "navigateur, dates) : 9 mois, puis effacé chaque nuit" in page
     assert "14 jours au plus" in page  # SESSION_COOKIE_AGE
     assert "[contact du délégué à la protection des données à indiquer]" in page
     # One line per active démarche, the last one closing the list.

@@ -162,6 +162,21 @@ def test_entries_are_kept_36_months_then_purged(settings):
     assert audit.retention_limit(now) < now - timedelta(days=365 * 3 - 1)
 
 
+def test_connection_logs_are_erased_after_their_retention_by_the_nightly_purge(settings):
+    from axes.models import AccessFailureLog, AccessLog
+
+    now = timezone.now()
+    settings.LOGIN_LOG_RETENTION_MONTHS = 6
+    for model in (AccessLog, AccessFailureLog):
+        for age in (200, 170):  # days: past 6 months, and within
+            row = model.objects.create(username="agent", ip_address="192.0.2.1", user_agent="x")
+            model.objects.filter(pk=row.pk).update(attempt_time=now - timedelta(days=age))
+    tasks.purge_audit()
+    for model in (AccessLog, AccessFailureLog):
+        [kept] = model.objects.all()
+        assert now - kept.attempt_time < timedelta(days=171)
+
+
 def test_the_purge_is_scheduled_daily():
     schedule = Schedule.objects.get(name=schedules.AUDIT_SCHEDULE_NAME)
     assert (schedule.func, schedule.schedule_type) == ("dossiers.tasks.purge_audit", "D")
