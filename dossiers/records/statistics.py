@@ -29,6 +29,7 @@ from django.utils import timezone
 from demarches.models import Demarche
 from dossiers.enums import CaseStatus
 from dossiers.models import Dossier
+from dossiers.records.counting import DossierCounts
 
 PERIODS = (12, 26, 52)  # weeks
 DEFAULT_PERIOD = 12
@@ -112,35 +113,21 @@ def week_starts(weeks: int, now: datetime) -> list[datetime]:
 
 
 def _counts(demarche: Demarche, starts: list[datetime]) -> dict[int, int]:
-    """Every count in one query, each a scalar subquery reading a range of an index alone (no
+    """Every count in one query (records.counting), each a range of an index read alone (no
     row): received, decided and refused per week, received and decided before the period,
-    dossiers of the period with each delay. Written as SQL: compiling ~160 querysets through
-    the ORM cost more than running them. Scalar subqueries rather than a UNION ALL: PostgreSQL
-    planned the union in parallel, and starting its workers cost more than the counts."""
-    ops = connection.ops
-    table = ops.quote_name(Dossier._meta.db_table)
-
-    def column(name: str) -> str:
-        return ops.quote_name(Dossier._meta.get_field(name).column)
-
+    dossiers of the period with each delay."""
+    counts = DossierCounts()
+    column = counts.column
     demarche_id, received_at, decided_at = (
         column(name) for name in ("demarche", "received_at", "decided_at")
     )
     # SQLite would count the period's measured dossiers on the (démarche, received_at) index,
     # row by row; a unary + keeps it on the delay's index, which holds received_at too.
     guard = "+" if connection.vendor == "sqlite" else ""
-    moments = [ops.adapt_datetimefield_value(moment) for moment in starts]
-    codes: list[int] = []
-    parts: list[str] = []
-    params: list = []
+    moments = [counts.moment(moment) for moment in starts]
 
     def count(code: int, condition: str, *values) -> None:
-        # Only our own names in the SQL; every value is a parameter.
-        codes.append(code)
-        parts.append(
-            f"(SELECT COUNT(*) FROM {table} WHERE {demarche_id} = %s AND {condition})"  # noqa: S608
-        )
-        params.extend([demarche.pk, *values])
+        counts.add(code, f"{demarche_id} = %s AND {condition}", demarche.pk, *values)
 
     def between(name: str) -> str:
         return f"{name} >= %s AND {name} < %s"
@@ -157,9 +144,7 @@ def _counts(demarche: Demarche, starts: list[datetime]) -> dict[int, int]:
     for index, name in enumerate(DELAYS):
         measured = f"{column(name)} IS NOT NULL AND {period}"
         count(MEASURED * STEP + index, measured, moments[0], moments[-1])
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)  # noqa: S608
-        return dict(zip(codes, cursor.fetchone(), strict=True))
+    return counts.run()
 
 
 def compute(demarche: Demarche, weeks: int = DEFAULT_PERIOD, now: datetime | None = None):
