@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -25,6 +24,7 @@ from dossiers.models import (
 from dossiers.records import explanations
 from dossiers.records.access import demarches_for, is_technical_admin
 from dossiers.records.alerts import preference_for
+from dossiers.records.counting import DossierCounts
 from dossiers.records.querysets import last_integrity_checks, open_refusals
 from dossiers.records.queues import (
     QUEUE_STATUSES,
@@ -33,13 +33,14 @@ from dossiers.records.queues import (
     queue_of,
     unseen_by,
 )
+from dossiers.web import charts
 from hubee_portal.hubee.vocabulary import LOCKED, label_of
 
 # Two dashboard views closer than this are one visit: "new" does not reset on a reload.
 VISIT_GAP = timedelta(minutes=30)
 CHART_DAYS = 30
-CHART_WIDTH, CHART_HEIGHT = 720, 200
-CHART_LEFT, CHART_BOTTOM, CHART_TOP = 40, 24, 12
+CHART_WIDTH, CHART_HEIGHT = charts.WIDTH, charts.HEIGHT
+CHART_LEFT, CHART_BOTTOM, CHART_TOP = 40, charts.BOTTOM, charts.TOP
 QUEUE_KEYS = {Queue.TODO: "todo", Queue.WAITING: "waiting", Queue.DONE: "done"}
 
 
@@ -305,31 +306,24 @@ def _dossiers_matching(condition: Q) -> Coalesce:
 
 
 def _received_per_day(demarche_ids: list[int], starts: list[datetime]) -> dict[int, int]:
-    """One count per local day, between two instants, in one query of scalar subqueries: each
-    a range of the (démarche, received_at) index read alone, with no date conversion of each
-    row (a Python function on SQLite). Written as SQL: building 30 querysets through the ORM
-    cost more than running them. Not a UNION ALL, which PostgreSQL runs in parallel: starting
-    its workers costs more than the counts."""
+    """One count per local day, between two instants, in one query (records.counting): each a
+    range of the (démarche, received_at) index read alone, with no date conversion of each row
+    (a Python function on SQLite)."""
     if not demarche_ids:
         return {}
-    ops = connection.ops
-    table = ops.quote_name(Dossier._meta.db_table)
-    demarche = ops.quote_name(Dossier._meta.get_field("demarche").column)
-    received = ops.quote_name(Dossier._meta.get_field("received_at").column)
-    moments = [ops.adapt_datetimefield_value(moment) for moment in starts]
+    counts = DossierCounts()
+    demarche, received = counts.column("demarche"), counts.column("received_at")
+    moments = [counts.moment(moment) for moment in starts]
     marks = ", ".join(["%s"] * len(demarche_ids))
-    parts: list[str] = []
-    params: list = []
     for index in range(len(starts) - 1):
-        # Only our own names in the SQL; every value is a parameter.
-        parts.append(
-            f"(SELECT COUNT(*) FROM {table} WHERE {demarche} IN ({marks}) "  # noqa: S608
-            f"AND {received} >= %s AND {received} < %s)"
+        counts.add(
+            index,
+            f"{demarche} IN ({marks}) AND {received} >= %s AND {received} < %s",
+            *demarche_ids,
+            moments[index],
+            moments[index + 1],
         )
-        params.extend([*demarche_ids, moments[index], moments[index + 1]])
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)  # noqa: S608
-        return dict(enumerate(cursor.fetchone()))
+    return counts.run()
 
 
 def chart(demarche_ids: list[int], now: datetime) -> Chart:
@@ -342,25 +336,16 @@ def chart(demarche_ids: list[int], now: datetime) -> Chart:
     by_day = _received_per_day(demarche_ids, starts)
     counts = {day: by_day.get(index, 0) for index, day in enumerate(days)}
     maximum = max([counts.get(day, 0) for day in days] + [1])
-    plot_width = CHART_WIDTH - CHART_LEFT - 8
-    plot_height = CHART_HEIGHT - CHART_BOTTOM - CHART_TOP
-    step = plot_width / CHART_DAYS
-    bars = []
-    for index, day in enumerate(days):
-        count = counts.get(day, 0)
-        height = plot_height * count / maximum
-        bars.append(
-            Bar(
-                day=day,
-                count=count,
-                x=round(CHART_LEFT + index * step + step * 0.15, 1),
-                y=round(CHART_HEIGHT - CHART_BOTTOM - height, 1),
-                width=round(step * 0.7, 1),
-                height=round(height, 1),
-            )
+    bars = [
+        Bar(
+            day=day,
+            count=counts.get(day, 0),
+            **charts.bar_box(index, counts.get(day, 0), maximum, CHART_DAYS, CHART_LEFT),
         )
+        for index, day in enumerate(days)
+    ]
     ticks = [
-        (round(CHART_LEFT + index * step + step / 2, 1), day.strftime("%d/%m"))
+        (charts.tick_x(index, CHART_DAYS, CHART_LEFT), day.strftime("%d/%m"))
         for index, day in enumerate(days)
         if (index % 7 == 0 and index < CHART_DAYS - 4) or index == CHART_DAYS - 1
     ]

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_GET
 from dossiers.records import statistics
 from dossiers.records.access import demarches_for, require_demarche
 from dossiers.records.statistics import DEFAULT_PERIOD, PERIODS, Statistics, duration
+from dossiers.web import charts as svg
 from dossiers.web.views.export import FORMULA_STARTS
 
-CHART_WIDTH, CHART_HEIGHT = 720, 200
-CHART_LEFT, CHART_BOTTOM, CHART_TOP = 48, 24, 12
+CHART_WIDTH, CHART_HEIGHT = svg.WIDTH, svg.HEIGHT
+CHART_LEFT, CHART_BOTTOM, CHART_TOP = 48, svg.BOTTOM, svg.TOP
 
 
 @dataclass
@@ -50,25 +51,17 @@ class Chart:
 def bar_chart(key: str, title: str, unit: str, points: list[tuple[str, str, int]]) -> Chart:
     """SVG geometry of one bar per week; `points` are (tick label, full label, value)."""
     maximum = max([value for _, _, value in points] + [1])
-    plot_width = CHART_WIDTH - CHART_LEFT - 8
-    plot_height = CHART_HEIGHT - CHART_BOTTOM - CHART_TOP
-    step = plot_width / len(points)
-    bars, ticks = [], []
-    every = max(1, len(points) // 6)  # about six dates under the axis, even at 52 weeks
-    for index, (tick, label, value) in enumerate(points):
-        height = plot_height * max(value, 0) / maximum
-        bars.append(
-            Bar(
-                label=label,
-                value=value,
-                x=round(CHART_LEFT + index * step + step * 0.15, 1),
-                y=round(CHART_HEIGHT - CHART_BOTTOM - height, 1),
-                width=round(step * 0.7, 1),
-                height=round(height, 1),
-            )
-        )
-        if index % every == 0:
-            ticks.append((round(CHART_LEFT + index * step + step / 2, 1), tick))
+    slots = len(points)
+    every = max(1, slots // 6)  # about six dates under the axis, even at 52 weeks
+    bars = [
+        Bar(label=label, value=value, **svg.bar_box(index, value, maximum, slots, CHART_LEFT))
+        for index, (_tick, label, value) in enumerate(points)
+    ]
+    ticks = [
+        (svg.tick_x(index, slots, CHART_LEFT), tick)
+        for index, (tick, _label, _value) in enumerate(points)
+        if index % every == 0
+    ]
     return Chart(key, title, unit, bars, maximum, ticks)
 
 
