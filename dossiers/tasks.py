@@ -61,7 +61,11 @@ def send_outgoing(dossier_id: int) -> dict:
 
 
 def purge_audit() -> int:
-    """Nightly: the audit entries past their retention, and the connection logs past theirs."""
+    """Nightly: the audit entries past their retention, the connection logs past theirs, and
+    the expired HubEE tokens."""
+    from demarches import access_tokens
+
+    access_tokens.purge_expired()
     audit.purge_login_logs()
     return audit.purge_expired()
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from demarches.hubee import ConfigurationError
 from demarches.models import Demarche
 from dossiers.enums import AttachmentState
-from dossiers.exchange import connection
+from dossiers.exchange import connection, lease
 from dossiers.exchange.run import enabled
 from dossiers.models import DemarcheLease, OutgoingEvent
 from dossiers.records import polls
@@ -34,8 +34,9 @@ from hubee_portal.hubee import HubEEClient, HubEEError, Reason, TransientError
 
 logger = logging.getLogger(__name__)
 
-# A full run queued this long ago and never started (a lost task) is queued again.
-RUN_REQUEST_STALE = timedelta(minutes=10)
+# A full run queued this long ago and never started (a task lost with its machine) is queued
+# again; a duplicate is harmless (the lease), a long wait is not.
+RUN_REQUEST_STALE = timedelta(minutes=3)
 # A 429 without a usable Retry-After: the connection waits this long (s).
 DEFAULT_PAUSE = 60.0
 
@@ -54,11 +55,14 @@ def plan(now: datetime | None = None) -> Plan:
     """What this minute needs: the due démarches in batches, and the full runs for pushes. A
     démarche being synced (its lease held) or with a full run queued is left alone."""
     now = now or timezone.now()
-    busy = set(
-        DemarcheLease.objects.filter(expires_at__gt=now)
+    # A lease whose process died on this machine is taken over by the next run: not busy.
+    busy = {
+        demarche_id
+        for demarche_id, owner in DemarcheLease.objects.filter(expires_at__gt=now)
         .exclude(owner="")
-        .values_list("demarche_id", flat=True)
-    ) | polls.run_pending(now, RUN_REQUEST_STALE)
+        .values_list("demarche_id", "owner")
+        if not lease.owner_is_dead(owner)
+    } | polls.run_pending(now, RUN_REQUEST_STALE)
     waiting_for_files = (
         OutgoingEvent.objects.pending()
         .filter(automatic=True, dossier__pieces_jointes__state=AttachmentState.PENDING)
@@ -161,7 +165,9 @@ def _list_all(
             yield demarche, _list_one(demarche, client, pauses)
         return
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="hubee-poll") as pool:
-        verdicts = pool.map(lambda item: _list_in_thread(*item, pauses), work)
+        verdicts = pool.map(
+            _list_in_thread, [d for d, _ in work], [c for _, c in work], [pauses] * len(work)
+        )
         yield from zip((demarche for demarche, _ in work), verdicts, strict=True)
 
 
