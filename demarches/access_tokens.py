@@ -5,16 +5,13 @@ id and the secret: a changed secret never reuses the old token."""
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from datetime import UTC, datetime
 
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from demarches import crypto
-
-logger = logging.getLogger(__name__)
 
 
 class AccessToken(models.Model):
@@ -31,7 +28,10 @@ class AccessToken(models.Model):
 
 
 def token_key(token_url: str, client_id: str, client_secret: str) -> str:
-    return hashlib.sha256(f"{token_url}\n{client_id}\n{client_secret}".encode()).hexdigest()
+    # An HMAC, not a bare digest: the table never holds what could test a guessed secret.
+    return salted_hmac(
+        "hubee-access-token", f"{token_url}\n{client_id}\n{client_secret}", algorithm="sha256"
+    ).hexdigest()
 
 
 class DatabaseTokenStore:

@@ -15,9 +15,10 @@ from demarches.models import Demarche
 from dossiers.enums import RunFailure, RunStatus
 from dossiers.models import DemarchePoll, SyncRun
 
-# A schedule of one minute fires every 60 s give or take the scheduler's cycle: a démarche
-# polled 45 s ago is due again, or it would skip every other minute.
-SLACK = timedelta(seconds=15)
+# django-q2's scheduler looks every 30 s, so a one-minute schedule fires 30 to 90 s apart: a
+# démarche polled 20 s ago is due again, or a late firing followed by a timely one would skip
+# it for a minute. Two fan-outs within 20 s (schedulers overlapping) still poll it once.
+SLACK = timedelta(seconds=40)
 
 
 def _ensure(ids: Iterable[int]) -> None:
