@@ -32,6 +32,7 @@ from tools.bench.fleet_probe import (
     Probe,
     claim_redis_database,
     read_deposits,
+    syncing_in_group,
 )
 from tools.bench.fleet_report import FleetFigures, compute_figures
 from tools.bench.install import (
@@ -46,6 +47,7 @@ from tools.bench.install import (
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
+KILL_WAIT_SECONDS = 40
 STOP_SECONDS = 20  # a cluster's clean stop (SIGTERM) before SIGKILL to its whole group
 
 
@@ -64,7 +66,8 @@ class FleetSettings:
     redis_url: str = DEFAULT_REDIS_URL
     conn_max_age: int | None = None  # CONN_MAX_AGE of the clusters (None: the setting's own)
     drain_seconds: int = 180
-    # SIGKILL to the first cluster's whole process group this many seconds after the start.
+    # SIGKILL to the first cluster's whole process group this many seconds after the start,
+    # at the first moment after it when it holds a démarche's lease (KILL_WAIT_SECONDS at most).
     kill_cluster_at: float | None = None
     seed: int = 22
 
@@ -256,19 +259,24 @@ def _run_until(
             )
         kill_at = settings.kill_cluster_at
         if kill_at is not None and killed_at is None and now - started >= kill_at:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(clusters[0].pid, signal.SIGKILL)
-            killed_at = now - started
-            progress(f"  cluster 1 tué (SIGKILL à tout son groupe) à {killed_at:.0f} s")
+            # In the middle of a sync when possible (one of its démarche leases held).
+            busy = syncing_in_group(probe.db, clusters[0].pid)
+            if busy or now - started >= kill_at + KILL_WAIT_SECONDS:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(clusters[0].pid, signal.SIGKILL)
+                killed_at = now - started
+                progress(
+                    f"  cluster 1 tué (SIGKILL à tout son groupe) à {killed_at:.0f} s"
+                    + (", pendant une synchronisation" if busy else "")
+                )
         if now >= next_line:
-            sample = probe.watch.samples[-1] if probe.watch.samples else None
-            queue = sample.queue if sample else "?"
+            queue = probe.watch.samples[-1].queue if probe.watch.samples else "?"
             progress(
                 f"  {(now - started) / 60:.0f} min : {len(probe.watch.seen)} dossier(s) "
                 f"vus, file {queue}"
             )
             next_line += 60
-        time.sleep(0.5)
+        time.sleep(0.1 if kill_at is not None and killed_at is None else 0.5)
     return killed_at
 
 

@@ -230,6 +230,21 @@ class Probe(threading.Thread):
             self._tasks_since = max(self._tasks_since, stopped - timedelta(minutes=2))
 
 
+def syncing_in_group(db, group: int) -> bool:
+    """True when a démarche's lease is held by a process of the process group `group` (its
+    owner string is `host:pid:…`, dossiers.exchange.lease): that cluster is syncing now."""
+    try:
+        owners = db.execute("SELECT owner FROM dossiers_demarchelease WHERE owner <> ''")
+    except Exception:  # noqa: BLE001 - no such table: the caller falls back to a time
+        return False
+    for (owner,) in owners:
+        pid = owner.split(":")[1] if owner.count(":") >= 1 else ""
+        fields = _stat(int(pid)) if pid.isdigit() else None
+        if fields is not None and int(fields[2]) == group:
+            return True
+    return False
+
+
 def claim_redis_database(base_url: str) -> tuple[str, object]:
     """An empty Redis database number (15 down to 1), claimed for this run: the queue key
     is named after Q_CLUSTER's name, which the environment cannot change."""
