@@ -214,7 +214,11 @@ def _installs(
         extra["CONN_MAX_AGE"] = str(settings.conn_max_age)
     portal_env = harness.environment(tmp / "portail", portal_url, **extra)
     # Contract validation off: the sandbox answers like HubEE without checking each call.
-    sandbox_env = harness.environment(tmp / "bac-a-sable", sandbox_url, HUBEE_SANDBOX_OPENAPI="")
+    # Its connections kept (one per server thread): PostgreSQL then attributes their CPU to
+    # the sandbox's database, instead of mixing short-lived ones with the portal's.
+    sandbox_env = harness.environment(
+        tmp / "bac-a-sable", sandbox_url, HUBEE_SANDBOX_OPENAPI="", CONN_MAX_AGE="300"
+    )
     sandbox_env["REDIS_URL"] = ""
     return (
         Install(tmp / "portail", portal_env, "PostgreSQL"),

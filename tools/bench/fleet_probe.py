@@ -2,10 +2,10 @@
 
 CPU comes from /proc/<pid>/stat, summed per process as deltas between two samples, so that a
 worker django-q recycles is counted up to its last sample (a process is keyed by pid and start
-time: a reused pid is a new process). The PostgreSQL backends serving the portal's database are
-those pg_stat_activity names; one that lives less than a second is never sampled, hence a
-second figure: the whole server, from the postmaster's own CPU plus its children's, the ones
-it reaped included (cutime/cstime) — every database, the sandbox's and other users' too.
+time: a reused pid is a new process). PostgreSQL is counted whole — the postmaster's CPU and
+its children's, the ones it reaped included (cutime/cstime) — and each backend pg_stat_activity
+names is attributed to its database; a backend that lives less than a second is never sampled
+and stays unattributed (with CONN_MAX_AGE=0, one connection per task).
 
 The watcher reads new dossiers (by HubEE case id) and django-q's task rows (saved on
 completion: successful ones are pruned beyond save_limit, one for each new one, so a task
@@ -50,7 +50,6 @@ class CpuTally:
     def __init__(self) -> None:
         self.seconds = 0.0
         self.last: dict[tuple[int, str], float] = {}
-        self.seen: set[tuple[int, str]] = set()
         self.started = False
 
     def sample(self, stats: dict[int, list[str]], pids: set[int]) -> None:
@@ -65,21 +64,32 @@ class CpuTally:
             # A process first seen after the start was born since the last sample: all of it.
             base = self.last.get(key, used if not self.started else 0.0)
             self.seconds += used - base
-        self.seen |= set(current)
         self.last = current
         self.started = True
 
 
-class ServerCpu:
-    """All of PostgreSQL: the postmaster, its live children, and the children it reaped."""
+class PostgresCpu:
+    """All of PostgreSQL — the postmaster, its live children, and the children it reaped —
+    and the part of it that sampled backends of the portal's database (or of others) used.
+    What remains was used by backends that lived less than a second (every database)."""
 
-    def __init__(self, postmaster: int) -> None:
+    def __init__(self, postmaster: int, database: str) -> None:
         self.postmaster = postmaster
-        self.seconds = 0.0
+        self.database = database
+        self.total = 0.0
+        self.by_label = {"portal": 0.0, "other": 0.0}
         self.children: dict[tuple[int, str], float] = {}
+        self.labels: dict[tuple[int, str], str] = {}
         self.reaped_base: float | None = None
 
-    def sample(self, stats: dict[int, list[str]]) -> None:
+    @property
+    def unattributed(self) -> float:
+        return self.total - self.by_label["portal"] - self.by_label["other"]
+
+    def portal_backends(self) -> int:
+        return sum(1 for label in self.labels.values() if label == "portal")
+
+    def sample(self, stats: dict[int, list[str]], activity: dict[int, str | None]) -> None:
         own = stats.get(self.postmaster)
         if own is None:
             return
@@ -87,21 +97,27 @@ class ServerCpu:
         children = {}
         for pid, fields in stats.items():
             if fields[1] == str(self.postmaster):
-                children[(pid, fields[19])] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+                key = (pid, fields[19])
+                children[key] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+                if key not in self.labels and pid in activity:
+                    self.labels[key] = "portal" if activity[pid] == self.database else "other"
         if self.reaped_base is None:
             self.reaped_base = reaped
             self.children = children
             return
-        self.seconds += reaped - self.reaped_base
+        self.total += reaped - self.reaped_base
         self.reaped_base = reaped
         for key, used in children.items():
-            self.seconds += used - self.children.get(key, 0.0)
+            delta = used - self.children.get(key, 0.0)
+            self.total += delta
+            if key in self.labels:
+                self.by_label[self.labels[key]] += delta
         # A child gone since: its whole life is now in the reaped figure; take back what was
         # counted of it (for one alive at the start, its CPU before the start was never
-        # counted and is left out by the same subtraction's base).
+        # counted and is left out by the same subtraction).
         for key, used in self.children.items():
             if key not in children:
-                self.seconds -= used
+                self.total -= used
         self.children = children
 
 
@@ -110,6 +126,7 @@ class Sample:
     at: float
     cluster_cpu: float
     portal_pg_cpu: float
+    unattributed_pg_cpu: float
     server_pg_cpu: float
     sandbox_cpu: float | None
     connections: int
@@ -150,9 +167,8 @@ class Probe(threading.Thread):
             self.redis = redis.Redis.from_url(redis_url)
         self.own_backend = self.db.execute("SELECT pg_backend_pid()").fetchone()[0]
         postmaster = _stat(self.own_backend)
-        self.server = ServerCpu(int(postmaster[1])) if postmaster else None
+        self.postgres = PostgresCpu(int(postmaster[1]), database) if postmaster else None
         self.cluster_cpu = CpuTally()
-        self.portal_pg = CpuTally()
         self.watch = Watch()
         self._stopping = threading.Event()
         self._dossiers_since = datetime.now(UTC) - timedelta(minutes=5)
@@ -180,16 +196,13 @@ class Probe(threading.Thread):
         stats = _all_stats()
         groups = set(self.clusters)
         self.cluster_cpu.sample(stats, {pid for pid, f in stats.items() if int(f[2]) in groups})
-        backends = {
-            row[0]
-            for row in self.db.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
-                (self.database, self.own_backend),
-            )
-        }
-        self.portal_pg.sample(stats, backends)
-        if self.server is not None:
-            self.server.sample(stats)
+        activity = dict(
+            self.db.execute("SELECT pid, datname FROM pg_stat_activity WHERE pid <> %s",
+                            (self.own_backend,)).fetchall()
+        )  # fmt: skip
+        connections = sum(1 for name in activity.values() if name == self.database)
+        if self.postgres is not None:
+            self.postgres.sample(stats, activity)
         sandbox = stats.get(self.sandbox_pid)
         if self.redis is not None:
             queue = self.redis.llen(REDIS_QUEUE_KEY)
@@ -197,15 +210,17 @@ class Probe(threading.Thread):
             queue = self.db.execute("SELECT count(*) FROM django_q_ormq").fetchone()[0]
         self._read_dossiers(now)
         self._read_tasks()
-        self.watch.portal_backends = len(self.portal_pg.seen)
+        pg = self.postgres
+        self.watch.portal_backends = pg.portal_backends() if pg else 0
         self.watch.samples.append(
             Sample(
                 at=now,
                 cluster_cpu=self.cluster_cpu.seconds,
-                portal_pg_cpu=self.portal_pg.seconds,
-                server_pg_cpu=self.server.seconds if self.server else 0.0,
+                portal_pg_cpu=pg.by_label["portal"] if pg else 0.0,
+                unattributed_pg_cpu=pg.unattributed if pg else 0.0,
+                server_pg_cpu=pg.total if pg else 0.0,
                 sandbox_cpu=(int(sandbox[11]) + int(sandbox[12])) / CLK_TCK if sandbox else None,
-                connections=len(backends),
+                connections=connections,
                 queue=queue,
             )
         )
