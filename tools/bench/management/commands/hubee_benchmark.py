@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tools.bench import ingest, ingest_antivirus, memory, pages, xml_memory
+from tools.bench import fleet, fleet_report, ingest, ingest_antivirus, memory, pages, xml_memory
 from tools.bench.install import BenchmarkError
 
 
@@ -12,7 +12,9 @@ class Command(BaseCommand):
         "par un autre processus : « ingest » (débit, appels et connexions par dossier, borne de "
         "latence, motif du script officiel), « memory » (pic de mémoire sur une grosse pièce "
         "jointe), « pages » ou « xml » (pic de mémoire de la lecture d'un XML hostile pour la "
-        "page d'un dossier). Affiche les chiffres face aux cibles, sans rien affirmer."
+        "page d'un dossier), « fleet » (une flotte de démarches sondées chaque minute par de "
+        "vrais qcluster, sur PostgreSQL). Affiche les chiffres face aux cibles, sans rien "
+        "affirmer."
     )
 
     def add_arguments(self, parser):
@@ -57,6 +59,7 @@ class Command(BaseCommand):
         )
         xml = sub.add_parser("xml", help="Pic de mémoire de la lecture d'un XML très imbriqué.")
         xml.add_argument("--size-mb", type=int, default=5, help="Taille du fichier XML (Mo).")
+        add_fleet_arguments(sub)
         for subparser in (ingest, memory, pages):
             subparser.add_argument(
                 "--database-url",
@@ -84,6 +87,10 @@ class Command(BaseCommand):
                     lines = ingest_antivirus.format_ingest_antivirus(figures)
                 else:
                     lines = ingest.format_ingest(ingest.run_ingest(settings, self.progress))
+            elif benchmark == "fleet":
+                lines = fleet_report.format_fleet(
+                    fleet.run_fleet(fleet_settings(options, database_url), self.progress)
+                )
             elif benchmark == "pages":
                 report = pages.run_pages(
                     dossiers=options["dossiers"],
@@ -109,3 +116,75 @@ class Command(BaseCommand):
     def progress(self, message: str) -> None:
         self.stderr.write(message)
         self.stderr.flush()
+
+
+def add_fleet_arguments(sub) -> None:
+    fleet_parser = sub.add_parser(
+        "fleet",
+        help="Flotte de démarches : appels à HubEE, CPU, file de tâches, fraîcheur, exactitude.",
+        description=(
+            "Une installation jetable sur deux bases PostgreSQL dédiées (portail, bac à sable), "
+            "N démarches réparties en N/4 organisations, la vraie planification et de vrais "
+            "processus qcluster, un processus qui dépose des télédossiers au hasard. Mesure "
+            "sur la fenêtre stable, après la chauffe ; « essai court » sous 10 min de mesure ou "
+            "2 min de chauffe."
+        ),
+    )
+    arg = fleet_parser.add_argument
+    arg("--demarches", type=int, required=True, help="Nombre de démarches (N).")
+    arg("--minutes", type=float, required=True, help="Durée de la fenêtre mesurée (min).")
+    arg("--warmup", type=float, default=2, help="Chauffe avant la mesure (min, 2 par défaut).")
+    arg("--clusters", type=int, default=1, help="Processus qcluster (machines), 1 par défaut.")
+    arg("--broker", choices=["redis", "orm"], default="redis", help="Broker de django-q.")
+    arg("--workers", type=int, default=2, help="Workers par cluster (Q_WORKERS), 2 par défaut.")
+    arg(
+        "--deposits-per-minute",
+        type=float,
+        default=None,
+        help="Dépôts de télédossiers par minute (par défaut N/50, au moins 1).",
+    )
+    arg("--latency-ms", type=int, default=20, help="Latence du bac à sable par appel (ms).")
+    arg(
+        "--idle-after",
+        type=int,
+        default=0,
+        help="HUBEE_IDLE_AFTER_MINUTES : sondage espacé après ce nombre de minutes sans "
+        "notification (0 par défaut : coupé).",
+    )
+    arg(
+        "--conn-max-age",
+        type=int,
+        default=None,
+        help="CONN_MAX_AGE des qcluster (par défaut : celui de l'environnement).",
+    )
+    arg(
+        "--kill-cluster-at",
+        type=float,
+        default=None,
+        help="Tuer le cluster 1 (SIGKILL à tout son groupe) à cette seconde du banc.",
+    )
+    arg(
+        "--database-url",
+        default=fleet.DEFAULT_DATABASE_URL,
+        help="Serveur PostgreSQL où créer puis supprimer les deux bases du banc "
+        f"(par défaut {fleet.DEFAULT_DATABASE_URL}).",
+    )
+    arg("--redis-url", default=fleet.DEFAULT_REDIS_URL, help="Serveur Redis (broker redis).")
+
+
+def fleet_settings(options: dict, database_url: str) -> fleet.FleetSettings:
+    return fleet.FleetSettings(
+        demarches=options["demarches"],
+        minutes=options["minutes"],
+        warmup=options["warmup"],
+        clusters=options["clusters"],
+        broker=options["broker"],
+        workers=options["workers"],
+        deposits_per_minute=options["deposits_per_minute"],
+        latency_ms=options["latency_ms"],
+        idle_after=options["idle_after"],
+        conn_max_age=options["conn_max_age"],
+        kill_cluster_at=options["kill_cluster_at"],
+        database_url=database_url,
+        redis_url=options["redis_url"],
+    )
