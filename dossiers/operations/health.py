@@ -131,42 +131,31 @@ def _check_worker(report: Report, now: datetime) -> None:
 
 
 def _check_demarches(report: Report, now: datetime) -> None:
+    """One query for every démarche with its last pass (DemarchePoll, written by every poll,
+    idle or not), and one look at each distinct download folder."""
     from demarches.models import Demarche
-    from dossiers.enums import RunFailure, RunStatus
-    from dossiers.models import SyncRun
+    from dossiers.enums import RunFailure
 
     max_age = timedelta(minutes=settings.HEALTH_SYNC_MAX_AGE_MINUTES)
     min_free = settings.HEALTH_MIN_FREE_MB * 1024 * 1024
+    failed_runs = max(settings.HEALTH_FAILED_RUNS, 1)
+    usage: dict[str, tuple[int, int, object]] = {}
     full: dict[object, list[tuple[int, int]]] = {}
-    for demarche in Demarche.objects.order_by("pk"):
+    for demarche in Demarche.objects.select_related("poll").order_by("pk"):
         subject = f"demarche-{demarche.pk}"
-        runs = SyncRun.objects.filter(demarche=demarche).exclude(
-            status__in=[RunStatus.RUNNING, RunStatus.SKIPPED]
-        )
-        last_success = (
-            runs.filter(status__in=[RunStatus.OK, RunStatus.PARTIAL])
-            .order_by("-started_at")
-            .values_list("finished_at", flat=True)
-            .first()
-        )
-        recent = list(
-            runs.order_by("-started_at", "-pk").values_list("status", "failure_kind")[
-                : max(settings.HEALTH_FAILED_RUNS, 1)
-            ]
-        )
-        refused = bool(recent) and (
-            recent[0][0] == RunStatus.FAILED and recent[0][1] == RunFailure.CREDENTIALS
-        )
-        failing = len(recent) >= settings.HEALTH_FAILED_RUNS and all(
-            status == RunStatus.FAILED for status, _ in recent
-        )
+        poll = getattr(demarche, "poll", None)
+        last_success = poll.succeeded_at if poll else None
+        # The last finished pass's failure stays while the next one runs (status RUNNING).
+        refused = poll is not None and poll.failure_kind == RunFailure.CREDENTIALS
+        failing = poll is not None and poll.failures_in_row >= failed_runs
         stale = now - (last_success or demarche.created_at) > max_age
         entry = {
             "id": demarche.pk,
             "process_code": demarche.process_code,
             "enabled": demarche.enabled,
             "last_successful_sync": _iso(last_success),
-            "last_run_status": recent[0][0] if recent else None,
+            # The last pass's (« running » while a journaled run goes on).
+            "last_run_status": (poll.status if poll else "") or None,
             "ok": True,
         }
         if demarche.enabled:
@@ -200,10 +189,14 @@ def _check_demarches(report: Report, now: datetime) -> None:
             entry["ok"] = not (refused or failing or stale)
         report.demarches.append(entry)
 
-        try:
-            free, total, device = disk_usage(Path(demarche.download_folder))
-        except OSError:
-            free, total, device = 0, 0, None
+        # Démarches sharing a folder share its answer: each folder is looked at once.
+        folder = demarche.download_folder
+        if folder not in usage:
+            try:
+                usage[folder] = disk_usage(Path(folder))
+            except OSError:
+                usage[folder] = (0, 0, None)
+        free, total, device = usage[folder]
         disk = {
             "folder": subject,
             "free_bytes": free,
