@@ -356,3 +356,38 @@ def test_refused_credentials_stay_while_the_next_run_goes_on(client, healthy):
     response = client.get(URL)
     assert kinds(response) == {"credentials"}
     assert response.json()["demarches"][0]["last_run_status"] == RunStatus.RUNNING
+
+
+def test_migration_fills_each_demarches_last_pass_from_its_journal(client, healthy, settings):
+    # Upgraded from a version without DemarchePoll: /healthz reads the journal's last runs,
+    # not « never synced » (which would mail an alert per démarche).
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from dossiers.models import DemarchePoll
+    from tests.factories import DemarcheFactory
+
+    settings.HEALTH_FAILED_RUNS = 2
+    migration = import_module("dossiers.migrations.0023_demarche_poll_backfill")
+    failing = DemarcheFactory()
+    SyncRun.objects.create(demarche=failing, status=RunStatus.OK, finished_at=timezone.now())
+    for _ in range(2):
+        SyncRun.objects.create(
+            demarche=failing, status=RunStatus.FAILED, failure_kind=RunFailure.HUBEE
+        )
+    never = DemarcheFactory()
+    expected = {
+        row.pk: (row.polled_at, row.succeeded_at, row.status, row.failures_in_row)
+        for row in DemarchePoll.objects.all()
+    }
+    DemarchePoll.objects.all().delete()
+    migration.backfill(apps, None)
+    rows = {
+        row.pk: (row.polled_at, row.succeeded_at, row.status, row.failures_in_row)
+        for row in DemarchePoll.objects.all()
+    }
+    assert rows == expected
+    assert set(rows) == {healthy.pk, failing.pk} and never.pk not in rows
+    assert rows[failing.pk][2:] == (RunStatus.FAILED, 2)
+    assert kinds(client.get(URL)) == {"sync_failing"}
