@@ -141,25 +141,36 @@ def _check_demarches(report: Report, now: datetime) -> None:
     failed_runs = max(settings.HEALTH_FAILED_RUNS, 1)
     usage: dict[str, tuple[int, int, object]] = {}
     full: dict[object, list[tuple[int, int]]] = {}
-    for demarche in Demarche.objects.select_related("poll").order_by("pk"):
-        subject = f"demarche-{demarche.pk}"
-        poll = getattr(demarche, "poll", None)
-        last_success = poll.succeeded_at if poll else None
+    # Plain values, not models: 2,500 démarches and their passes, read every minute or so.
+    demarches = Demarche.objects.order_by("pk").values_list(
+        "pk",
+        "process_code",
+        "enabled",
+        "created_at",
+        "download_folder",
+        "poll__succeeded_at",
+        "poll__status",
+        "poll__failure_kind",
+        "poll__failures_in_row",
+    )
+    for pk, process_code, enabled, created_at, folder, last_success, *last_pass in demarches:
+        subject = f"demarche-{pk}"
+        status, failure_kind, failures_in_row = last_pass  # None without a pass yet
         # The last finished pass's failure stays while the next one runs (status RUNNING).
-        refused = poll is not None and poll.failure_kind == RunFailure.CREDENTIALS
-        failing = poll is not None and poll.failures_in_row >= failed_runs
-        stale = now - (last_success or demarche.created_at) > max_age
+        refused = failure_kind == RunFailure.CREDENTIALS
+        failing = (failures_in_row or 0) >= failed_runs
+        stale = now - (last_success or created_at) > max_age
         entry = {
-            "id": demarche.pk,
-            "process_code": demarche.process_code,
-            "enabled": demarche.enabled,
+            "id": pk,
+            "process_code": process_code,
+            "enabled": enabled,
             "last_successful_sync": _iso(last_success),
             # The last pass's (« running » while a journaled run goes on).
-            "last_run_status": (poll.status if poll else "") or None,
+            "last_run_status": status or None,
             "ok": True,
         }
-        if demarche.enabled:
-            label = f"Démarche {demarche.pk} ({demarche.process_code})"
+        if enabled:
+            label = f"Démarche {pk} ({process_code})"
             if refused:
                 report.problems.append(
                     Problem(
@@ -190,7 +201,6 @@ def _check_demarches(report: Report, now: datetime) -> None:
         report.demarches.append(entry)
 
         # Démarches sharing a folder share its answer: each folder is looked at once.
-        folder = demarche.download_folder
         if folder not in usage:
             try:
                 usage[folder] = disk_usage(Path(folder))
@@ -206,9 +216,7 @@ def _check_demarches(report: Report, now: datetime) -> None:
         report.disks.append(disk)
         if not disk["ok"]:
             # One problem per file system: five folders on one full disk are one incident.
-            full.setdefault(device if device is not None else subject, []).append(
-                (demarche.pk, free)
-            )
+            full.setdefault(device if device is not None else subject, []).append((pk, free))
     for folders in full.values():
         ids = ", ".join(str(pk) for pk, _ in folders)
         free = min(free for _, free in folders)
@@ -250,13 +258,9 @@ def _check_notifications(report: Report) -> None:
 
 def _check_integrity(report: Report) -> None:
     """The last finished integrity check of each démarche found every file intact."""
-    from demarches.models import Demarche
-    from dossiers.records.querysets import last_integrity_checks
+    from dossiers.records.querysets import last_integrity_failures
 
-    ids = list(Demarche.objects.values_list("pk", flat=True))
-    for check in last_integrity_checks(ids):
-        if check.ok:
-            continue
+    for check in last_integrity_failures():
         report.problems.append(
             Problem(
                 "integrity",
