@@ -14,7 +14,7 @@ from demarches.admin_templates import ReplyTemplateInline
 from demarches.admin_wording import FrenchWording
 from demarches.forms import DemarcheAdminForm
 from demarches.hubee import check_connection
-from demarches.models import AttachmentTypeLabel, Demarche, HubEEConnection
+from demarches.models import AttachmentTypeLabel, Demarche, HubEEConnection, Organisation
 
 # Fields that decide where the démarches' client secrets are sent: a superuser's alone.
 CONNECTION_DESTINATION_FIELDS = ["environment", *HubEEConnection.DESTINATION_FIELDS]
@@ -95,6 +95,15 @@ class HubEEConnectionAdmin(FrenchWording, admin.ModelAdmin):
 RETENTION_FIELDSET = ("Conservation des données (RGPD)", {"fields": ["retention_months"]})
 
 
+class OrganisationFilter(admin.RelatedFieldListFilter):
+    """An operator's 625 organisations: their names and SIRET only, never their logos (Django's
+    filter loads every column of every organisation)."""
+
+    def field_choices(self, field, request, model_admin):
+        rows = Organisation.objects.only("pk", "name", "siret").order_by("name", "pk")
+        return [(organisation.pk, str(organisation)) for organisation in rows]
+
+
 @admin.register(Demarche)
 class DemarcheAdmin(FrenchWording, admin.ModelAdmin):
     form = DemarcheAdminForm
@@ -107,8 +116,15 @@ class DemarcheAdmin(FrenchWording, admin.ModelAdmin):
         "secret",
         "retention_months",
     ]
-    list_filter = ["enabled", "process_code", "organisation", "connection"]
-    search_fields = ["name", "process_code", "client_id"]
+    list_filter = ["enabled", "process_code", ("organisation", OrganisationFilter), "connection"]
+    # An operator finds a collectivité's démarches by its name or SIRET.
+    search_fields = [
+        "name",
+        "process_code",
+        "client_id",
+        "organisation__name",
+        "organisation__siret",
+    ]
     list_select_related = ["organisation", "connection"]
     readonly_fields = ["secret", "created_at", "updated_at"]
     actions = ["test_connection", "enable", "disable"]

@@ -131,46 +131,46 @@ def _check_worker(report: Report, now: datetime) -> None:
 
 
 def _check_demarches(report: Report, now: datetime) -> None:
+    """One query for every démarche with its last pass (DemarchePoll, written by every poll,
+    idle or not), and one look at each distinct download folder."""
     from demarches.models import Demarche
-    from dossiers.enums import RunFailure, RunStatus
-    from dossiers.models import SyncRun
+    from dossiers.enums import RunFailure
 
     max_age = timedelta(minutes=settings.HEALTH_SYNC_MAX_AGE_MINUTES)
     min_free = settings.HEALTH_MIN_FREE_MB * 1024 * 1024
+    failed_runs = max(settings.HEALTH_FAILED_RUNS, 1)
+    usage: dict[str, tuple[int, int, object]] = {}
     full: dict[object, list[tuple[int, int]]] = {}
-    for demarche in Demarche.objects.order_by("pk"):
-        subject = f"demarche-{demarche.pk}"
-        runs = SyncRun.objects.filter(demarche=demarche).exclude(
-            status__in=[RunStatus.RUNNING, RunStatus.SKIPPED]
-        )
-        last_success = (
-            runs.filter(status__in=[RunStatus.OK, RunStatus.PARTIAL])
-            .order_by("-started_at")
-            .values_list("finished_at", flat=True)
-            .first()
-        )
-        recent = list(
-            runs.order_by("-started_at", "-pk").values_list("status", "failure_kind")[
-                : max(settings.HEALTH_FAILED_RUNS, 1)
-            ]
-        )
-        refused = bool(recent) and (
-            recent[0][0] == RunStatus.FAILED and recent[0][1] == RunFailure.CREDENTIALS
-        )
-        failing = len(recent) >= settings.HEALTH_FAILED_RUNS and all(
-            status == RunStatus.FAILED for status, _ in recent
-        )
-        stale = now - (last_success or demarche.created_at) > max_age
+    # Plain values, not models: 2,500 démarches and their passes, read every minute or so.
+    demarches = Demarche.objects.order_by("pk").values_list(
+        "pk",
+        "process_code",
+        "enabled",
+        "created_at",
+        "download_folder",
+        "poll__succeeded_at",
+        "poll__status",
+        "poll__failure_kind",
+        "poll__failures_in_row",
+    )
+    for pk, process_code, enabled, created_at, folder, last_success, *last_pass in demarches:
+        subject = f"demarche-{pk}"
+        status, failure_kind, failures_in_row = last_pass  # None without a pass yet
+        # The last finished pass's failure stays while the next one runs (status RUNNING).
+        refused = failure_kind == RunFailure.CREDENTIALS
+        failing = (failures_in_row or 0) >= failed_runs
+        stale = now - (last_success or created_at) > max_age
         entry = {
-            "id": demarche.pk,
-            "process_code": demarche.process_code,
-            "enabled": demarche.enabled,
+            "id": pk,
+            "process_code": process_code,
+            "enabled": enabled,
             "last_successful_sync": _iso(last_success),
-            "last_run_status": recent[0][0] if recent else None,
+            # The last pass's (« running » while a journaled run goes on).
+            "last_run_status": status or None,
             "ok": True,
         }
-        if demarche.enabled:
-            label = f"Démarche {demarche.pk} ({demarche.process_code})"
+        if enabled:
+            label = f"Démarche {pk} ({process_code})"
             if refused:
                 report.problems.append(
                     Problem(
@@ -200,10 +200,13 @@ def _check_demarches(report: Report, now: datetime) -> None:
             entry["ok"] = not (refused or failing or stale)
         report.demarches.append(entry)
 
-        try:
-            free, total, device = disk_usage(Path(demarche.download_folder))
-        except OSError:
-            free, total, device = 0, 0, None
+        # Démarches sharing a folder share its answer: each folder is looked at once.
+        if folder not in usage:
+            try:
+                usage[folder] = disk_usage(Path(folder))
+            except OSError:
+                usage[folder] = (0, 0, None)
+        free, total, device = usage[folder]
         disk = {
             "folder": subject,
             "free_bytes": free,
@@ -213,9 +216,7 @@ def _check_demarches(report: Report, now: datetime) -> None:
         report.disks.append(disk)
         if not disk["ok"]:
             # One problem per file system: five folders on one full disk are one incident.
-            full.setdefault(device if device is not None else subject, []).append(
-                (demarche.pk, free)
-            )
+            full.setdefault(device if device is not None else subject, []).append((pk, free))
     for folders in full.values():
         ids = ", ".join(str(pk) for pk, _ in folders)
         free = min(free for _, free in folders)
@@ -257,13 +258,9 @@ def _check_notifications(report: Report) -> None:
 
 def _check_integrity(report: Report) -> None:
     """The last finished integrity check of each démarche found every file intact."""
-    from demarches.models import Demarche
-    from dossiers.records.querysets import last_integrity_checks
+    from dossiers.records.querysets import last_integrity_failures
 
-    ids = list(Demarche.objects.values_list("pk", flat=True))
-    for check in last_integrity_checks(ids):
-        if check.ok:
-            continue
+    for check in last_integrity_failures():
         report.problems.append(
             Problem(
                 "integrity",

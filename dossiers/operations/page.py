@@ -16,6 +16,7 @@ from demarches.models import Demarche
 from dossiers.enums import OutgoingState, RunStatus
 from dossiers.models import (
     AuditEntry,
+    DemarchePoll,
     Dossier,
     Incident,
     IntegrityCheck,
@@ -58,7 +59,8 @@ class DemarcheRow:
     health: dict
     last_success: datetime | None
     disk: dict | None
-    last_run: SyncRun | None
+    last_run: SyncRun | None  # the last journaled run: its message (HubEE's answer)
+    poll: DemarchePoll | None = None  # the last pass, idle or not
     stored: int = 0
     final: int = 0
     purged: int = 0
@@ -135,12 +137,13 @@ def _parse(value: str | None) -> datetime | None:
 
 
 def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRow]:
-    demarches = list(Demarche.objects.select_related("organisation").order_by("name", "pk"))
+    demarches = list(Demarche.objects.select_related("organisation", "poll").order_by("name", "pk"))
     ids = [d.pk for d in demarches]
+    # Every démarche is on the page: the grouped queries read all rows, with no list of 2,500
+    # ids to send.
     counts = {
         row["demarche_id"]: row
-        for row in Dossier.objects.filter(demarche_id__in=ids)
-        .values("demarche_id")
+        for row in Dossier.objects.values("demarche_id")
         .annotate(
             stored=Count("pk", filter=Q(purged_at__isnull=True)),
             final=Count("pk", filter=Q(purged_at__isnull=True, status__in=RETENTION_START)),
@@ -151,19 +154,18 @@ def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRo
     last_runs = {
         run.demarche_id: run
         for run in SyncRun.objects.filter(
-            pk__in=SyncRun.objects.filter(demarche_id__in=ids)
-            .exclude(status=RunStatus.SKIPPED)
+            pk__in=SyncRun.objects.exclude(status=RunStatus.SKIPPED)
             .values("demarche_id")
             .annotate(last=Max("pk"))
             .values("last")
-        )
+        ).only("demarche_id", "started_at", "status", "failure_kind", "message")
     }
     integrity = {check.demarche_id: check for check in last_integrity_checks(ids)}
     pending = Q(state=OutgoingState.PENDING)
     pushes = {
         row["dossier__demarche_id"]: row
         for row in OutgoingEvent.objects.filter(
-            dossier__demarche_id__in=ids, state__in=[OutgoingState.PENDING, OutgoingState.FAILED]
+            state__in=[OutgoingState.PENDING, OutgoingState.FAILED]
         )
         .values("dossier__demarche_id")
         .annotate(
@@ -174,8 +176,12 @@ def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRo
         )
         .order_by()
     }
+    to_purge = retention.expired_counts(demarches, next_purge) if next_purge else None
     by_id = {entry["id"]: entry for entry in report.demarches}
     disks = {entry["folder"]: entry for entry in report.disks}
+    problems: dict[str, list[health.Problem]] = {}
+    for problem in report.problems:
+        problems.setdefault(problem.subject, []).append(problem)
     rows = []
     for demarche in demarches:
         subject = f"demarche-{demarche.pk}"
@@ -191,12 +197,13 @@ def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRo
                 last_success=_parse(by_id.get(demarche.pk, {}).get("last_successful_sync")),
                 disk=disks.get(subject),
                 last_run=last_runs.get(demarche.pk),
+                poll=getattr(demarche, "poll", None),
                 stored=count.get("stored", 0),
                 final=count.get("final", 0),
                 purged=count.get("purged", 0),
-                to_purge=(retention.expired(demarche, next_purge).count() if next_purge else None),
+                to_purge=to_purge.get(demarche.pk, 0) if to_purge is not None else None,
                 integrity=integrity.get(demarche.pk),
-                problems=[p for p in report.problems if p.subject == subject],
+                problems=problems.get(subject, []),
                 pending_pushes=push.get("pending", 0),
                 held_pushes=push.get("held", 0) if held_until else 0,
                 held_until=minute_after(held_until) if held_until else "",

@@ -17,7 +17,17 @@ from datetime import datetime
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import DateTimeField, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -77,6 +87,32 @@ def expired(demarche: Demarche, now: datetime | None = None) -> QuerySet[Dossier
         .filter(status__in=RETENTION_START, purged_at__isnull=True, final_at__lt=limit)
         .order_by("pk")
     )
+
+
+def expired_counts(demarches: list[Demarche], now: datetime | None = None) -> dict[int, int]:
+    """How many dossiers expired() finds in each démarche, in one query: the limit of each
+    distinct retention period (a few) picked through the démarche's own."""
+    now = now or timezone.now()
+    periods = {demarche.retention_months for demarche in demarches}
+    if not periods:
+        return {}
+    limit = Case(
+        *[
+            When(demarche__retention_months=months, then=Value(months_before(now, months)))
+            for months in sorted(periods)
+        ],
+        output_field=DateTimeField(),
+    )
+    rows = (
+        with_final_at(Dossier.objects.filter(demarche_id__in=[d.pk for d in demarches]))
+        .filter(status__in=RETENTION_START, purged_at__isnull=True)
+        .annotate(limit=limit)
+        .filter(final_at__lt=F("limit"))
+        .values_list("demarche_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return dict(rows)
 
 
 @dataclass

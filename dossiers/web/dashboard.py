@@ -15,11 +15,11 @@ from demarches.models import Demarche
 from dossiers.enums import RunStatus
 from dossiers.models import (
     AgentPreference,
+    DemarchePoll,
     Dossier,
     IntegrityCheck,
     NotificationFailure,
     OutgoingEvent,
-    SyncRun,
 )
 from dossiers.records import explanations
 from dossiers.records.access import demarches_for, is_technical_admin
@@ -52,7 +52,8 @@ class DemarcheSummary:
     total: int = 0
     new: int = 0
     oldest: Dossier | None = None
-    last_run: SyncRun | None = None
+    # The démarche's last pass with HubEE, idle or not (None: never polled).
+    last_poll: DemarchePoll | None = None
     failing: int = 0
     given_up: int = 0
     # Dossiers with a push « en attente d'envoi », and with one « refusé par HubEE » that an
@@ -73,11 +74,12 @@ class DemarcheSummary:
 
     @property
     def last_run_problem(self) -> str:
-        """What to do when the démarche's last run failed ("" otherwise)."""
-        run = self.last_run
-        if run is None or run.status != RunStatus.FAILED:
+        """What to do when the démarche's last pass failed ("" otherwise)."""
+        poll = self.last_poll
+        if poll is None or poll.status != RunStatus.FAILED:
             return ""
-        return explanations.run_outcome(run.status, run.failure_kind, run.errors)
+        # A failed pass stopped as a whole: its count of notification errors says nothing here.
+        return explanations.run_outcome(poll.status, poll.failure_kind, 1)
 
     @property
     def oldest_age_label(self) -> str:
@@ -175,13 +177,9 @@ def build(user, now: datetime | None = None) -> Dashboard:
     unfinished = ~Q(status__in=FINISHED)
     demarches = list(
         demarches_for(user)
+        .select_related("poll")  # the last pass, in the same query
         .annotate(
             oldest_id=Subquery(untreated.order_by("received_at", "pk").values("pk")[:1]),
-            last_run_id=Subquery(
-                SyncRun.objects.filter(demarche=OuterRef("pk"))
-                .order_by("-started_at", "-pk")
-                .values("pk")[:1]
-            ),
             # In the démarches' query: the dashboard stays within its query budget.
             # The same rules as the list's marks and its `envoi` filter.
             # Counted from the few pushes and events concerned, not dossier by dossier.
@@ -228,10 +226,9 @@ def build(user, now: datetime | None = None) -> Dashboard:
         summary.replies = replies[demarche_id]
 
     oldest = Dossier.objects.in_bulk([d.oldest_id for d in demarches if d.oldest_id])
-    runs_by_id = SyncRun.objects.in_bulk([d.last_run_id for d in demarches if d.last_run_id])
     for d in demarches:
         summaries[d.pk].oldest = oldest.get(d.oldest_id)
-        summaries[d.pk].last_run = runs_by_id.get(d.last_run_id)
+        summaries[d.pk].last_poll = getattr(d, "poll", None)
         for name in ("sends_waiting", "sends_refused", "mine", "to_take"):
             setattr(summaries[d.pk], name, getattr(d, name))
 
@@ -267,7 +264,7 @@ def build(user, now: datetime | None = None) -> Dashboard:
         chart=chart(ids, now),
         # The sync log is on « État du portail »; here only whether one runs now.
         running=any(
-            s.last_run is not None and s.last_run.status == RunStatus.RUNNING
+            s.last_poll is not None and s.last_poll.status == RunStatus.RUNNING
             for s in summaries.values()
         ),
         integrity=last_integrity_checks(ids) if is_technical_admin(user) else [],

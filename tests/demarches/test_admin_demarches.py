@@ -123,3 +123,41 @@ def test_enable_action(admin_client):
     assert response.status_code == 302
     demarche.refresh_from_db()
     assert demarche.enabled
+
+
+def test_changelist_query_count_does_not_grow_with_demarches(admin_client):
+    # Issue 22: an operator's list of 2,500 démarches (100 a page), each with its organisation
+    # and connection in the list's query.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("admin:demarches_demarche_changelist")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(url)
+        assert response.status_code == 200
+        return len(captured)
+
+    for _ in range(3):
+        DemarcheFactory()
+    admin_client.get(url)
+    few = queries()
+    for _ in range(9):
+        DemarcheFactory()
+    assert queries() == few
+
+
+def test_changelist_filters_and_finds_by_organisation(admin_client):
+    vence = OrganisationFactory(name="Vence", siret="21060157600015")
+    grasse = OrganisationFactory(name="Grasse", siret="21060069300018")
+    here = DemarcheFactory(name="Actes de Vence", organisation=vence)
+    there = DemarcheFactory(name="Actes de Grasse", organisation=grasse)
+    url = reverse("admin:demarches_demarche_changelist")
+    text = admin_client.get(url).content.decode()
+    assert f"?organisation__id__exact={here.organisation_id}" in text
+    assert str(there.organisation) in text
+    filtered = admin_client.get(url, {"organisation__id__exact": here.organisation_id})
+    assert list(filtered.context["cl"].result_list) == [here]
+    found = admin_client.get(url, {"q": here.organisation.siret})
+    assert list(found.context["cl"].result_list) == [here]

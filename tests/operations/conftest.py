@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import pytest
 
 from dossiers.operations import health
@@ -24,3 +27,42 @@ def healthy(hubee, big_disk):  # noqa: F811
     hubee.sync(demarche)
     health.beat()
     return demarche
+
+
+def grow_fleet(count: int, now=None) -> list:
+    """`count` more démarches with what the staff pages read of each: a journaled run (its
+    last pass, through the signal), a failed one with HubEE's text, a dossier due at the next
+    purge, an integrity check, a push waiting and a given-up notification (a problem each)."""
+    from django.utils import timezone
+
+    from dossiers.enums import FailureKind, RunFailure, RunStatus
+    from dossiers.models import IntegrityCheck, NotificationFailure, OutgoingEvent, SyncRun
+    from tests.factories import DemarcheFactory, DossierFactory
+
+    now = now or timezone.now()
+    demarches = []
+    for index in range(count):
+        demarche = DemarcheFactory(retention_months=[12, 24, 36][index % 3])
+        SyncRun.objects.create(demarche=demarche, status=RunStatus.OK, finished_at=now)
+        SyncRun.objects.create(
+            demarche=demarche,
+            status=RunStatus.FAILED,
+            failure_kind=RunFailure.HUBEE,
+            finished_at=now,
+            message="HubEE injoignable ou en erreur : HTTP 502",
+        )
+        closed = DossierFactory(
+            demarche=demarche, status="DONE", hubee_closed_at=now - timedelta(days=4 * 365)
+        )
+        DossierFactory(demarche=demarche)
+        IntegrityCheck.objects.create(demarche=demarche, files_checked=1, finished_at=now)
+        OutgoingEvent.objects.create(dossier=closed, author="Agent", message="Bonjour")
+        NotificationFailure.objects.create(
+            demarche=demarche,
+            notification_id=uuid.uuid4(),
+            kind=FailureKind.NOT_FOUND,
+            error="404",
+            given_up=True,
+        )
+        demarches.append(demarche)
+    return demarches

@@ -17,7 +17,7 @@ from dossiers import tasks
 from dossiers.enums import FailureKind, RunFailure, RunStatus
 from dossiers.models import Incident, NotificationFailure, SyncRun
 from dossiers.operations import health, incidents, schedules
-from tests.operations.conftest import APPLICANT
+from tests.operations.conftest import APPLICANT, grow_fleet
 
 # settings.EMAIL_SUBJECT_PREFIX of the tests (the demo: sandbox on).
 PREFIX = "[DÉMONSTRATION] [Portail de réception HubEE] "
@@ -286,3 +286,24 @@ def test_scheduled_every_five_minutes_and_cron_command(healthy):
         call_command("hubee_check", stdout=out)
     assert exit_.value.code == 1
     assert len(mail.outbox) == 1
+
+
+def test_query_count_does_not_grow_with_demarches(healthy):
+    # Issue 22: the check every 5 minutes at 2,500 démarches. Opening an incident costs its
+    # row and its mail; an evaluation that finds them open costs the same at 3 as at 12.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert incidents.evaluate() == (0, 0)
+        return len(captured)
+
+    grow_fleet(2)
+    incidents.evaluate()
+    few = queries()
+    grow_fleet(9)
+    assert incidents.evaluate() == (9, 0)
+    assert queries() == few
+    assert Incident.objects.filter(closed_at__isnull=True).count() == 11
+    assert len(mail.outbox) == 11

@@ -18,7 +18,7 @@ from dossiers.models import Dossier, NotificationFailure, SyncRun
 from dossiers.operations import health
 from tests.conftest import log_in
 from tests.factories import staff_with
-from tests.operations.conftest import APPLICANT
+from tests.operations.conftest import APPLICANT, grow_fleet
 
 URL = reverse("healthz")
 TOKEN = "jeton-de-la-supervision"
@@ -288,3 +288,106 @@ def test_one_full_disk_is_one_problem_for_all_its_folders(client, healthy, hubee
     )
     disk = [p for p in client.get(URL).json()["problems"] if p["kind"] == "disk"]
     assert len(disk) == 2
+
+
+def _queries(client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(URL)
+    return len(queries)
+
+
+def test_query_count_does_not_grow_with_demarches(client, healthy):
+    # Issue 22: an operator runs 2,500 démarches; /healthz reads their last pass at once.
+    grow_fleet(2)
+    few = _queries(client)
+    grow_fleet(9)
+    assert len(client.get(URL).json()["demarches"]) == 12
+    assert _queries(client) == few
+
+
+def test_each_download_folder_is_looked_at_once(client, healthy, monkeypatch):
+    from tests.factories import DemarcheFactory
+
+    other = DemarcheFactory(download_folder=healthy.download_folder)
+    third = DemarcheFactory()
+    looked = []
+
+    def usage(path):
+        looked.append(str(path))
+        return (500 * 1024**3, 1000 * 1024**3, 1)
+
+    monkeypatch.setattr(health, "disk_usage", usage)
+    body = client.get(URL).json()
+    assert sorted(looked) == sorted([healthy.download_folder, third.download_folder])
+    assert [d["folder"] for d in body["disk"]] == [
+        f"demarche-{pk}" for pk in sorted([healthy.pk, other.pk, third.pk])
+    ]
+
+
+def test_an_idle_poll_keeps_a_demarche_fresh_and_clears_its_failures(client, healthy, settings):
+    # Idle polls write no SyncRun: the démarche's last pass (DemarchePoll) says it synced.
+    from dossiers.records import polls
+
+    settings.HEALTH_SYNC_MAX_AGE_MINUTES = 30
+    settings.HEALTH_FAILED_RUNS = 2
+    for _ in range(2):
+        SyncRun.objects.create(demarche=healthy, status=RunStatus.FAILED, message="HubEE en panne")
+    assert kinds(client.get(URL)) == {"sync_failing"}
+    later = timezone.now() + timedelta(minutes=31)
+    with time_machine.travel(later, tick=False):
+        health.beat()
+        polls.record_idle([healthy.pk], timezone.now())
+        response = client.get(URL)
+    assert response.status_code == 200
+    [entry] = response.json()["demarches"]
+    assert entry["last_successful_sync"] == later.isoformat()
+    assert entry["last_run_status"] == RunStatus.OK
+    assert SyncRun.objects.count() == 3  # the sync of the fixture and the two failures
+
+
+def test_refused_credentials_stay_while_the_next_run_goes_on(client, healthy):
+    SyncRun.objects.create(
+        demarche=healthy, status=RunStatus.FAILED, failure_kind=RunFailure.CREDENTIALS
+    )
+    SyncRun.objects.create(demarche=healthy, status=RunStatus.RUNNING)
+    response = client.get(URL)
+    assert kinds(response) == {"credentials"}
+    assert response.json()["demarches"][0]["last_run_status"] == RunStatus.RUNNING
+
+
+def test_migration_fills_each_demarches_last_pass_from_its_journal(client, healthy, settings):
+    # Upgraded from a version without DemarchePoll: /healthz reads the journal's last runs,
+    # not « never synced » (which would mail an alert per démarche).
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from dossiers.models import DemarchePoll
+    from tests.factories import DemarcheFactory
+
+    settings.HEALTH_FAILED_RUNS = 2
+    migration = import_module("dossiers.migrations.0023_demarche_poll_backfill")
+    failing = DemarcheFactory()
+    SyncRun.objects.create(demarche=failing, status=RunStatus.OK, finished_at=timezone.now())
+    for _ in range(2):
+        SyncRun.objects.create(
+            demarche=failing, status=RunStatus.FAILED, failure_kind=RunFailure.HUBEE
+        )
+    never = DemarcheFactory()
+    expected = {
+        row.pk: (row.polled_at, row.succeeded_at, row.status, row.failures_in_row)
+        for row in DemarchePoll.objects.all()
+    }
+    DemarchePoll.objects.all().delete()
+    migration.backfill(apps, None)
+    rows = {
+        row.pk: (row.polled_at, row.succeeded_at, row.status, row.failures_in_row)
+        for row in DemarchePoll.objects.all()
+    }
+    assert rows == expected
+    assert set(rows) == {healthy.pk, failing.pk} and never.pk not in rows
+    assert rows[failing.pk][2:] == (RunStatus.FAILED, 2)
+    assert kinds(client.get(URL)) == {"sync_failing"}

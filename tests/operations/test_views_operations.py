@@ -25,7 +25,7 @@ from dossiers.records.access import view_all_permission
 from dossiers.records.periods import minute_after
 from tests.conftest import log_in
 from tests.factories import AdminFactory, DemarcheFactory, DossierFactory, UserFactory, staff_with
-from tests.operations.conftest import APPLICANT
+from tests.operations.conftest import APPLICANT, grow_fleet
 
 pytestmark = pytest.mark.django_db
 URL = reverse("operations")
@@ -249,3 +249,60 @@ def test_keeps_the_technical_detail_the_agents_do_not_see(staff_client, healthy)
     assert "GET /teledossiers/v1/notifications -&gt; HTTP 502" in text
     assert "1 envoi refusé par HubEE" in text
     assert reverse("admin:dossiers_outgoingevent_changelist") + "?state__exact=failed" in text
+
+
+def _queries(client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        page(client)
+    return len(queries)
+
+
+def test_query_count_does_not_grow_with_demarches(staff_client, healthy):
+    # Issue 22: « État du portail » at 2,500 démarches; each row's figures come grouped.
+    grow_fleet(2)
+    page(staff_client)  # the given-up notifications open their incidents
+    few = _queries(staff_client)
+    grow_fleet(9)
+    page(staff_client)
+    assert len(staff_client.get(URL).context["ops"].rows) == 12
+    assert _queries(staff_client) == few
+
+
+def test_to_purge_per_demarche_is_what_the_purge_will_take(staff_client, healthy):
+    from django_q.models import Schedule
+
+    fleet = grow_fleet(6)
+    # One démarche keeps its dossiers 5 years: the 4-year-old one stays.
+    fleet[0].retention_months = 60
+    fleet[0].save()
+    next_purge = Schedule.objects.get(name=schedules.PURGE_SCHEDULE_NAME).next_run
+    rows = {row.demarche.pk: row for row in staff_client.get(URL).context["ops"].rows}
+    for demarche in [healthy, *fleet]:
+        assert rows[demarche.pk].to_purge == retention.expired(demarche, next_purge).count()
+    assert rows[fleet[0].pk].to_purge == 0 and rows[fleet[1].pk].to_purge == 1
+
+
+def test_shows_the_last_pass_and_the_last_journaled_message(staff_client, healthy):
+    # An idle poll writes no SyncRun: the row says when HubEE was last asked, and keeps the
+    # text of the last journaled run.
+    from dossiers.models import SyncRun
+    from dossiers.records import polls
+
+    SyncRun.objects.create(
+        demarche=healthy,
+        status="failed",
+        failure_kind="hubee",
+        message="HubEE injoignable ou en erreur : HTTP 503",
+    )
+    text = page(staff_client)
+    assert "dernier passage le" in text and ": échec (HubEE injoignable ou en erreur)" in text
+    later = timezone.now() + timedelta(minutes=3)
+    polls.record_idle([healthy.pk], later)
+    text = page(staff_client)
+    assert f"dernier passage le {timezone.localtime(later):%d/%m/%Y %H:%M} : réussie" in text
+    assert "HubEE injoignable ou en erreur : HTTP 503" in text
+    SyncRun.objects.create(demarche=healthy, status="running")
+    assert "synchronisation en cours ; passage précédent le" in page(staff_client)

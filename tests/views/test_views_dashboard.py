@@ -137,7 +137,7 @@ def test_last_syncs_and_failures(client):
     client.force_login(agent_for(a))
     response = client.get(HOME)
     s = summary(response, a)
-    assert s.last_run.status == "partial"
+    assert s.last_poll.status == "partial"
     assert (s.failing, s.given_up) == (1, 1)
     page = response.content.decode()
     # The sync log lives on « État du portail » now; agents read what to do.
@@ -245,10 +245,10 @@ def test_dashboard_query_count_does_not_grow(client):
     small = count()
     grow(40)
     assert count() == small
-    # session, user, preference (read, save), démarches, counts by status, oldest dossiers,
-    # last runs, failures by démarche, run list, failure list, chart (+1 for "new" once a
-    # previous visit exists)
-    assert small == 12
+    # session, user, preference (read, save), démarches with their last pass, counts by
+    # status, oldest dossiers, failures by démarche, run list, failure list, chart (+1 for
+    # "new" once a previous visit exists)
+    assert small == 11
 
 
 def test_sends_waiting_and_refused_are_marked_per_demarche(client):
@@ -360,3 +360,49 @@ def test_the_chart_counts_local_days_at_their_edges(client):
     client.force_login(agent_for(a))
     counts = [b.count for b in client.get(HOME).context["board"].chart.bars]
     assert counts[-2:] == [2, 1]
+
+
+def test_dashboard_query_count_does_not_grow_with_demarches(client):
+    # Issue 22: an agent of an operator given 50 démarches; their last passes come with them.
+    from dossiers.records import polls
+
+    agent = UserFactory()
+    client.force_login(agent)
+
+    def grow(n):
+        for _ in range(n):
+            demarche = DemarcheFactory()
+            demarche.agents.add(agent)
+            DossierFactory(demarche=demarche)
+            SyncRun.objects.create(demarche=demarche, status="failed", failure_kind="hubee")
+            polls.record_idle([demarche.pk], timezone.now())
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(HOME).status_code == 200
+        return len(ctx.captured_queries)
+
+    grow(2)
+    client.get(HOME)
+    few = count()
+    grow(6)
+    assert count() == few
+
+
+def test_the_last_pass_is_shown_even_when_nothing_was_journaled(client):
+    # Idle polls write no SyncRun: the card says when HubEE was last asked, and how it went.
+    from dossiers.records import polls
+
+    a = DemarcheFactory()
+    client.force_login(agent_for(a))
+    assert summary(client.get(HOME), a).last_poll is None
+    at = timezone.now() - timedelta(minutes=1)
+    polls.record_idle([a.pk], at)
+    response = client.get(HOME)
+    assert summary(response, a).last_poll.polled_at == at
+    assert f"{timezone.localtime(at):%d/%m/%Y %H:%M} — Réussie" in response.content.decode()
+    assert not response.context["board"].running
+    SyncRun.objects.create(demarche=a, status="running")
+    response = client.get(HOME)
+    assert response.context["board"].running
+    assert "Une synchronisation est en cours." in response.content.decode()

@@ -271,12 +271,12 @@ def child(dossiers: int, files_per: int, events_per: int, repeats: int, analyze:
 
 
 @contextmanager
-def _postgres_database(url: str):
+def _postgres_database(url: str, prefix: str = "hubee_bench"):
     """A dedicated database on the server of `url`, dropped afterwards."""
     import psycopg
 
     parts = urlsplit(url)
-    name = f"hubee_bench_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin = urlunsplit(parts._replace(scheme="postgresql"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

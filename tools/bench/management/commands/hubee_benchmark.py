@@ -2,7 +2,16 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tools.bench import fleet, fleet_report, ingest, ingest_antivirus, memory, pages, xml_memory
+from tools.bench import (
+    fleet,
+    fleet_report,
+    ingest,
+    ingest_antivirus,
+    memory,
+    pages,
+    staff_pages,
+    xml_memory,
+)
 from tools.bench.install import BenchmarkError
 
 
@@ -11,10 +20,10 @@ class Command(BaseCommand):
         "Mesure la synchronisation dans une installation jetable, contre le bac à sable servi "
         "par un autre processus : « ingest » (débit, appels et connexions par dossier, borne de "
         "latence, motif du script officiel), « memory » (pic de mémoire sur une grosse pièce "
-        "jointe), « pages » ou « xml » (pic de mémoire de la lecture d'un XML hostile pour la "
-        "page d'un dossier), « fleet » (une flotte de démarches sondées chaque minute par de "
-        "vrais qcluster, sur PostgreSQL). Affiche les chiffres face aux cibles, sans rien "
-        "affirmer."
+        "jointe), « pages », « staff » (pages d'administration à 2 500 démarches), « xml » "
+        "(pic de mémoire de la lecture d'un XML hostile pour la page d'un dossier) ou « fleet » "
+        "(une flotte de démarches sondées chaque minute par de vrais qcluster, sur "
+        "PostgreSQL). Affiche les chiffres face aux cibles, sans rien affirmer."
     )
 
     def add_arguments(self, parser):
@@ -57,10 +66,24 @@ class Command(BaseCommand):
                 "statistiques, comme sur un serveur où l'autovacuum est coupé)."
             ),
         )
+        staff = sub.add_parser(
+            "staff",
+            help="Requêtes et temps serveur de « État du portail », /healthz, des alertes, de la "
+            "liste des démarches de l'administration et du tableau de bord, à N démarches.",
+        )
+        staff.add_argument("--demarches", type=int, default=2500, help="Nombre de démarches.")
+        staff.add_argument(
+            "--runs-per-demarche", type=int, default=20, help="Synchronisations journalisées."
+        )
+        staff.add_argument("--dossiers-per-demarche", type=int, default=4)
+        staff.add_argument(
+            "--agent-demarches", type=int, default=50, help="Démarches de l'agent (accueil)."
+        )
+        staff.add_argument("--repeats", type=int, default=10, help="Rendus par page.")
         xml = sub.add_parser("xml", help="Pic de mémoire de la lecture d'un XML très imbriqué.")
         xml.add_argument("--size-mb", type=int, default=5, help="Taille du fichier XML (Mo).")
         add_fleet_arguments(sub)
-        for subparser in (ingest, memory, pages):
+        for subparser in (ingest, memory, pages, staff):
             subparser.add_argument(
                 "--database-url",
                 default=None,
@@ -101,6 +124,16 @@ class Command(BaseCommand):
                     analyze=options["analyze"],
                 )
                 lines = pages.format_pages(report)
+            elif benchmark == "staff":
+                report = staff_pages.run_staff_pages(
+                    demarches=options["demarches"],
+                    runs_per=options["runs_per_demarche"],
+                    dossiers_per=options["dossiers_per_demarche"],
+                    agent_demarches=options["agent_demarches"],
+                    repeats=options["repeats"],
+                    database_url=database_url,
+                )
+                lines = staff_pages.format_staff_pages(report)
             elif benchmark == "xml":
                 figures = xml_memory.run_xml_memory(options["size_mb"], self.progress)
                 lines = xml_memory.format_xml_memory(figures)
