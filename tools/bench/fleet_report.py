@@ -286,7 +286,7 @@ def format_fleet(f: FleetFigures) -> list[str]:
     per_min = f.demarche_minutes
     share = f.core_share_per_1000(f.portal_cpu_s)
     lines += [
-        "CPU (somme des processus, lue dans /proc chaque seconde) :",
+        "CPU (somme des processus, lue dans /proc) :",
         f"  qcluster (groupes entiers) : {fmt_number(f.cluster_cpu_s, 1)} s, "
         f"{fmt_number(f.cluster_cpu_s * 1000 / per_min, 1)} ms par démarche-minute, "
         f"{percent(f.core_share_per_1000(f.cluster_cpu_s))} d'un cœur pour 1 000 démarches",
