@@ -6,16 +6,20 @@ import hashlib
 import logging
 import threading
 from dataclasses import replace
+from http.cookiejar import DefaultCookiePolicy
 
+import requests
 from django.conf import settings
 
-from demarches import crypto
+from demarches import access_tokens, crypto
 from demarches.models import Demarche
 from hubee_portal.hubee import HubEEClient, HubEEConfig, HubEEError, PermanentError, Reason
+from hubee_portal.hubee.transport import new_session
 
 logger = logging.getLogger(__name__)
 
 _clients: dict[int, tuple[str, HubEEClient]] = {}
+_sessions: dict[int, tuple[str, requests.Session]] = {}
 _lock = threading.Lock()
 
 
@@ -69,8 +73,10 @@ def config_for(demarche: Demarche) -> HubEEConfig:
 
 
 def client_for(demarche: Demarche) -> HubEEClient:
-    """One client per démarche and process: its session (keep-alive) and token are reused
-    from one run to the next, and renewed when the configuration changes."""
+    """One client per démarche and process: its token is reused from one run to the next (and
+    by the other processes, through the token store), and renewed when the configuration
+    changes. The démarches of one connection share its HTTP session: one pool of kept-alive
+    connections to HubEE per process, not one per démarche."""
     fingerprint = hashlib.sha256(
         "|".join(
             [
@@ -85,18 +91,48 @@ def client_for(demarche: Demarche) -> HubEEClient:
         cached = _clients.get(demarche.pk)
         if cached and cached[0] == fingerprint:
             return cached[1]
-        if cached:
-            cached[1].close()
-        client = HubEEClient(config_for(demarche))
+        config = config_for(demarche)
+        client = HubEEClient(
+            config,
+            session=_session_for(demarche, config),
+            token_store=access_tokens.STORE,
+            token_key=access_tokens.token_key(
+                config.token_url, config.client_id, config.client_secret
+            ),
+        )
         _clients[demarche.pk] = (fingerprint, client)
         return client
 
 
+def _session_for(demarche: Demarche, config: HubEEConfig) -> requests.Session:
+    """The connection's session in this process (caller holds _lock), new when the connection
+    or the outgoing settings changed."""
+    key = "|".join(
+        [
+            str(demarche.connection_id),
+            str(demarche.connection.updated_at),
+            repr(config.proxies),
+            str(config.ca_bundle),
+        ]
+    )
+    cached = _sessions.get(demarche.connection_id)
+    if cached and cached[0] == key:
+        return cached[1]
+    # The replaced session is left to the garbage collector: a client of another démarche may
+    # still be using it until its own configuration is read again.
+    session = new_session(config)
+    # Shared by several subscriptions: no cookie carried from one to another.
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    _sessions[demarche.connection_id] = (key, session)
+    return session
+
+
 def forget_clients() -> None:
     with _lock:
-        for _, client in _clients.values():
-            client.close()
         _clients.clear()
+        for _, session in _sessions.values():
+            session.close()
+        _sessions.clear()
 
 
 UNKNOWN_FAILURE = "Échec de la connexion à HubEE : le détail est dans le journal du serveur."

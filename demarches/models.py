@@ -486,5 +486,6 @@ class PortalPage(TimestampedModel):
         return self.get_slug_display()
 
 
-# Defined beside the other account code; imported here so that Django finds the model.
+# Defined in their own modules; imported here so that Django finds the models.
+from demarches.access_tokens import AccessToken  # noqa: E402, F401
 from demarches.identities import ProConnectIdentity  # noqa: E402, F401

@@ -28,6 +28,18 @@ class DossiersConfig(AppConfig):
 
         assignment_signals.connect()
 
+        from django.db.models.signals import post_save
+
+        from dossiers.models import SyncRun
+        from dossiers.records import polls
+
+        def last_pass(sender, instance, raw=False, **kwargs):
+            # Every journaled run, wherever it is written, is the démarche's last pass.
+            if not raw:
+                polls.record_run(instance)
+
+        post_save.connect(last_pass, sender=SyncRun, weak=False, dispatch_uid="hubee-last-pass")
+
         from django_q.signals import post_execute_in_worker, pre_execute
 
         from dossiers.operations import worker_beat

@@ -1,25 +1,46 @@
-"""django-q2 entry points: the schedule fans out one task per enabled démarche."""
+"""django-q2 entry points: each minute, the schedule polls the due démarches in batches and
+queues a full run for those with something to do (dossiers.exchange.fleet)."""
 
 from __future__ import annotations
 
 import logging
 
+from django.utils import timezone
 from django_q.tasks import async_task
 
-from dossiers.exchange import run
+from dossiers.exchange import fleet, run
 from dossiers.exchange.outbound import delivery
-from dossiers.records import alerts, audit
+from dossiers.records import alerts, audit, polls
 
 logger = logging.getLogger(__name__)
 
 
 def enqueue_sync() -> int:
-    """Scheduled every minute: one task per enabled démarche, so several workers (and several
-    machines sharing the broker) share the work. The lease makes a duplicate harmless."""
-    ids = list(run.enabled().values_list("pk", flat=True))
+    """Scheduled every minute: the due démarches in batches (one task lists many), and a full
+    run for those with pushes due. Several workers, and several machines sharing the broker,
+    share the tasks; the lease makes a duplicate run harmless. Returns the démarches planned."""
+    plan = fleet.plan()
+    for batch in plan.polls:
+        async_task(poll_demarches, batch, task_name=f"hubee-poll-{batch[0]}", group="hubee_poll")
+    _queue_runs(plan.runs, active=False)
+    return plan.demarches
+
+
+def poll_demarches(demarche_ids: list[int]) -> dict:
+    """One listing per démarche through a thread pool; a full run for those that need one."""
+    outcome = fleet.poll(demarche_ids)
+    _queue_runs(outcome.found, active=True)
+    _queue_runs(outcome.failed, active=False)
+    return outcome.as_task_result()
+
+
+def _queue_runs(ids: list[int], *, active: bool) -> None:
+    if not ids:
+        return
+    # Recorded before queuing: the next minute's plan does not queue them again.
+    polls.record_requested(ids, timezone.now(), active=active)
     for pk in ids:
         async_task(sync_demarche_task, pk, task_name=f"hubee-sync-{pk}", group="hubee_sync")
-    return len(ids)
 
 
 def sync_demarche_task(demarche_id: int) -> dict:
@@ -40,7 +61,11 @@ def send_outgoing(dossier_id: int) -> dict:
 
 
 def purge_audit() -> int:
-    """Nightly: the audit entries past their retention, and the connection logs past theirs."""
+    """Nightly: the audit entries past their retention, the connection logs past theirs, and
+    the expired HubEE tokens."""
+    from demarches import access_tokens
+
+    access_tokens.purge_expired()
     audit.purge_login_logs()
     return audit.purge_expired()
 

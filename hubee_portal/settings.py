@@ -269,7 +269,8 @@ HUBEE_DOWNLOAD_ROOT = Path(
 # django-q2: Redis when REDIS_URL is set, otherwise the database (ORM broker).
 REDIS_URL = env.str("REDIS_URL", default="")
 Q_CLUSTER = {
-    "name": "hubee_portal",
+    # Its broker queue's name: installations sharing a Redis need their own.
+    "name": env.str("Q_CLUSTER_NAME", default="hubee_portal"),
     # SQLite takes one writer at a time: one worker. Raise Q_WORKERS with PostgreSQL.
     "workers": env.int("Q_WORKERS", default=1),
     "timeout": env.int("Q_TIMEOUT", default=3600),
@@ -353,6 +354,13 @@ LOGGING = {
 # HubEE client and sync job.
 HUBEE_SYNC_CONCURRENCY = env.int("HUBEE_SYNC_CONCURRENCY", default=4)
 HUBEE_SYNC_INTERVAL_MINUTES = env.int("HUBEE_SYNC_INTERVAL_MINUTES", default=1)
+# Each minute, the due démarches are listed in batches (docs/grandes-installations.md).
+HUBEE_POLL_BATCH_SIZE = env.int("HUBEE_POLL_BATCH_SIZE", default=250)
+HUBEE_POLL_THREADS = env.int("HUBEE_POLL_THREADS", default=8)
+# Adaptive polling (0: off): a démarche without notification for that long is polled every
+# HUBEE_IDLE_POLL_MINUTES (5 at most) until a notification or a person's request.
+HUBEE_IDLE_AFTER_MINUTES = env.int("HUBEE_IDLE_AFTER_MINUTES", default=0)
+HUBEE_IDLE_POLL_MINUTES = min(max(env.int("HUBEE_IDLE_POLL_MINUTES", default=5), 1), 5)
 HUBEE_CONNECT_TIMEOUT = env.float("HUBEE_CONNECT_TIMEOUT", default=10.0)
 HUBEE_READ_TIMEOUT = env.float("HUBEE_READ_TIMEOUT", default=120.0)
 # Outgoing proxy (also honoured: HTTPS_PROXY) and CA bundle for HubEE's certificates.

@@ -12,6 +12,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Whatever the shell exports for `make run`: tests/antivirus turns clamd on with its own.
 ANTIVIRUS = "off"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
+# The in-process sandbox answers on the caller's thread, and the test database is the main
+# thread's: polls run one démarche after the other. The fleet tests with real processes
+# (tests/reliability) run the thread pool.
+HUBEE_POLL_THREADS = 1
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = "INVALID_TEMPLATE_VARIABLE(%s)"  # noqa: F405
 

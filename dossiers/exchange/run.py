@@ -20,7 +20,7 @@ from dossiers.exchange.inbound.listing import run_sync
 from dossiers.exchange.lease import LEASE_TTL
 from dossiers.exchange.outbound.delivery import DeliveryOutcome, deliver_due
 from dossiers.models import OutgoingEvent, SyncRun
-from dossiers.records import alerts
+from dossiers.records import alerts, polls
 from hubee_portal.hubee import HubEEClient
 
 logger = logging.getLogger(__name__)
@@ -98,6 +98,8 @@ def run_demarche(
     with lease.held(current.pk, LEASE_TTL) as keeper:
         if keeper is None:
             logger.info("démarche %s: already being synced elsewhere, skipped", current.pk)
+            # The run in progress does the work: the démarche may be polled again.
+            polls.clear_request(current.pk)
             return DemarcheResult(current, SyncOutcome(current, None, skipped=True))
         if client is None:
             try:

@@ -98,3 +98,38 @@ class DemarcheLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.demarche_id}: {self.owner or '-'}"
+
+
+class DemarchePoll(models.Model):
+    """A démarche's last pass with HubEE, whatever it found: a pass that found nothing writes
+    no SyncRun (2,500 démarches each minute would be 3.6 million rows a day), so health,
+    incidents and the pages read its time and outcome here. Each finished SyncRun updates it
+    too (dossiers.records.polls)."""
+
+    demarche = models.OneToOneField(
+        Demarche, on_delete=models.CASCADE, primary_key=True, related_name="poll"
+    )
+    polled_at = models.DateTimeField("dernier passage", null=True, blank=True)
+    succeeded_at = models.DateTimeField("dernier passage réussi", null=True, blank=True)
+    status = models.CharField(
+        "résultat", max_length=10, choices=RunStatus.choices, default="", blank=True
+    )
+    failure_kind = models.CharField(
+        "cause de l'échec", max_length=12, choices=RunFailure.choices, default="", blank=True
+    )
+    failures_in_row = models.PositiveIntegerField("échecs d'affilée", default=0)
+    # The journaled run last counted: a run saved twice is counted once.
+    last_run_id = models.BigIntegerField("dernière synchronisation journalisée", null=True)
+    # Adaptive polling: the last notification found, or a person's request.
+    active_at = models.DateTimeField("dernière activité", null=True, blank=True)
+    # A full run queued and not started yet: not queued again meanwhile.
+    run_requested_at = models.DateTimeField("synchronisation demandée le", null=True, blank=True)
+    # HubEE answered 429: not polled before (Retry-After).
+    paused_until = models.DateTimeField("en pause jusqu'au", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "dernier passage"
+        verbose_name_plural = "derniers passages"
+
+    def __str__(self) -> str:
+        return f"{self.demarche_id}: {self.polled_at or '-'}"

@@ -29,6 +29,7 @@ from .errors import (
     TransientError,
 )
 from .payloads import Case, Event, EventDraft, find_matching_event
+from .tokens import TokenStore
 from .transfers import download, upload
 from .transport import JSON_ACCEPT, HubEEStats, Transport, new_session
 
@@ -55,7 +56,11 @@ class HubEEClient:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        token_store: TokenStore | None = None,
+        token_key: str = "",
     ) -> None:
+        """`session`: shared by the clients of one HubEE (their tokens differ, not their
+        connections); `token_store` and `token_key`: the token shared between processes."""
         self.config = config
         self._owns_session = session is None
         self._session = session if session is not None else new_session(config)
@@ -66,6 +71,8 @@ class HubEEClient:
             sleep=sleep,
             monotonic=monotonic,
             rng=rng if rng is not None else random.Random(),  # noqa: S311 - jitter only
+            token_store=token_store,
+            token_key=token_key,
         )
 
     # -- lifecycle and counters -------------------------------------------------------------
@@ -102,9 +109,12 @@ class HubEEClient:
         max_result: int,
         event_details: bool = True,
         process_codes: list[str] | None = None,
+        *,
+        retries: int | None = None,
     ) -> NotificationList:
         """GET /notifications: up to max_result notifications; malformed items are skipped,
-        and counted in the list's `skipped`."""
+        and counted in the list's `skipped`. `retries`: the connection's by default; 0 for a
+        poll among many, which must not sleep on a 429 (its caller pauses instead)."""
         if isinstance(max_result, bool) or not isinstance(max_result, int) or max_result < 1:
             raise ValueError("max_result must be a positive integer")
         params: list[tuple[str, str]] = [("maxResult", str(max_result))]
@@ -115,7 +125,7 @@ class HubEEClient:
                 raise ValueError("process codes must be non-empty strings")
             params.append(("processCode", process_code))
         path = "/notifications"
-        data = self._transport.get_json(path, params)
+        data = self._transport.get_json(path, params, retries=retries)
         if not isinstance(data, list):
             raise PermanentError(
                 f"HubEE notifications list is a JSON {type(data).__name__}, not an array",

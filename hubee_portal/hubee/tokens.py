@@ -1,5 +1,6 @@
 """The OAuth access token: asked for with the client credentials, reused until shortly before
-it expires, dropped when HubEE rejects it."""
+it expires, dropped when HubEE rejects it. A `TokenStore` shares it between processes (workers
+restart, several machines): a démarche asks for one token per lifetime, not one per process."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import json
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -23,14 +25,36 @@ DEFAULT_TOKEN_LIFETIME = 3600.0
 TOKEN_REFRESH_MARGIN = 60.0
 
 
+class TokenStore(Protocol):
+    """Where tokens outlive a process, by key (one per subscription). Times are epoch seconds.
+    Its failures are logged and ignored: the token is then asked for as without a store."""
+
+    def load(self, key: str) -> tuple[str, float] | None:
+        """The stored token and when it expires, or None."""
+
+    def save(self, key: str, token: str, expires_at: float) -> None: ...
+
+    def forget(self, key: str, token: str) -> None:
+        """HubEE rejected `token`: remove it unless another one replaced it."""
+
+
 class TokenCache:
     """One token shared by a client's threads; `fetch` returns (token, lifetime in s)."""
 
     def __init__(
-        self, fetch: Callable[[], tuple[str, float]], monotonic: Callable[[], float]
+        self,
+        fetch: Callable[[], tuple[str, float]],
+        monotonic: Callable[[], float],
+        *,
+        store: TokenStore | None = None,
+        key: str = "",
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._fetch = fetch
         self._monotonic = monotonic
+        self._store = store if key else None
+        self._key = key
+        self._wall = wall
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at = 0.0
@@ -40,8 +64,30 @@ class TokenCache:
         with self._lock:
             if self._token is not None and self._monotonic() < self._expires_at:
                 return self._token
+            if self._from_store():
+                assert self._token is not None
+                return self._token
             token, _ = self._renew()
             return token
+
+    def _from_store(self) -> bool:
+        if self._store is None:
+            return False
+        try:
+            stored = self._store.load(self._key)
+        except Exception:
+            logger.exception("HubEE token store unreadable, a new token is asked for")
+            return False
+        if stored is None:
+            return False
+        token, expires_at = stored
+        left = expires_at - self._wall()
+        usable = left - TOKEN_REFRESH_MARGIN
+        if usable <= 0:
+            return False
+        self._token = token
+        self._expires_at = self._monotonic() + usable
+        return True
 
     def renew(self) -> float:
         """Fetch a new token now, whatever the cached one; its lifetime in s."""
@@ -54,13 +100,23 @@ class TokenCache:
             # Another thread may already hold a fresh one: keep it.
             if self._token == token:
                 self._token = None
+            if self._store is not None:
+                try:
+                    self._store.forget(self._key, token)
+                except Exception:
+                    logger.exception("HubEE token store: rejected token not removed")
 
     def _renew(self) -> tuple[str, float]:
         self._token = None
-        started = self._monotonic()
+        started, started_wall = self._monotonic(), self._wall()
         token, lifetime = self._fetch()
         self._token = token
         self._expires_at = started + lifetime - min(TOKEN_REFRESH_MARGIN, lifetime * 0.1)
+        if self._store is not None:
+            try:
+                self._store.save(self._key, token, started_wall + lifetime)
+            except Exception:
+                logger.exception("HubEE token store: token not saved")
         return token, lifetime
 
 

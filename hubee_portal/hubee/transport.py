@@ -19,7 +19,7 @@ from requests.adapters import HTTPAdapter
 from .config import HubEEConfig
 from .errors import HubEEError, NotFoundError, PermanentError, Reason, TransientError
 from .http_errors import http_error, network_error, read_json_body
-from .tokens import TokenCache, request_token
+from .tokens import TokenCache, TokenStore, request_token
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +76,8 @@ class Transport:
         sleep: Callable[[float], None],
         monotonic: Callable[[], float],
         rng: random.Random,
+        token_store: TokenStore | None = None,
+        token_key: str = "",
     ) -> None:
         self.config = config
         self.session = session
@@ -98,7 +100,7 @@ class Transport:
             self._request_options["proxies"] = dict(config.proxies)
         if config.ca_bundle:
             self._request_options["verify"] = config.ca_bundle
-        self.tokens = TokenCache(self._fetch_token, monotonic)
+        self.tokens = TokenCache(self._fetch_token, monotonic, store=token_store, key=token_key)
         self._stats_lock = threading.Lock()
         self._stats = HubEEStats()
 
@@ -214,9 +216,15 @@ class Transport:
         # Full jitter: spreads out clients that failed together.
         return self._rng.uniform(0, min(cap, self.config.backoff_base * 2 ** min(attempt, 32)))
 
-    def get_json(self, path: str, params: Mapping[str, str] | list[tuple[str, str]] | None) -> Any:
+    def get_json(
+        self,
+        path: str,
+        params: Mapping[str, str] | list[tuple[str, str]] | None,
+        *,
+        retries: int | None = None,
+    ) -> Any:
         """GET a JSON answer, retried (an interrupted body too), read within max_json_bytes."""
-        state = self.new_state()
+        state = self.new_state(retries)
         while True:
             response = self.call(
                 state, "GET", path, params=params, headers=JSON_ACCEPT, stream=True

@@ -26,6 +26,7 @@ from dossiers.exchange.outbound.failures import classify
 from dossiers.exchange.outbound.push import UnfinishedAttemptError
 from dossiers.exchange.outbound.queue import draft_for
 from dossiers.models import Dossier, Evenement, OutgoingEvent
+from dossiers.records import polls
 from hubee_portal.hubee import (
     Case,
     Event,
@@ -63,6 +64,8 @@ def deliver_dossier(dossier_id: int) -> dict[str, Any]:
         return {"dossier": dossier_id, "skipped": "deleted"}
     if not OutgoingEvent.objects.pending().filter(dossier=dossier).exists():
         return {"dossier": dossier_id, "sent": 0}
+    # An agent acted: the citizen may answer soon, the démarche is polled every minute again.
+    polls.mark_active(dossier.demarche_id)
     with lease.held(dossier.demarche_id, LEASE_TTL) as keeper:
         if keeper is None:
             return {"dossier": dossier_id, "busy": True}

@@ -8,7 +8,7 @@ from django_q.tasks import async_task
 
 from dossiers.enums import AuditAction
 from dossiers.exchange import run
-from dossiers.records import access, audit
+from dossiers.records import access, audit, polls
 from dossiers.web import dashboard
 
 
@@ -21,6 +21,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def sync_now(request: HttpRequest) -> HttpResponse:
     ids = list(run.enabled(access.demarches_for(request.user)).values_list("pk", flat=True))
     for pk in ids:
+        # A person asked: polled every minute again (adaptive polling).
+        polls.mark_active(pk)
         async_task(
             "dossiers.tasks.sync_demarche_task",
             pk,
