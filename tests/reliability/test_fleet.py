@@ -25,7 +25,7 @@ REPORT_LABELS = [
     "Demandes de jeton (POST /oauth2/token) par démarche-heure",
     "qcluster (groupes entiers)",
     "PostgreSQL, connexions à la base du portail",
-    "PostgreSQL, connexions de moins d'une seconde",
+    "PostgreSQL, connexions de moins de 0,1 s",
     "d'un cœur pour 1 000 démarches (cible ≤ 50 %)",
     "Connexions simultanées à la base du portail (pic)",
     "Bac à sable :",

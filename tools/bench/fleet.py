@@ -214,10 +214,10 @@ def _installs(
         extra["CONN_MAX_AGE"] = str(settings.conn_max_age)
     portal_env = harness.environment(tmp / "portail", portal_url, **extra)
     # Contract validation off: the sandbox answers like HubEE without checking each call.
-    # Its connections kept (one per server thread): PostgreSQL then attributes their CPU to
-    # the sandbox's database, instead of mixing short-lived ones with the portal's.
+    # CONN_MAX_AGE=0: a connection kept per server thread would be one per kept-alive HubEE
+    # client, beyond PostgreSQL's max_connections at a few hundred démarches.
     sandbox_env = harness.environment(
-        tmp / "bac-a-sable", sandbox_url, HUBEE_SANDBOX_OPENAPI="", CONN_MAX_AGE="300"
+        tmp / "bac-a-sable", sandbox_url, HUBEE_SANDBOX_OPENAPI="", CONN_MAX_AGE="0"
     )
     sandbox_env["REDIS_URL"] = ""
     return (

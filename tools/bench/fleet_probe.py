@@ -4,8 +4,8 @@ CPU comes from /proc/<pid>/stat, summed per process as deltas between two sample
 worker django-q recycles is counted up to its last sample (a process is keyed by pid and start
 time: a reused pid is a new process). PostgreSQL is counted whole — the postmaster's CPU and
 its children's, the ones it reaped included (cutime/cstime) — and each backend pg_stat_activity
-names is attributed to its database; a backend that lives less than a second is never sampled
-and stays unattributed (with CONN_MAX_AGE=0, one connection per task).
+names, sampled ten times a second, is attributed to its database; a backend that lives less
+than that stays unattributed.
 
 The watcher reads new dossiers (by HubEE case id) and django-q's task rows (saved on
 completion: successful ones are pruned beyond save_limit, one for each new one, so a task
@@ -24,6 +24,7 @@ from pathlib import Path
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 REDIS_QUEUE_KEY = "django_q:hubee_portal:q"  # Q_CLUSTER name of hubee_portal.settings
 CLAIM_KEY = "hubee-fleet-claim"
+TICKS_PER_SAMPLE = 10  # PostgreSQL's backends ten times a second, the rest once
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -34,6 +35,16 @@ def _stat(pid: int) -> list[str] | None:
             return stat.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
+
+
+def _precise_cpu(pid: int, fields: list[str]) -> float:
+    """CPU seconds to the nanosecond (schedstat), not to the clock tick of stat (10 ms: a
+    backend of a few milliseconds would read 0)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as schedstat:
+            return int(schedstat.read().split()[0]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def _all_stats() -> dict[int, list[str]]:
@@ -70,37 +81,47 @@ class CpuTally:
 
 class PostgresCpu:
     """All of PostgreSQL — the postmaster, its live children, and the children it reaped —
-    and the part of it that sampled backends of the portal's database (or of others) used.
-    What remains was used by backends that lived less than a second (every database)."""
+    and the part of it each database's backends used, sampled ten times a second: a
+    backend that lived less than that (one per sandbox call, as the sandbox server closes
+    its connection after each request) stays unattributed."""
 
-    def __init__(self, postmaster: int, database: str) -> None:
+    def __init__(self, postmaster: int, database: str, own_backend: int) -> None:
         self.postmaster = postmaster
         self.database = database
+        self.own_backend = own_backend
         self.total = 0.0
-        self.by_label = {"portal": 0.0, "other": 0.0}
+        self.by_label = {"portal": 0.0, "other": 0.0, "probe": 0.0}
         self.children: dict[tuple[int, str], float] = {}
         self.labels: dict[tuple[int, str], str] = {}
         self.reaped_base: float | None = None
 
     @property
     def unattributed(self) -> float:
-        return self.total - self.by_label["portal"] - self.by_label["other"]
+        return self.total - sum(self.by_label.values())
 
     def portal_backends(self) -> int:
         return sum(1 for label in self.labels.values() if label == "portal")
 
-    def sample(self, stats: dict[int, list[str]], activity: dict[int, str | None]) -> None:
-        own = stats.get(self.postmaster)
+    def _label(self, pid: int, database: str | None) -> str:
+        if pid == self.own_backend:
+            return "probe"
+        return "portal" if database == self.database else "other"
+
+    def sample(self, activity: dict[int, str | None]) -> None:
+        """`activity`: pid → database of every pg_stat_activity row (background processes
+        included, with no database)."""
+        own = _stat(self.postmaster)
         if own is None:
             return
         reaped = sum(int(own[i]) for i in (11, 12, 13, 14)) / CLK_TCK
         children = {}
-        for pid, fields in stats.items():
-            if fields[1] == str(self.postmaster):
-                key = (pid, fields[19])
-                children[key] = (int(fields[11]) + int(fields[12])) / CLK_TCK
-                if key not in self.labels and pid in activity:
-                    self.labels[key] = "portal" if activity[pid] == self.database else "other"
+        for pid, database in activity.items():
+            fields = _stat(pid)
+            if fields is None or fields[1] != str(self.postmaster):
+                continue
+            key = (pid, fields[19])
+            children[key] = _precise_cpu(pid, fields)
+            self.labels.setdefault(key, self._label(pid, database))
         if self.reaped_base is None:
             self.reaped_base = reaped
             self.children = children
@@ -110,11 +131,11 @@ class PostgresCpu:
         for key, used in children.items():
             delta = used - self.children.get(key, 0.0)
             self.total += delta
-            if key in self.labels:
-                self.by_label[self.labels[key]] += delta
+            self.by_label[self.labels[key]] += delta
         # A child gone since: its whole life is now in the reaped figure; take back what was
         # counted of it (for one alive at the start, its CPU before the start was never
-        # counted and is left out by the same subtraction).
+        # counted and is left out by the same subtraction). The rest of its life, after its
+        # last sample, stays unattributed.
         for key, used in self.children.items():
             if key not in children:
                 self.total -= used
@@ -167,21 +188,33 @@ class Probe(threading.Thread):
             self.redis = redis.Redis.from_url(redis_url)
         self.own_backend = self.db.execute("SELECT pg_backend_pid()").fetchone()[0]
         postmaster = _stat(self.own_backend)
-        self.postgres = PostgresCpu(int(postmaster[1]), database) if postmaster else None
+        self.postgres = None
+        if postmaster is not None:
+            self.postgres = PostgresCpu(int(postmaster[1]), database, self.own_backend)
         self.cluster_cpu = CpuTally()
         self.watch = Watch()
+        self.activity: dict[int, str | None] = {}
         self._stopping = threading.Event()
         self._dossiers_since = datetime.now(UTC) - timedelta(minutes=5)
         self._tasks_since = datetime.now(UTC) - timedelta(minutes=5)
 
     def run(self) -> None:
+        tick = 0
         while not self._stopping.is_set():
             started = time.monotonic()
             try:
-                self.sample()
+                self.sample_postgres()
+                if tick % TICKS_PER_SAMPLE == 0:
+                    self.sample()
             except Exception as exc:  # noqa: BLE001 - reported, the run goes on
                 self.watch.errors.append(repr(exc))
-            self._stopping.wait(max(0.0, 1.0 - (time.monotonic() - started)))
+            tick += 1
+            self._stopping.wait(max(0.0, 1 / TICKS_PER_SAMPLE - (time.monotonic() - started)))
+
+    def sample_postgres(self) -> None:
+        self.activity = dict(self.db.execute("SELECT pid, datname FROM pg_stat_activity"))
+        if self.postgres is not None:
+            self.postgres.sample(self.activity)
 
     def stop(self) -> Watch:
         self._stopping.set()
@@ -196,13 +229,11 @@ class Probe(threading.Thread):
         stats = _all_stats()
         groups = set(self.clusters)
         self.cluster_cpu.sample(stats, {pid for pid, f in stats.items() if int(f[2]) in groups})
-        activity = dict(
-            self.db.execute("SELECT pid, datname FROM pg_stat_activity WHERE pid <> %s",
-                            (self.own_backend,)).fetchall()
-        )  # fmt: skip
-        connections = sum(1 for name in activity.values() if name == self.database)
-        if self.postgres is not None:
-            self.postgres.sample(stats, activity)
+        connections = sum(
+            1
+            for pid, name in self.activity.items()
+            if name == self.database and pid != self.own_backend
+        )
         sandbox = stats.get(self.sandbox_pid)
         if self.redis is not None:
             queue = self.redis.llen(REDIS_QUEUE_KEY)
