@@ -32,8 +32,11 @@ HEARTBEAT_NAME = "worker"
 class Problem:
     kind: str  # database, worker, credentials, sync_failing, sync_stale, given_up, disk,
     # integrity, download_failed, purge
-    subject: str  # "" or "demarche-<id>"
+    subject: str  # "", "demarche-<id>" or "connection-<id>"
     detail: str  # French, no personal data
+    # A problem of several démarches (one HubEE connection down for all): which ones. Not in
+    # the JSON, whose subject names the connection.
+    demarche_ids: tuple[int, ...] = ()
 
 
 @dataclass
@@ -64,6 +67,38 @@ class Report:
                 {"kind": p.kind, "subject": p.subject, "detail": p.detail} for p in self.problems
             ],
         }
+
+
+SYNC_PROBLEMS = {
+    "sync_failing": lambda: (
+        f"les {settings.HEALTH_FAILED_RUNS} dernières synchronisations ont échoué"
+    ),
+    "sync_stale": lambda: (
+        f"aucune synchronisation réussie depuis plus de {settings.HEALTH_SYNC_MAX_AGE_MINUTES} "
+        "minutes"
+    ),
+}
+LISTED_IDS = 20
+
+
+def _sync_problem(
+    kind: str, connection_id: int, connection_name: str, members: list[tuple[int, str]]
+) -> Problem:
+    """One démarche: its own problem, as always. Several on one connection: one problem for the
+    connection, naming them (the first LISTED_IDS)."""
+    what = SYNC_PROBLEMS[kind]()
+    if len(members) == 1:
+        pk, label = members[0]
+        return Problem(kind, f"demarche-{pk}", f"{label} : {what}.", (pk,))
+    ids = [pk for pk, _ in members]
+    shown = ", ".join(str(pk) for pk in ids[:LISTED_IDS])
+    more = f" et {len(ids) - LISTED_IDS} autre(s)" if len(ids) > LISTED_IDS else ""
+    return Problem(
+        kind,
+        f"connection-{connection_id}",
+        f"Connexion « {connection_name} », {len(ids)} démarches ({shown}{more}) : {what}.",
+        tuple(ids),
+    )
 
 
 def beat(now: datetime | None = None) -> None:
@@ -142,9 +177,14 @@ def _check_demarches(report: Report, now: datetime) -> None:
     usage: dict[str, tuple[int, int, object]] = {}
     full: dict[object, list[tuple[int, int]]] = {}
     # Plain values, not models: 2,500 démarches and their passes, read every minute or so.
+    # (kind, connection) -> démarches: a HubEE down for 2,500 démarches is one incident per
+    # connection, not 2,500 mails (and 2,500 more when it comes back).
+    grouped: dict[tuple[str, int, str], list[tuple[int, str]]] = {}
     demarches = Demarche.objects.order_by("pk").values_list(
         "pk",
         "process_code",
+        "connection_id",
+        "connection__name",
         "enabled",
         "created_at",
         "download_folder",
@@ -153,7 +193,17 @@ def _check_demarches(report: Report, now: datetime) -> None:
         "poll__failure_kind",
         "poll__failures_in_row",
     )
-    for pk, process_code, enabled, created_at, folder, last_success, *last_pass in demarches:
+    for (
+        pk,
+        process_code,
+        connection_id,
+        connection_name,
+        enabled,
+        created_at,
+        folder,
+        last_success,
+        *last_pass,
+    ) in demarches:
         subject = f"demarche-{pk}"
         status, failure_kind, failures_in_row = last_pass  # None without a pass yet
         # The last finished pass's failure stays while the next one runs (status RUNNING).
@@ -180,22 +230,12 @@ def _check_demarches(report: Report, now: datetime) -> None:
                     )
                 )
             elif failing:
-                report.problems.append(
-                    Problem(
-                        "sync_failing",
-                        subject,
-                        f"{label} : les {settings.HEALTH_FAILED_RUNS} dernières "
-                        "synchronisations ont échoué.",
-                    )
+                grouped.setdefault(("sync_failing", connection_id, connection_name), []).append(
+                    (pk, label)
                 )
             if stale:
-                report.problems.append(
-                    Problem(
-                        "sync_stale",
-                        subject,
-                        f"{label} : aucune synchronisation réussie depuis plus de "
-                        f"{settings.HEALTH_SYNC_MAX_AGE_MINUTES} minutes.",
-                    )
+                grouped.setdefault(("sync_stale", connection_id, connection_name), []).append(
+                    (pk, label)
                 )
             entry["ok"] = not (refused or failing or stale)
         report.demarches.append(entry)
@@ -217,6 +257,8 @@ def _check_demarches(report: Report, now: datetime) -> None:
         if not disk["ok"]:
             # One problem per file system: five folders on one full disk are one incident.
             full.setdefault(device if device is not None else subject, []).append((pk, free))
+    for (kind, connection_id, connection_name), members in grouped.items():
+        report.problems.append(_sync_problem(kind, connection_id, connection_name, members))
     for folders in full.values():
         ids = ", ".join(str(pk) for pk, _ in folders)
         free = min(free for _, free in folders)

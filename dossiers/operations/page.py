@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.core.paginator import Page as DjangoPage
+from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django_q.models import Schedule
@@ -39,6 +41,8 @@ from dossiers.records import access, antivirus
 from dossiers.records.periods import minute_after
 from dossiers.records.querysets import last_integrity_checks
 from hubee_portal.hubee.vocabulary import RETENTION_START
+
+ROWS_PER_PAGE = 50
 
 # The schedules an administrator needs to see, in the order they read them.
 SCHEDULES = [
@@ -94,13 +98,15 @@ class Operations:
     # ANTIVIRUS on or off, and the files it holds back by verdict (antivirus.held_counts).
     antivirus_on: bool = False
     antivirus_held: dict = field(default_factory=dict)
+    demarches_page: DjangoPage | None = None  # of démarche ids, for the table's navigation
 
     @property
     def problems(self) -> list[tuple[health.Problem, Incident | None]]:
         return [(p, self.open_incidents.get((p.kind, p.subject))) for p in self.report.problems]
 
 
-def build(now: datetime | None = None) -> Operations:
+def build(now: datetime | None = None, page: str | int | None = None) -> Operations:
+    """`page`: of the démarches' table (ROWS_PER_PAGE rows, those with a problem first)."""
     now = now or timezone.now()
     report = health.check(now)
     schedules = {s.name: s for s in Schedule.objects.filter(name__in=[n for n, _ in SCHEDULES])}
@@ -111,9 +117,11 @@ def build(now: datetime | None = None) -> Operations:
     open_incidents = {
         (i.kind, i.subject): i for i in Incident.objects.filter(closed_at__isnull=True)
     }
+    demarches_page = _page(report, page)
     return Operations(
         report=report,
-        rows=_rows(report, next_purge),
+        rows=_rows(report, next_purge, list(demarches_page.object_list)),
+        demarches_page=demarches_page,
         open_incidents=open_incidents,
         incidents=list(Incident.objects.order_by("-opened_at", "-pk")[:20]),
         schedules=[(label, schedules.get(name)) for name, label in SCHEDULES],
@@ -136,14 +144,37 @@ def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRow]:
-    demarches = list(Demarche.objects.select_related("organisation", "poll").order_by("name", "pk"))
-    ids = [d.pk for d in demarches]
-    # Every démarche is on the page: the grouped queries read all rows, with no list of 2,500
-    # ids to send.
+def _page(report: health.Report, number: str | int | None) -> DjangoPage:
+    """The démarches' ids for one page of the table: those with a problem first, then by name.
+    An operator may have 2,500: drawing them all took over a second."""
+    troubled = set(_problems_by_demarche(report))
+    ids = sorted(
+        Demarche.objects.order_by("name", "pk").values_list("pk", flat=True),
+        key=lambda pk: pk not in troubled,
+    )
+    return Paginator(ids, ROWS_PER_PAGE).get_page(number)
+
+
+def _problems_by_demarche(report: health.Report) -> dict[int, list[health.Problem]]:
+    """Each démarche's problems: its own, and those of its connection it is part of."""
+    found: dict[int, list[health.Problem]] = {}
+    for problem in report.problems:
+        ids = list(problem.demarche_ids)
+        if not ids and problem.subject.startswith("demarche-"):
+            ids = [int(problem.subject.removeprefix("demarche-"))]
+        for pk in ids:
+            found.setdefault(pk, []).append(problem)
+    return found
+
+
+def _rows(report: health.Report, next_purge: datetime | None, ids: list[int]) -> list[DemarcheRow]:
+    by_pk = Demarche.objects.select_related("organisation", "poll").in_bulk(ids)
+    demarches = [by_pk[pk] for pk in ids if pk in by_pk]
+    # A page holds a few dozen démarches: the grouped queries read only theirs.
     counts = {
         row["demarche_id"]: row
-        for row in Dossier.objects.values("demarche_id")
+        for row in Dossier.objects.filter(demarche_id__in=ids)
+        .values("demarche_id")
         .annotate(
             stored=Count("pk", filter=Q(purged_at__isnull=True)),
             final=Count("pk", filter=Q(purged_at__isnull=True, status__in=RETENTION_START)),
@@ -154,7 +185,8 @@ def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRo
     last_runs = {
         run.demarche_id: run
         for run in SyncRun.objects.filter(
-            pk__in=SyncRun.objects.exclude(status=RunStatus.SKIPPED)
+            pk__in=SyncRun.objects.filter(demarche_id__in=ids)
+            .exclude(status=RunStatus.SKIPPED)
             .values("demarche_id")
             .annotate(last=Max("pk"))
             .values("last")
@@ -165,7 +197,7 @@ def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRo
     pushes = {
         row["dossier__demarche_id"]: row
         for row in OutgoingEvent.objects.filter(
-            state__in=[OutgoingState.PENDING, OutgoingState.FAILED]
+            dossier__demarche_id__in=ids, state__in=[OutgoingState.PENDING, OutgoingState.FAILED]
         )
         .values("dossier__demarche_id")
         .annotate(
@@ -179,9 +211,7 @@ def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRo
     to_purge = retention.expired_counts(demarches, next_purge) if next_purge else None
     by_id = {entry["id"]: entry for entry in report.demarches}
     disks = {entry["folder"]: entry for entry in report.disks}
-    problems: dict[str, list[health.Problem]] = {}
-    for problem in report.problems:
-        problems.setdefault(problem.subject, []).append(problem)
+    problems = _problems_by_demarche(report)
     rows = []
     for demarche in demarches:
         subject = f"demarche-{demarche.pk}"
@@ -203,7 +233,7 @@ def _rows(report: health.Report, next_purge: datetime | None) -> list[DemarcheRo
                 purged=count.get("purged", 0),
                 to_purge=to_purge.get(demarche.pk, 0) if to_purge is not None else None,
                 integrity=integrity.get(demarche.pk),
-                problems=problems.get(subject, []),
+                problems=problems.get(demarche.pk, []),
                 pending_pushes=push.get("pending", 0),
                 held_pushes=push.get("held", 0) if held_until else 0,
                 held_until=minute_after(held_until) if held_until else "",

@@ -21,7 +21,7 @@ def operations(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": "État du portail",
-        "ops": service.build(),
+        "ops": service.build(page=request.GET.get("page")),
     }
     return render(request, "admin/operations.html", context)
 

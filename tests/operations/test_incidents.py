@@ -307,3 +307,54 @@ def test_query_count_does_not_grow_with_demarches(healthy):
     assert queries() == few
     assert Incident.objects.filter(closed_at__isnull=True).count() == 11
     assert len(mail.outbox) == 11
+
+
+def fail_runs(demarche, times: int) -> None:
+    for _ in range(times):
+        SyncRun.objects.create(
+            demarche=demarche,
+            status=RunStatus.FAILED,
+            message="HubEE en panne",
+            failure_kind=RunFailure.HUBEE,
+            finished_at=timezone.now(),
+        )
+
+
+def test_hubee_down_for_many_demarches_is_one_incident_per_connection(healthy, hubee, settings):
+    """An operator's 2,500 démarches share one connection: HubEE down is one e-mail, not one per
+    démarche (and again one when it comes back)."""
+    settings.HEALTH_FAILED_RUNS = 2
+    others = [hubee.demarche(code) for code in ("recensementCitoyen", "CERTDC", "JCC")]
+    for demarche in [healthy, *others]:
+        fail_runs(demarche, 2)
+    report = health.check()
+    failing = [p for p in report.problems if p.kind == "sync_failing"]
+    assert len(failing) == 1
+    (problem,) = failing
+    assert problem.subject == f"connection-{healthy.connection_id}"
+    assert sorted(problem.demarche_ids) == sorted(d.pk for d in [healthy, *others])
+    assert "Connexion « Bac à sable », 4 démarches" in problem.detail
+    assert incidents.evaluate() == (1, 0)
+    assert len(mail.outbox) == 1
+    assert all(not entry["ok"] for entry in report.as_json()["demarches"])
+
+
+def test_one_failing_demarche_keeps_its_own_incident(healthy, hubee, settings):
+    settings.HEALTH_FAILED_RUNS = 2
+    hubee.demarche("recensementCitoyen")
+    fail_runs(healthy, 2)
+    (problem,) = [p for p in health.check().problems if p.kind == "sync_failing"]
+    assert problem.subject == f"demarche-{healthy.pk}"
+    assert problem.detail == (
+        f"Démarche {healthy.pk} (EtatCivil) : les 2 dernières synchronisations ont échoué."
+    )
+
+
+def test_a_long_list_of_demarches_is_cut_in_the_message(healthy, hubee, settings, monkeypatch):
+    monkeypatch.setattr(health, "LISTED_IDS", 2)
+    settings.HEALTH_FAILED_RUNS = 1
+    others = [hubee.demarche(code) for code in ("recensementCitoyen", "CERTDC")]
+    for demarche in [healthy, *others]:
+        fail_runs(demarche, 1)
+    (problem,) = [p for p in health.check().problems if p.kind == "sync_failing"]
+    assert "3 démarches" in problem.detail and "et 1 autre(s)" in problem.detail

@@ -306,3 +306,35 @@ def test_shows_the_last_pass_and_the_last_journaled_message(staff_client, health
     assert "HubEE injoignable ou en erreur : HTTP 503" in text
     SyncRun.objects.create(demarche=healthy, status="running")
     assert "synchronisation en cours ; passage précédent le" in page(staff_client)
+
+
+def test_the_demarches_table_is_paged_with_the_troubled_ones_first(
+    staff_client, healthy, monkeypatch
+):
+    """An operator runs thousands of démarches: the table shows a page of them, those with a
+    problem first, and says how to reach the others."""
+    from dossiers.enums import RunFailure, RunStatus
+    from dossiers.models import SyncRun
+    from dossiers.operations import page as operations_page
+
+    monkeypatch.setattr(operations_page, "ROWS_PER_PAGE", 3)
+    quiet = [DemarcheFactory(name=f"A calme {i}") for i in range(4)]
+    troubled = DemarcheFactory(name="Z en échec", enabled=True)
+    SyncRun.objects.create(
+        demarche=troubled,
+        status=RunStatus.FAILED,
+        failure_kind=RunFailure.CREDENTIALS,
+        finished_at=timezone.now(),
+    )
+    first = page(staff_client)
+    rows = first.split('id="demarches"', 1)[1]
+    assert rows.index("Z en échec") < rows.index(healthy.name)
+    assert quiet[3].name not in rows
+    assert 'aria-label="Pages du tableau des démarches"' in first
+    assert '<span aria-current="page">Page 1 sur 2</span>' in first
+    assert 'href="?page=2#demarches"' in first
+    second = staff_client.get(URL, {"page": 2}).content.decode().split('id="demarches"', 1)[1]
+    assert quiet[3].name in second and "Z en échec" not in second
+    # A page number out of range or not a number shows a page, never an error.
+    assert staff_client.get(URL, {"page": "x"}).status_code == 200
+    assert staff_client.get(URL, {"page": 99}).status_code == 200
