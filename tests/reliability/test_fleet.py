@@ -70,7 +70,7 @@ def test_fleet_smoke_run_reports_every_figure_and_loses_nothing(servers):
     figures = fleet.run_fleet(settings)
 
     assert figures.deposits_in_window > 0
-    assert problems(figures) == {}, figures.correctness
+    assert problems(figures) == {}, "\n".join([*format_fleet(figures), *figures.cluster_logs])
     assert figures.drained
     assert figures.correctness["cases"] == figures.correctness["dossiers"] == figures.deposits
     assert figures.stopped_badly == [], figures.cluster_logs
@@ -103,7 +103,7 @@ def test_one_of_two_clusters_killed_mid_run_loses_and_doubles_nothing(servers):
     assert figures.killed_at is not None
     assert figures.killed_at < settings.minutes * 60  # the deposits went on after the kill
     assert figures.deposits_in_window > 0
-    assert problems(figures) == {}, figures.correctness
+    assert problems(figures) == {}, "\n".join([*format_fleet(figures), *figures.cluster_logs])
     assert figures.correctness["cases"] == figures.correctness["dossiers"] == figures.deposits
     # The other cluster kept running until the end (stopped cleanly).
     assert figures.stopped_badly == [], figures.cluster_logs

@@ -191,6 +191,12 @@ def add_fleet_arguments(sub) -> None:
         help="CONN_MAX_AGE des qcluster (par défaut : celui de l'environnement).",
     )
     arg(
+        "--drain-seconds",
+        type=int,
+        default=180,
+        help="Après les dépôts, attente maximale que tout soit reçu et poussé (s, 180).",
+    )
+    arg(
         "--kill-cluster-at",
         type=float,
         default=None,
@@ -218,6 +224,7 @@ def fleet_settings(options: dict, database_url: str) -> fleet.FleetSettings:
         idle_after=options["idle_after"],
         conn_max_age=options["conn_max_age"],
         kill_cluster_at=options["kill_cluster_at"],
+        drain_seconds=options["drain_seconds"],
         database_url=database_url,
         redis_url=options["redis_url"],
     )
