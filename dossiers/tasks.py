@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from django.utils import timezone
+from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
 from dossiers.exchange import fleet, run
@@ -19,11 +20,19 @@ def enqueue_sync() -> int:
     """Scheduled every minute: the due démarches in batches (one task lists many), and a full
     run for those with pushes due. Several workers, and several machines sharing the broker,
     share the tasks; the lease makes a duplicate run harmless. Returns the démarches planned."""
-    plan = fleet.plan()
+    plan = fleet.plan(queued=_queue_length())
     for batch in plan.polls:
         async_task(poll_demarches, batch, task_name=f"hubee-poll-{batch[0]}", group="hubee_poll")
     _queue_runs(plan.runs, active=False)
     return plan.demarches
+
+
+def _queue_length() -> int:
+    try:
+        return get_broker().queue_size() or 0
+    except Exception:  # the broker will say so itself when queuing; plan as if it were busy
+        logger.exception("broker queue length unreadable")
+        return fleet.QUIET_QUEUE + 1
 
 
 def poll_demarches(demarche_ids: list[int]) -> dict:

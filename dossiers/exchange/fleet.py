@@ -34,9 +34,14 @@ from hubee_portal.hubee import HubEEClient, HubEEError, Reason, TransientError
 
 logger = logging.getLogger(__name__)
 
-# A full run queued this long ago and never started (a task lost with its machine) is queued
-# again; a duplicate is harmless (the lease), a long wait is not.
-RUN_REQUEST_STALE = timedelta(minutes=3)
+# A full run queued and not started: a worker of a machine that died had taken it, or it
+# waits behind others. With the broker's queue (nearly) empty nothing waits, so after
+# RUN_REQUEST_LOST it was lost and is queued again; with a queue (a backlog after an outage),
+# only after RUN_REQUEST_STALE, lest every minute add a copy of every waiting run. A duplicate is
+# harmless (the lease), a long wait is not.
+RUN_REQUEST_LOST = timedelta(seconds=90)
+RUN_REQUEST_STALE = timedelta(minutes=15)
+QUIET_QUEUE = 10  # tasks: the minute's own schedules may be queued at the same time
 # A 429 without a usable Retry-After: the connection waits this long (s).
 DEFAULT_PAUSE = 60.0
 
@@ -51,10 +56,12 @@ class Plan:
         return sum(len(batch) for batch in self.polls) + len(self.runs)
 
 
-def plan(now: datetime | None = None) -> Plan:
+def plan(now: datetime | None = None, *, queued: int = 0) -> Plan:
     """What this minute needs: the due démarches in batches, and the full runs for pushes. A
-    démarche being synced (its lease held) or with a full run queued is left alone."""
+    démarche being synced (its lease held) or with a full run queued is left alone. `queued`:
+    the tasks waiting in the broker."""
     now = now or timezone.now()
+    waited = RUN_REQUEST_LOST if queued <= QUIET_QUEUE else RUN_REQUEST_STALE
     # A lease whose process died on this machine is taken over by the next run: not busy.
     busy = {
         demarche_id
@@ -62,7 +69,7 @@ def plan(now: datetime | None = None) -> Plan:
         .exclude(owner="")
         .values_list("demarche_id", "owner")
         if not lease.owner_is_dead(owner)
-    } | polls.run_pending(now, RUN_REQUEST_STALE)
+    } | polls.run_pending(now, waited)
     waiting_for_files = (
         OutgoingEvent.objects.pending()
         .filter(automatic=True, dossier__pieces_jointes__state=AttachmentState.PENDING)

@@ -86,8 +86,13 @@ def test_a_leased_or_already_queued_demarche_is_left_alone(fleet_of):
     )
     polls.record_requested([queued.pk], now)
     assert fleet.plan(now).polls == [[free.pk]]
-    # A queued run never started (a lost task) is queued again after a while.
-    assert queued.pk in fleet.plan(now + fleet.RUN_REQUEST_STALE + timedelta(seconds=1)).polls[0]
+    # A queued run never started while the broker's queue is empty was lost with its worker:
+    # queued again soon. Behind a backlog, it is waiting: queued again only much later.
+    lost = now + fleet.RUN_REQUEST_LOST + timedelta(seconds=1)
+    assert queued.pk in fleet.plan(lost).polls[0]
+    assert queued.pk not in fleet.plan(lost, queued=fleet.QUIET_QUEUE + 1).polls[0]
+    stale = now + fleet.RUN_REQUEST_STALE + timedelta(seconds=1)
+    assert queued.pk in fleet.plan(stale, queued=fleet.QUIET_QUEUE + 1).polls[0]
 
 
 def test_pushes_due_get_a_full_run_not_a_listing(fleet_of):
