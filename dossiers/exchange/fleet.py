@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 # RUN_REQUEST_LOST it was lost and is queued again; with a queue (a backlog after an outage),
 # only after RUN_REQUEST_STALE, lest every minute add a copy of every waiting run. A duplicate is
 # harmless (the lease), a long wait is not.
-RUN_REQUEST_LOST = timedelta(seconds=90)
+RUN_REQUEST_LOST = timedelta(seconds=60)
 RUN_REQUEST_STALE = timedelta(minutes=15)
 QUIET_QUEUE = 10  # tasks: the minute's own schedules may be queued at the same time
 # A 429 without a usable Retry-After: the connection waits this long (s).

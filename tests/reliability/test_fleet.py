@@ -107,4 +107,8 @@ def test_one_of_two_clusters_killed_mid_run_loses_and_doubles_nothing(servers):
     assert figures.correctness["cases"] == figures.correctness["dossiers"] == figures.deposits
     # The other cluster kept running until the end (stopped cleanly).
     assert figures.stopped_badly == [], figures.cluster_logs
-    assert "Cluster 1 tué" in "\n".join(format_fleet(figures))
+    report = "\n".join(format_fleet(figures))
+    assert "Cluster 1 tué" in report
+    # Both clusters worked (the killed one until its death), and the report says how much.
+    assert len(figures.cluster_cpu_each_s) == 2 and all(figures.cluster_cpu_each_s)
+    assert "réparti entre les clusters 1 à 2" in report

@@ -170,8 +170,11 @@ def run_fleet(settings: FleetSettings, progress: Progress = quiet) -> FleetFigur
         stop_file.touch()
         _wait(depositor, 60, "le processus de dépôt")
         deposits = read_deposits(deposit_log)
-        progress(f"{len(deposits)} dépôt(s) ; vidange (au plus {settings.drain_seconds} s)…")
-        drained = _drain(probe, sandbox_url, deposits, settings.drain_seconds)
+        # With adaptive polling an idle démarche waits up to 5 minutes for its next poll: the
+        # drain gives it that long, or its deposits would count as missing.
+        drain = settings.drain_seconds + (5 * 60 if settings.idle_after else 0)
+        progress(f"{len(deposits)} dépôt(s) ; vidange (au plus {drain} s)…")
+        drained = _drain(probe, sandbox_url, deposits, drain)
         watch = probe.stop()
         cluster_logs = [_stop_cluster(c, tmp / f"qcluster-{n}.log") for n, c in enumerate(clusters)]
         if depositor.returncode != 0:

@@ -152,6 +152,7 @@ class Sample:
     sandbox_cpu: float | None
     connections: int
     queue: int
+    cluster_cpu_each: tuple[float, ...] = ()  # one per cluster: how the work was shared
 
 
 @dataclass
@@ -192,6 +193,7 @@ class Probe(threading.Thread):
         if postmaster is not None:
             self.postgres = PostgresCpu(int(postmaster[1]), database, self.own_backend)
         self.cluster_cpu = CpuTally()
+        self.cluster_cpu_each = [CpuTally() for _ in clusters]
         self.watch = Watch()
         self.activity: dict[int, str | None] = {}
         self._stopping = threading.Event()
@@ -229,6 +231,8 @@ class Probe(threading.Thread):
         stats = _all_stats()
         groups = set(self.clusters)
         self.cluster_cpu.sample(stats, {pid for pid, f in stats.items() if int(f[2]) in groups})
+        for group, tally in zip(self.clusters, self.cluster_cpu_each, strict=True):
+            tally.sample(stats, {pid for pid, f in stats.items() if int(f[2]) == group})
         connections = sum(
             1
             for pid, name in self.activity.items()
@@ -253,6 +257,7 @@ class Probe(threading.Thread):
                 sandbox_cpu=(int(sandbox[11]) + int(sandbox[12])) / CLK_TCK if sandbox else None,
                 connections=connections,
                 queue=queue,
+                cluster_cpu_each=tuple(tally.seconds for tally in self.cluster_cpu_each),
             )
         )
 

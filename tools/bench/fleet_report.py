@@ -65,6 +65,7 @@ class FleetFigures:
     cluster_logs: list[str] = field(default_factory=list)
     probe_errors: list[str] = field(default_factory=list)
     load: float = 0.0
+    cluster_cpu_each_s: tuple[float, ...] = ()  # one per cluster, killed ones included
 
     @property
     def minutes(self) -> float:
@@ -218,6 +219,9 @@ def compute_figures(
         latency_p50_ms=percentile(durations, 0.50),
         latency_p95_ms=percentile(durations, 0.95),
         cluster_cpu_s=last.cluster_cpu - first.cluster_cpu,
+        cluster_cpu_each_s=tuple(
+            b - a for a, b in zip(first.cluster_cpu_each, last.cluster_cpu_each, strict=True)
+        ),
         portal_pg_cpu_s=last.portal_pg_cpu - first.portal_pg_cpu,
         unattributed_pg_cpu_s=last.unattributed_pg_cpu - first.unattributed_pg_cpu,
         server_pg_cpu_s=last.server_pg_cpu - first.server_pg_cpu,
@@ -290,6 +294,7 @@ def format_fleet(f: FleetFigures) -> list[str]:
         f"  qcluster (groupes entiers) : {fmt_number(f.cluster_cpu_s, 1)} s, "
         f"{fmt_number(f.cluster_cpu_s * 1000 / per_min, 1)} ms par démarche-minute, "
         f"{percent(f.core_share_per_1000(f.cluster_cpu_s))} d'un cœur pour 1 000 démarches",
+        *_split(f),
         f"  PostgreSQL, connexions à la base du portail : {fmt_number(f.portal_pg_cpu_s, 1)} s, "
         f"{fmt_number(f.portal_pg_cpu_s * 1000 / per_min, 1)} ms par démarche-minute "
         f"({f.portal_backends} connexion(s) vue(s), échantillon 10 fois par seconde)",
@@ -363,3 +368,11 @@ def problems(f: FleetFigures) -> dict[str, Any]:
     if f.unseen_in_window:
         found["unseen_in_window"] = f.unseen_in_window
     return found
+
+
+def _split(f: FleetFigures) -> list[str]:
+    """With several clusters: each one's share of the qcluster CPU (the work shared)."""
+    if len(f.cluster_cpu_each_s) < 2 or f.cluster_cpu_s <= 0:
+        return []
+    shares = " / ".join(percent(cpu / f.cluster_cpu_s) for cpu in f.cluster_cpu_each_s)
+    return [f"    réparti entre les clusters 1 à {len(f.cluster_cpu_each_s)} : {shares}"]

@@ -194,7 +194,8 @@ def add_fleet_arguments(sub) -> None:
         "--drain-seconds",
         type=int,
         default=180,
-        help="Après les dépôts, attente maximale que tout soit reçu et poussé (s, 180).",
+        help="Après les dépôts, attente maximale que tout soit reçu et poussé (s, 180 ; "
+        "5 min de plus avec --idle-after).",
     )
     arg(
         "--kill-cluster-at",
