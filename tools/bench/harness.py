@@ -47,6 +47,15 @@ def manage(env: dict[str, str], *args: str, timeout: int = 3600) -> subprocess.C
     )
 
 
+def migrate_and_collect(env: dict[str, str]) -> None:
+    """Migrate, then collect the static files, as on a production install (the pages link the
+    collected style sheet); raise with the command's stderr on failure."""
+    for args in (("migrate", "--noinput"), ("collectstatic", "--noinput")):
+        result = manage(env, *args)
+        if result.returncode != 0:
+            raise RuntimeError(result.stderr)
+
+
 def python(env: dict[str, str], code: str, timeout: int = 3600) -> subprocess.CompletedProcess:
     """Run `code` after django.setup() in a child process; raise with its stderr on failure."""
     result = subprocess.run(  # noqa: S603  (our own interpreter, code from our callers)

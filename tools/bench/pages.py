@@ -310,13 +310,7 @@ def run_pages(
                 SECURE_SSL_REDIRECT="false",
                 HUBEE_SANDBOX="false",
             )
-            migrated = harness.manage(env, "migrate", "--noinput")
-            if migrated.returncode != 0:
-                raise RuntimeError(migrated.stderr)
-            # As on a production install: the pages link the collected style sheet.
-            collected = harness.manage(env, "collectstatic", "--noinput")
-            if collected.returncode != 0:
-                raise RuntimeError(collected.stderr)
+            harness.migrate_and_collect(env)
             output = harness.python(
                 env,
                 "import sys\nfrom tools.bench import pages as b\n"

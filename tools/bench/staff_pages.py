@@ -289,12 +289,7 @@ def run_staff_pages(
                 ANTIVIRUS="clamd",  # as in production
                 ADMIN_EMAILS="",  # the incident check sends nothing
             )
-            migrated = harness.manage(env, "migrate", "--noinput")
-            if migrated.returncode != 0:
-                raise RuntimeError(migrated.stderr)
-            collected = harness.manage(env, "collectstatic", "--noinput")
-            if collected.returncode != 0:
-                raise RuntimeError(collected.stderr)
+            harness.migrate_and_collect(env)
             output = harness.python(
                 env,
                 "import sys\nfrom tools.bench import staff_pages as b\n"
