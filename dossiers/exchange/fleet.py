@@ -82,9 +82,10 @@ def plan(now: datetime | None = None, *, queued: int = 0) -> Plan:
         .values_list("dossier__demarche_id", flat=True)
         .distinct()
     )
-    due = polls.due(enabled(), now).order_by("pk").values_list("pk", flat=True)
+    due = polls.due(enabled(), now, planned_wait=waited).order_by("pk").values_list("pk", flat=True)
     # A full run lists too: a démarche with pushes due is not listed twice.
     ids = [pk for pk in due if pk not in busy and pk not in pushes]
+    polls.record_planned(ids, now)
     size = max(1, settings.HUBEE_POLL_BATCH_SIZE)
     return Plan(
         polls=[ids[i : i + size] for i in range(0, len(ids), size)],

@@ -122,6 +122,9 @@ class DemarchePoll(models.Model):
     last_run_id = models.BigIntegerField("dernière synchronisation journalisée", null=True)
     # Adaptive polling: the last notification found, or a person's request.
     active_at = models.DateTimeField("dernière activité", null=True, blank=True)
+    # In a poll batch queued and not done yet: not planned again meanwhile (a slow HubEE would
+    # otherwise add a batch of every démarche each minute).
+    planned_at = models.DateTimeField("interrogation prévue le", null=True, blank=True)
     # A full run queued and not started yet: not queued again meanwhile.
     run_requested_at = models.DateTimeField("synchronisation demandée le", null=True, blank=True)
     # HubEE answered 429: not polled before (Retry-After).

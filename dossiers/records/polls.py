@@ -46,6 +46,7 @@ def record_run(run: SyncRun) -> None:
             failure_kind=run.failure_kind,
             failures_in_row=F("failures_in_row") + 1,
             run_requested_at=None,
+            planned_at=None,
             last_run_id=run.pk,
         )
         return
@@ -56,6 +57,7 @@ def record_run(run: SyncRun) -> None:
         "failure_kind": RunFailure.NONE,
         "failures_in_row": 0,
         "run_requested_at": None,
+        "planned_at": None,
         "last_run_id": run.pk,
     }
     if run.notifications_handled:
@@ -85,6 +87,7 @@ def record_idle(ids: Iterable[int], at: datetime) -> None:
             "failure_kind",
             "failures_in_row",
             "paused_until",
+            "planned_at",
         ],
     )
 
@@ -93,7 +96,7 @@ def record_requested(ids: Iterable[int], at: datetime, *, active: bool = True) -
     """A full run was queued for these démarches (notifications found, pushes due)."""
     ids = list(ids)
     _ensure(ids)
-    values: dict[str, object] = {"run_requested_at": at, "paused_until": None}
+    values: dict[str, object] = {"run_requested_at": at, "paused_until": None, "planned_at": None}
     if active:
         values["active_at"] = at
     DemarchePoll.objects.filter(demarche_id__in=ids).update(**values)
@@ -114,13 +117,25 @@ def pause(ids: Iterable[int], until: datetime) -> None:
     """HubEE answered 429: these démarches wait until `until` (Retry-After)."""
     ids = list(ids)
     _ensure(ids)
-    DemarchePoll.objects.filter(demarche_id__in=ids).update(paused_until=until)
+    DemarchePoll.objects.filter(demarche_id__in=ids).update(paused_until=until, planned_at=None)
 
 
-def due(demarches: QuerySet[Demarche], now: datetime | None = None) -> QuerySet[Demarche]:
+def record_planned(ids: list[int], at: datetime) -> None:
+    """These démarches are in a poll batch queued now; their poll clears it."""
+    _ensure(ids)
+    for start in range(0, len(ids), 500):  # SQLite's limit on parameters
+        DemarchePoll.objects.filter(demarche_id__in=ids[start : start + 500]).update(planned_at=at)
+
+
+def due(
+    demarches: QuerySet[Demarche],
+    now: datetime | None = None,
+    *,
+    planned_wait: timedelta = timedelta(minutes=1),
+) -> QuerySet[Demarche]:
     """The démarches due for a poll now: never polled, or polled a minute ago (an active one),
     or HUBEE_IDLE_POLL_MINUTES ago (one without notification for HUBEE_IDLE_AFTER_MINUTES);
-    not paused by a 429."""
+    not paused by a 429, nor in a poll batch queued less than `planned_wait` ago."""
     now = now or timezone.now()
     never = Q(poll__isnull=True) | Q(poll__polled_at__isnull=True)
     every_minute = Q(poll__polled_at__lte=now - timedelta(minutes=1) + SLACK)
@@ -136,7 +151,8 @@ def due(demarches: QuerySet[Demarche], now: datetime | None = None) -> QuerySet[
     else:
         timely = never | every_minute
     not_paused = Q(poll__paused_until__isnull=True) | Q(poll__paused_until__lte=now)
-    return demarches.filter(timely & not_paused)
+    not_planned = Q(poll__planned_at__isnull=True) | Q(poll__planned_at__lte=now - planned_wait)
+    return demarches.filter(timely & not_paused & not_planned)
 
 
 def run_pending(now: datetime, stale: timedelta) -> set[int]:

@@ -78,6 +78,10 @@ def test_batches_follow_the_batch_size(fleet_of, settings):
     assert fleet.plan().polls == [ids[:2], ids[2:4], ids[4:]]
 
 
+def planned(plan) -> set[int]:
+    return {pk for batch in plan.polls for pk in batch}
+
+
 def test_a_leased_or_already_queued_demarche_is_left_alone(fleet_of):
     leased, queued, free = fleet_of("EtatCivil", "recensementCitoyen", "CERTDC")
     now = timezone.now()
@@ -89,10 +93,25 @@ def test_a_leased_or_already_queued_demarche_is_left_alone(fleet_of):
     # A queued run never started while the broker's queue is empty was lost with its worker:
     # queued again soon. Behind a backlog, it is waiting: queued again only much later.
     lost = now + fleet.RUN_REQUEST_LOST + timedelta(seconds=1)
-    assert queued.pk in fleet.plan(lost).polls[0]
-    assert queued.pk not in fleet.plan(lost, queued=fleet.QUIET_QUEUE + 1).polls[0]
+    assert queued.pk not in planned(fleet.plan(lost, queued=fleet.QUIET_QUEUE + 1))
+    assert queued.pk in planned(fleet.plan(lost))
     stale = now + fleet.RUN_REQUEST_STALE + timedelta(seconds=1)
-    assert queued.pk in fleet.plan(stale, queued=fleet.QUIET_QUEUE + 1).polls[0]
+    polls.record_requested([queued.pk], now)
+    assert queued.pk in planned(fleet.plan(stale, queued=fleet.QUIET_QUEUE + 1))
+
+
+def test_a_demarche_in_a_batch_not_done_yet_is_not_planned_again(fleet_of):
+    """HubEE slow or the workers busy: a batch queued a minute ago is not done yet. Its
+    démarches are not put in a second batch (each minute would add one), unless the queue is
+    empty, when the batch was lost."""
+    (demarche,) = fleet_of("EtatCivil")
+    now = timezone.now()
+    assert planned(fleet.plan(now)) == {demarche.pk}
+    later = now + fleet.RUN_REQUEST_LOST + timedelta(seconds=1)
+    assert planned(fleet.plan(later, queued=fleet.QUIET_QUEUE + 1)) == set()
+    assert planned(fleet.plan(later)) == {demarche.pk}  # lost: planned again
+    fleet.poll([demarche.pk])
+    assert DemarchePoll.objects.get().planned_at is None
 
 
 def test_pushes_due_get_a_full_run_not_a_listing(fleet_of):
@@ -155,13 +174,13 @@ def test_adaptive_polling_slows_an_idle_demarche_and_a_request_brings_it_back(fl
     assert fleet.plan(now).demarches == 1  # new: active from its first pass
     DemarchePoll.objects.update(active_at=now - timedelta(minutes=31))
     assert fleet.plan(now).demarches == 0  # idle: polled 2 minutes ago is enough
-    DemarchePoll.objects.update(polled_at=now - timedelta(minutes=5))
+    DemarchePoll.objects.update(polled_at=now - timedelta(minutes=5), planned_at=None)
     assert fleet.plan(now).demarches == 1
-    DemarchePoll.objects.update(polled_at=now - timedelta(minutes=2))
+    DemarchePoll.objects.update(polled_at=now - timedelta(minutes=2), planned_at=None)
     polls.mark_active(demarche.pk)
     assert fleet.plan(now).demarches == 1
     settings.HUBEE_IDLE_AFTER_MINUTES = 0
-    DemarchePoll.objects.update(active_at=now - timedelta(days=1))
+    DemarchePoll.objects.update(active_at=now - timedelta(days=1), planned_at=None)
     assert fleet.plan(now).demarches == 1  # off: every minute
 
 
