@@ -25,10 +25,10 @@ from django.utils import timezone
 
 from demarches.hubee import ConfigurationError
 from demarches.models import Demarche
-from dossiers.enums import AttachmentState
 from dossiers.exchange import connection, lease
+from dossiers.exchange.outbound import delivery
 from dossiers.exchange.run import enabled
-from dossiers.models import DemarcheLease, OutgoingEvent
+from dossiers.models import DemarcheLease
 from dossiers.records import polls
 from hubee_portal.hubee import HubEEClient, HubEEError, Reason, TransientError
 
@@ -70,15 +70,9 @@ def plan(now: datetime | None = None, *, queued: int = 0) -> Plan:
         .values_list("demarche_id", "owner")
         if not lease.owner_is_dead(owner)
     } | polls.run_pending(now, waited)
-    waiting_for_files = (
-        OutgoingEvent.objects.pending()
-        .filter(automatic=True, dossier__pieces_jointes__state=AttachmentState.PENDING)
-        .values("dossier_id")
-    )
     pushes = set(
-        OutgoingEvent.objects.due(now)
+        delivery.due_pushes(now)
         .filter(dossier__demarche__enabled=True)
-        .exclude(dossier_id__in=waiting_for_files)
         .values_list("dossier__demarche_id", flat=True)
         .distinct()
     )
@@ -100,10 +94,6 @@ class PollOutcome:
     failed: list[int] = field(default_factory=list)  # an error: a full run journals it
     paused: list[int] = field(default_factory=list)  # 429: waits for the Retry-After
     disabled: int = 0  # disabled (or deleted) since the plan: not contacted
-
-    @property
-    def runs(self) -> list[int]:
-        return self.found + self.failed
 
     def as_task_result(self) -> dict[str, int]:
         return {

@@ -69,15 +69,15 @@ class Report:
         }
 
 
-SYNC_PROBLEMS = {
-    "sync_failing": lambda: (
-        f"les {settings.HEALTH_FAILED_RUNS} dernières synchronisations ont échoué"
-    ),
-    "sync_stale": lambda: (
+def _sync_problem_text(kind: str) -> str:
+    if kind == "sync_failing":
+        return f"les {settings.HEALTH_FAILED_RUNS} dernières synchronisations ont échoué"
+    return (
         f"aucune synchronisation réussie depuis plus de {settings.HEALTH_SYNC_MAX_AGE_MINUTES} "
         "minutes"
-    ),
-}
+    )
+
+
 LISTED_IDS = 20
 
 
@@ -86,7 +86,7 @@ def _sync_problem(
 ) -> Problem:
     """One démarche: its own problem, as always. Several on one connection: one problem for the
     connection, naming them (the first LISTED_IDS)."""
-    what = SYNC_PROBLEMS[kind]()
+    what = _sync_problem_text(kind)
     if len(members) == 1:
         pk, label = members[0]
         return Problem(kind, f"demarche-{pk}", f"{label} : {what}.", (pk,))

@@ -121,10 +121,14 @@ def pause(ids: Iterable[int], until: datetime) -> None:
 
 
 def record_planned(ids: list[int], at: datetime) -> None:
-    """These démarches are in a poll batch queued now; their poll clears it."""
-    _ensure(ids)
-    for start in range(0, len(ids), 500):  # SQLite's limit on parameters
-        DemarchePoll.objects.filter(demarche_id__in=ids[start : start + 500]).update(planned_at=at)
+    """These démarches are in a poll batch queued now; their poll clears it. An upsert, as
+    record_idle: every minute, the rows all exist but for new démarches."""
+    DemarchePoll.objects.bulk_create(
+        [DemarchePoll(demarche_id=pk, planned_at=at, active_at=at) for pk in ids],
+        update_conflicts=True,
+        unique_fields=["demarche"],
+        update_fields=["planned_at"],  # an existing row keeps its activity
+    )
 
 
 def due(

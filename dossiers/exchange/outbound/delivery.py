@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from demarches.hubee import ConfigurationError
@@ -78,6 +78,18 @@ def deliver_dossier(dossier_id: int) -> dict[str, Any]:
     }
 
 
+def due_pushes(now: datetime) -> QuerySet[OutgoingEvent]:
+    """The pushes a periodic run sends now. A démarche's automatic statuses go out only once the
+    dossier's files are stored: the sync sends them when it stores the files (a full disk must
+    not tell HubEE « reçu »)."""
+    waiting_for_files = (
+        OutgoingEvent.objects.pending()
+        .filter(automatic=True, dossier__pieces_jointes__state=AttachmentState.PENDING)
+        .values("dossier_id")
+    )
+    return OutgoingEvent.objects.due(now).exclude(dossier_id__in=waiting_for_files)
+
+
 def deliver_due(
     demarche: Demarche,
     *,
@@ -107,17 +119,9 @@ def _deliver_due(
         outcome.busy = True
         outcome.pending = _pending(demarche)
         return outcome
-    # The démarche's automatic statuses go out only once the dossier's files are stored: the
-    # sync sends them when it stores the files (a full disk must not tell HubEE « reçu »).
-    waiting_for_files = (
-        OutgoingEvent.objects.pending()
-        .filter(automatic=True, dossier__pieces_jointes__state=AttachmentState.PENDING)
-        .values("dossier_id")
-    )
     ids = (
-        OutgoingEvent.objects.due(now)
+        due_pushes(now)
         .filter(dossier__demarche=demarche)
-        .exclude(dossier_id__in=waiting_for_files)
         .order_by("dossier_id")
         .values_list("dossier_id", flat=True)
         .distinct()
