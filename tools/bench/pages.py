@@ -299,17 +299,8 @@ def run_pages(
         workdir = Path(tmp)
         context = _postgres_database(database_url) if database_url else nullcontext(None)
         with context as url:
-            env = harness.environment(
-                workdir,
-                database_url=url,
-                DEBUG="false",
-                SECRET_KEY=secrets.token_urlsafe(50),
-                ENCRYPTION_KEY="ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
-                ALLOWED_HOSTS="testserver",
-                ANTIVIRUS="clamd",  # as in production; the files below were cleared by it
-                SECURE_SSL_REDIRECT="false",
-                HUBEE_SANDBOX="false",
-            )
+            # clamd as in production: the files seeded below were cleared by it.
+            env = harness.production_environment(workdir, url)
             harness.migrate_and_collect(env)
             output = harness.python(
                 env,

@@ -277,18 +277,8 @@ def run_staff_pages(
         if database_url:
             context = _postgres_database(database_url, "staff_bench")
         with context as url:
-            env = harness.environment(
-                workdir,
-                database_url=url,
-                DEBUG="false",
-                SECRET_KEY=secrets.token_urlsafe(50),
-                ENCRYPTION_KEY="ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
-                ALLOWED_HOSTS="testserver",
-                SECURE_SSL_REDIRECT="false",
-                HUBEE_SANDBOX="false",
-                ANTIVIRUS="clamd",  # as in production
-                ADMIN_EMAILS="",  # the incident check sends nothing
-            )
+            # The incident check sends nothing.
+            env = harness.production_environment(workdir, url, ADMIN_EMAILS="")
             harness.migrate_and_collect(env)
             output = harness.python(
                 env,
